@@ -1,0 +1,20 @@
+"""jiuzhu_sim (救助 sim): simulation and audit look-back for China's social assistance.
+
+The public facade is small on purpose; notebooks and users import from here.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from jiuzhu_sim.exceptions import JiuzhuError, ParameterError, UserInputError
+from jiuzhu_sim.parameters import Parameters, load_parameters
+
+__all__ = [
+    "__version__",
+    "JiuzhuError",
+    "ParameterError",
+    "UserInputError",
+    "Parameters",
+    "load_parameters",
+]

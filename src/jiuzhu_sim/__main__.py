@@ -1,0 +1,3 @@
+from jiuzhu_sim.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,273 @@
+"""Command line `jiuzhu` (CONTRACT §1): argument parsing and exit codes only.
+
+Each subcommand hands its parsed arguments to one library function. User mistakes
+(:class:`UserInputError`) become exit status 2 with one line on stderr; nothing else is
+caught, so a real bug still shows its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+from jiuzhu_sim.exceptions import UserInputError
+
+EXIT_OK = 0
+EXIT_USER_ERROR = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as one line and exit status 2."""
+
+    def error(self, message: str) -> None:  # noqa: D102
+        sys.stderr.write(f"jiuzhu: {message} (see `{self.prog} --help`)\n")
+        raise SystemExit(EXIT_USER_ERROR)
+
+
+def _month(text: str) -> str:
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not YYYY-MM")
+    return text
+
+
+def _date(text: str) -> str:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not YYYY-MM-DD")
+    return text
+
+
+def _years(text: str) -> tuple[int, int]:
+    m = re.fullmatch(r"(\d{4})(?::(\d{4}))?", text)
+    if not m:
+        raise argparse.ArgumentTypeError(f"{text!r} is not YYYY:YYYY")
+    first = int(m.group(1))
+    last = int(m.group(2) or first)
+    if last < first:
+        raise argparse.ArgumentTypeError(f"{text!r}: the last year is before the first")
+    return first, last
+
+
+def _add_params(p: argparse.ArgumentParser, default_region: str | None = "350581") -> None:
+    p.add_argument("--params", default=default_region,
+                   help="region code, name (e.g. 350581, Shishi) or a region YAML file")
+    p.add_argument("--date", type=_date, default=None,
+                   help="date the parameters apply on (YYYY-MM-DD; default: today)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a parameter by its dotted name (repeatable)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="jiuzhu", description="jiuzhu_sim (救助 sim): social-assistance "
+                     "simulation and audit look-back (回头看)")
+    from jiuzhu_sim import __version__
+
+    parser.add_argument("--version", action="version", version=f"jiuzhu_sim {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("simulate", help="apply the rules to a population; write households_out, "
+                       "persons_out, summary.json")
+    p.add_argument("--persons", required=True, type=Path)
+    p.add_argument("--households", required=True, type=Path)
+    p.add_argument("--out", required=True, type=Path)
+    _add_params(p)
+    p.add_argument("--seed", type=int, default=20240101,
+                   help="seed of the administrative-process model (enrollment draw)")
+    p.add_argument("--format", choices=["csv", "parquet"], default="csv")
+
+    p = sub.add_parser("explain", help="show how the rules treat one household, step by step")
+    p.add_argument("--persons", required=True, type=Path)
+    p.add_argument("--households", required=True, type=Path)
+    p.add_argument("--household-id", required=True)
+    _add_params(p)
+    p.add_argument("--format", choices=["text", "json"], default="text")
+
+    p = sub.add_parser("synth", help="generate synthetic data")
+    p.add_argument("kind", choices=["population", "audit"])
+    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--households", type=int, default=None)
+    p.add_argument("--seed", type=int, default=20240101)
+    _add_params(p)
+    p.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    p.add_argument("--start", type=_month, default=None, help="audit data: first month")
+    p.add_argument("--end", type=_month, default=None, help="audit data: last month")
+
+    p = sub.add_parser("audit", help="audit look-back (回头看) over one-card payments")
+    p.add_argument("data_dir", type=Path)
+    p.add_argument("--start", required=True, type=_month)
+    p.add_argument("--end", required=True, type=_month)
+    p.add_argument("--out", required=True, type=Path)
+    _add_params(p, default_region=None)
+    p.add_argument("--rectified", type=Path, default=None,
+                   help="a previous 整改清单 (xlsx/csv) with its status column filled in")
+
+    p = sub.add_parser("scenario", help="compare a baseline with reforms")
+    p.add_argument("scenario_file", type=Path)
+    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--replications", type=int, default=None)
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--workers", type=int, default=None)
+    g.add_argument("--scheduler", default=None)
+
+    p = sub.add_parser("budget", help="multi-year budget with uncertainty")
+    _add_params(p)
+    p.add_argument("--years", required=True, type=_years)
+    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--replications", type=int, default=None)
+    p.add_argument("--households", type=int, default=None)
+    p.add_argument("--seed", type=int, default=20240101)
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--workers", type=int, default=None)
+    g.add_argument("--scheduler", default=None)
+
+    p = sub.add_parser("report", help="render a parameterised notebook to HTML")
+    p.add_argument("kind", choices=["audit", "scenario", "budget"])
+    p.add_argument("source", nargs="?", default=None,
+                   help="audit: DATA_DIR; scenario: SCENARIO.yaml; budget: unused")
+    p.add_argument("--start", type=_month, default=None)
+    p.add_argument("--end", type=_month, default=None)
+    p.add_argument("--out", required=True, type=Path)
+    _add_params(p, default_region=None)
+    p.add_argument("--seed", type=int, default=20240101)
+    p.add_argument("--unmask", action="store_true", help="show IDs and names in full")
+    p.add_argument("--years", type=_years, default=None)
+
+    p = sub.add_parser("params", help="show or compare parameters")
+    psub = p.add_subparsers(dest="params_command", required=True, parser_class=_Parser)
+    q = psub.add_parser("show")
+    q.add_argument("region")
+    q.add_argument("--date", type=_date, default=None)
+    q.add_argument("--set", dest="overrides", action="append", default=[])
+    q.add_argument("--format", choices=["text", "json"], default="text")
+    q = psub.add_parser("diff")
+    q.add_argument("a")
+    q.add_argument("b")
+    q.add_argument("--date", type=_date, default=None)
+    q = psub.add_parser("regions")
+    return parser
+
+
+# --- handlers: one library call each ------------------------------------------------------
+
+
+def _load_params(args: argparse.Namespace, default_region: str = "350581"):
+    from jiuzhu_sim.parameters import load_parameters
+
+    return load_parameters(args.params or default_region, args.date, args.overrides)
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from jiuzhu_sim.simulation import simulate_files
+
+    summary = simulate_files(args.persons, args.households, args.out, _load_params(args),
+                             seed=args.seed, fmt=args.format, command=sys.argv)
+    print(json.dumps({k: summary[k] for k in summary if k not in ("parameters", "manifest")},
+                     ensure_ascii=False, indent=2, default=str))
+    return EXIT_OK
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from jiuzhu_sim.explain import explain_files
+
+    print(explain_files(args.persons, args.households, args.household_id, _load_params(args),
+                        fmt=args.format))
+    return EXIT_OK
+
+
+def _cmd_synth(args: argparse.Namespace) -> int:
+    if args.kind == "population":
+        from jiuzhu_sim.population import write_population
+
+        paths = write_population(args.out, _load_params(args), n_households=args.households,
+                                 seed=args.seed, fmt=args.format)
+    else:
+        from jiuzhu_sim.audit.synth import write_audit_data
+
+        paths = write_audit_data(args.out, _load_params(args), n_households=args.households,
+                                 seed=args.seed, start=args.start, end=args.end)
+    for path in paths:
+        print(path)
+    return EXIT_OK
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from jiuzhu_sim.audit.runner import run_audit_cli
+
+    return run_audit_cli(args)
+
+
+def _cmd_scenario(args: argparse.Namespace) -> int:
+    from jiuzhu_sim.scenario import run_scenario_cli
+
+    return run_scenario_cli(args)
+
+
+def _cmd_budget(args: argparse.Namespace) -> int:
+    from jiuzhu_sim.budget import run_budget_cli
+
+    return run_budget_cli(args)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from jiuzhu_sim.report import run_report_cli
+
+    return run_report_cli(args)
+
+
+def _cmd_params(args: argparse.Namespace) -> int:
+    from jiuzhu_sim.parameters import diff_parameters, list_regions, load_parameters
+
+    if args.params_command == "regions":
+        for reg in list_regions():
+            print(f"{reg.code}  {reg.name}  {reg.name_en}  parent={reg.parent or '-'}")
+        return EXIT_OK
+    if args.params_command == "show":
+        params = load_parameters(args.region, args.date, args.overrides)
+        if args.format == "json":
+            print(json.dumps(params.manifest_entry(), ensure_ascii=False, indent=2, default=str))
+            return EXIT_OK
+        print(f"# {params.region_code} {params.region_name} on {params.date.isoformat()}")
+        for rec in params.to_records():
+            value = rec["value"]
+            print(f"{rec['name']:<58} {value!s:>14} {rec['unit']:<24} {rec['reference']}")
+        return EXIT_OK
+    a = load_parameters(args.a, args.date)
+    b = load_parameters(args.b, args.date)
+    rows = diff_parameters(a, b)
+    print(f"# {a.region_code} {a.region_name} vs {b.region_code} {b.region_name}")
+    for row in rows:
+        print(f"{row['name']:<58} {row[a.region_code]!s:>14} {row[b.region_code]!s:>14}")
+    if not rows:
+        print("(no differences)")
+    return EXIT_OK
+
+
+HANDLERS = {
+    "simulate": _cmd_simulate,
+    "explain": _cmd_explain,
+    "synth": _cmd_synth,
+    "audit": _cmd_audit,
+    "scenario": _cmd_scenario,
+    "budget": _cmd_budget,
+    "report": _cmd_report,
+    "params": _cmd_params,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return HANDLERS[args.command](args)
+    except UserInputError as exc:
+        sys.stderr.write(f"jiuzhu {args.command}: {exc.one_line()}\n")
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        sys.stderr.write("jiuzhu: interrupted\n")
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

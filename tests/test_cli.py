@@ -1,0 +1,56 @@
+"""The command line's own behaviour: usage errors and the `params` subcommand (CONTRACT §1)."""
+
+from __future__ import annotations
+
+import pytest
+
+from jiuzhu_sim.cli import main
+
+
+def test_unknown_subcommand_is_exit_2_one_line(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["frobnicate"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+
+
+def test_bad_month_is_exit_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["audit", "somewhere", "--start", "2024-13", "--end", "2024-06", "--out", "x"])
+    assert exc.value.code == 2
+    assert "YYYY-MM" in capsys.readouterr().err
+
+
+def test_params_show_lists_derived_standard_with_reference(capsys):
+    # Shishi 2023: minimum wage 1960 (params/regions/fujian/quanzhou/shishi.yaml),
+    # dibao standard = ceil(1960 × 0.48) = ceil(940.8) = 941 (狮民〔2022〕51号).
+    assert main(["params", "show", "350581", "--date", "2023-01-01"]) == 0
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if x.startswith("dibao.standard "))
+    assert "941.0" in line and "derived" in line
+
+
+def test_params_show_unknown_region_exit_2(capsys):
+    assert main(["params", "show", "nowhere"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown region" in err and "Traceback" not in err
+
+
+def test_params_show_before_first_date_names_file_and_key(capsys):
+    assert main(["params", "show", "350581", "--date", "2021-01-01"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "shishi.yaml" in err and "minimum_wage" in err and len(err.splitlines()) == 1
+
+
+def test_params_set_unknown_key_exit_2(capsys):
+    assert main(["params", "show", "350581", "--date", "2023-01-01", "--set", "no.such=1"]) == 2
+    assert "no.such" in capsys.readouterr().err
+
+
+def test_params_diff_shows_minimum_wage(capsys):
+    assert main(["params", "diff", "350581", "450326", "--date", "2023-08-01"]) == 0
+    out = capsys.readouterr().out
+    # Shishi 1960 (Fujian tier 2 assumption) vs Yongfu 1430 (Guangxi tier 3 assumption)
+    line = next(x for x in out.splitlines() if x.startswith("minimum_wage"))
+    assert "1960" in line and "1430" in line

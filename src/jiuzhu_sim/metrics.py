@@ -1,0 +1,101 @@
+"""Targeting, cost and poverty metrics — pure functions of arrays (formulas in docs/metrics.md).
+
+Every function takes survey weights (household weights; person-weighted measures use
+weight × members). A rate whose denominator is zero is ``None`` (null in JSON), never a
+crash or a NaN.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+CGH_BOTTOM_SHARE = 0.4
+"""Coady, Grosh & Hoddinott (2004) compare the share of transfers reaching the poorest 40%
+of the population with 40% — a definition of the index, not a policy number."""
+
+
+def _w(weight, n: int) -> np.ndarray:
+    return np.ones(n) if weight is None else np.asarray(weight, dtype="float64")
+
+
+def safe_ratio(numerator: float, denominator: float) -> float | None:
+    """numerator / denominator, or None when the denominator is 0."""
+    if denominator == 0 or not np.isfinite(denominator):
+        return None
+    return float(numerator) / float(denominator)
+
+
+def weighted_count(mask: np.ndarray, weight=None) -> float:
+    mask = np.asarray(mask, dtype=bool)
+    return float(_w(weight, len(mask))[mask].sum())
+
+
+def coverage_rate(eligible, enrolled, weight=None) -> float | None:
+    """Share of eligible households enrolled: Σw[eligible ∧ enrolled] / Σw[eligible]."""
+    eligible, enrolled = np.asarray(eligible, bool), np.asarray(enrolled, bool)
+    w = _w(weight, len(eligible))
+    return safe_ratio(w[eligible & enrolled].sum(), w[eligible].sum())
+
+
+def exclusion_error_rate(eligible, enrolled, weight=None) -> float | None:
+    """漏保: Σw[eligible ∧ ¬enrolled] / Σw[eligible]."""
+    eligible, enrolled = np.asarray(eligible, bool), np.asarray(enrolled, bool)
+    w = _w(weight, len(eligible))
+    return safe_ratio(w[eligible & ~enrolled].sum(), w[eligible].sum())
+
+
+def inclusion_error_rate(eligible, enrolled, weight=None) -> float | None:
+    """错保: Σw[enrolled ∧ ¬eligible] / Σw[enrolled]."""
+    eligible, enrolled = np.asarray(eligible, bool), np.asarray(enrolled, bool)
+    w = _w(weight, len(eligible))
+    return safe_ratio(w[enrolled & ~eligible].sum(), w[enrolled].sum())
+
+
+def leakage_rate(paid, eligible, weight=None) -> float | None:
+    """Share of money paid to ineligible households: Σw·paid[¬eligible] / Σw·paid."""
+    paid, eligible = np.asarray(paid, dtype="float64"), np.asarray(eligible, bool)
+    w = _w(weight, len(paid))
+    return safe_ratio((w * paid)[~eligible].sum(), (w * paid).sum())
+
+
+def fgt(per_capita_income, poverty_line, members, weight=None, alpha: int = 0) -> float | None:
+    """Foster–Greer–Thorbecke index, person-weighted (every member of a household has the
+    household's per-capita income): Σ w·m·[y<z]·((z−y)/z)^α / Σ w·m."""
+    y = np.asarray(per_capita_income, dtype="float64")
+    z = np.asarray(poverty_line, dtype="float64")
+    pw = _w(weight, len(y)) * np.asarray(members, dtype="float64")
+    poor = (y < z) & (z > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gap = np.where(poor, (z - y) / np.where(z > 0, z, 1.0), 0.0)
+    terms = np.where(poor, gap ** alpha if alpha else 1.0, 0.0)
+    return safe_ratio(float((pw * terms).sum()), float(pw.sum()))
+
+
+def fgt_family(per_capita_income, poverty_line, members, weight=None) -> dict[str, float | None]:
+    return {f"fgt{a}": fgt(per_capita_income, poverty_line, members, weight, a) for a in (0, 1, 2)}
+
+
+def cgh_index(pre_transfer_per_capita_income, transfer, members, weight=None,
+              bottom_share: float = CGH_BOTTOM_SHARE) -> float | None:
+    """Coady–Grosh–Hoddinott index: (share of transfers going to the poorest
+    ``bottom_share`` of persons, ranked by pre-transfer per-capita income) / ``bottom_share``.
+
+    Households straddling the cut-off count fractionally; households with equal income are
+    pooled first, so the result does not depend on row order. 1 = neutral targeting,
+    > 1 progressive. None when nothing is transferred or there are no persons.
+    """
+    y = np.asarray(pre_transfer_per_capita_income, dtype="float64")
+    w = _w(weight, len(y))
+    pw = w * np.asarray(members, dtype="float64")
+    money = w * np.asarray(transfer, dtype="float64")
+    total_money, total_persons = money.sum(), pw.sum()
+    if total_money <= 0 or total_persons <= 0:
+        return None
+    levels, inverse = np.unique(y, return_inverse=True)
+    persons_at = np.bincount(inverse, weights=pw, minlength=len(levels))
+    money_at = np.bincount(inverse, weights=money, minlength=len(levels))
+    before = np.cumsum(persons_at) - persons_at
+    cut = bottom_share * total_persons
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.clip(np.where(persons_at > 0, (cut - before) / persons_at, 0.0), 0.0, 1.0)
+    return float((money_at * frac).sum() / total_money / bottom_share)

@@ -1,0 +1,33 @@
+"""Eligibility and benefit rules, one module per program (POLICY.md §3–4).
+
+Every function here is pure and vectorised over households or persons (numpy arrays in,
+numpy arrays out), takes its policy numbers as arguments (read from ``params/`` by the
+caller) and draws no random numbers: rules are deterministic (STYLE.md).
+
+- :mod:`jiuzhu_sim.rules.dibao` — 最低生活保障: asset test, income disregard, the three
+  coverage paths (whole household, expenditure-type, single person), top-up, add-ons,
+  gradual exit.
+- :mod:`jiuzhu_sim.rules.tekun` — 特困人员救助供养: who is tekun, and the benefit.
+- :mod:`jiuzhu_sim.rules.marginal` — 低保边缘家庭.
+- :mod:`jiuzhu_sim.rules.temporary` — 临时救助 tier amounts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MONTHS_PER_YEAR = 12
+DIBAO_TYPES = ("none", "household", "expenditure", "single")
+"""Codes of ``dibao_type`` (index = integer code used internally)."""
+TYPE_NONE, TYPE_HOUSEHOLD, TYPE_EXPENDITURE, TYPE_SINGLE = range(4)
+
+
+def round_yuan(amount: np.ndarray | float) -> np.ndarray:
+    """Money amounts in yuan to 2 decimals (fen), half away from zero.
+
+    ``sign(x) × floor(|x| × 100 + 0.5 + 1e-6) / 100``: the 1e-6 fen absorbs binary noise, so
+    12.345 (stored as 12.34499…) → 12.35; −0 never appears.
+    """
+    x = np.asarray(amount, dtype="float64")
+    out = np.floor(np.abs(x) * 100.0 + 0.500001) / 100.0
+    return np.where(x < 0, -out, out) + 0.0

@@ -1,0 +1,128 @@
+"""Dibao (最低生活保障, minimum living guarantee) rules — POLICY.md §3.1–3.4 and §4.
+
+Pure, vectorised functions. Household-level arrays have one entry per household;
+person-level arrays one per person. The orchestration (which arrays feed which function,
+in the CONTRACT §4 order) lives in :mod:`jiuzhu_sim.simulation`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from jiuzhu_sim.rules import MONTHS_PER_YEAR, round_yuan
+
+INTELLECTUAL_MENTAL = ("intellectual", "mental")
+
+
+def severe_disability(grade: np.ndarray, intellectual_or_mental: np.ndarray, max_grade: int,
+                      max_grade_intellectual_mental: int) -> np.ndarray:
+    """Severely disabled (重度残疾): grade 1..``max_grade`` of any type, or grade
+    1..``max_grade_intellectual_mental`` for intellectual/mental disability (POLICY.md §3.2;
+    000 二(二) "重度残疾人（含智力、精神三级残疾）"). Grade 0 means no disability."""
+    grade = np.asarray(grade)
+    disabled = grade >= 1
+    return disabled & ((grade <= max_grade)
+                       | (np.asarray(intellectual_or_mental) & (grade <= max_grade_intellectual_mental)))
+
+
+def asset_test(financial_assets: np.ndarray, members: np.ndarray, standard: np.ndarray,
+               non_essential_vehicle: np.ndarray, dwellings: np.ndarray, *,
+               asset_limit_months: float, vehicle_disqualifies: bool,
+               max_dwellings: int) -> np.ndarray:
+    """The asset test (财产状况, POLICY.md §3.1, all limits are parameters).
+
+    Passes when financial assets per member ≤ ``asset_limit_months`` × standard, the
+    household has no non-essential vehicle (if ``vehicle_disqualifies``) and at most
+    ``max_dwellings`` dwellings. A household with no members to assess fails.
+    """
+    members = np.asarray(members, dtype="float64")
+    ok = (members > 0) & (np.asarray(financial_assets)
+                          <= asset_limit_months * np.asarray(standard) * members)
+    if vehicle_disqualifies:
+        ok &= ~np.asarray(non_essential_vehicle, dtype=bool)
+    return ok & (np.asarray(dwellings) <= max_dwellings)
+
+
+def employment_income_disregard(monthly_income: np.ndarray, earner: np.ndarray,
+                                standard: np.ndarray, *, share: float,
+                                cap_months: float) -> np.ndarray:
+    """Per person: earned income disregarded in the assessment (收入扣减, POLICY.md §3.4).
+
+    ``share`` × own income, capped at ``cap_months`` × standard per earner; 0 for
+    non-earners. Who is an earner is decided by the caller (working age, work capacity,
+    positive income). All income is treated as earned income: the input has one income
+    column (a documented simplification).
+    """
+    income = np.asarray(monthly_income, dtype="float64")
+    amount = np.minimum(income * share, cap_months * np.asarray(standard, dtype="float64"))
+    return np.where(earner, np.maximum(amount, 0.0), 0.0)
+
+
+def expenditure_assessed_per_capita_income(monthly_income_total: np.ndarray,
+                                           annual_rigid_spending: np.ndarray,
+                                           members: np.ndarray) -> np.ndarray:
+    """Expenditure-type poverty (支出型贫困, 刚性支出扣减, POLICY.md §3.3).
+
+    (12 × monthly income − annual rigid spending [medical + education + rehabilitation])
+    / 12 / members, floored at 0 (spending beyond income does not raise the top-up above
+    the standard per member). Households with no members get +inf (never eligible).
+    """
+    members = np.asarray(members, dtype="float64")
+    annual = MONTHS_PER_YEAR * np.asarray(monthly_income_total, dtype="float64") \
+        - np.asarray(annual_rigid_spending, dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(members > 0, np.maximum(annual, 0.0) / MONTHS_PER_YEAR / members, np.inf)
+    return out
+
+
+def dibao_benefit(standard: np.ndarray, assessed_per_capita_income: np.ndarray,
+                  members_covered: np.ndarray) -> np.ndarray:
+    """Top-up (补差, POLICY.md §4): (standard − assessed per-capita income) × members
+    covered, never negative, in yuan to 2 decimals."""
+    gap = np.asarray(standard, dtype="float64") - np.asarray(assessed_per_capita_income,
+                                                             dtype="float64")
+    gap = np.where(np.isfinite(gap), gap, 0.0)
+    return round_yuan(np.maximum(gap, 0.0) * np.asarray(members_covered, dtype="float64"))
+
+
+def single_person_benefit(standard: np.ndarray, own_income: np.ndarray) -> np.ndarray:
+    """Single-person dibao (单人保, POLICY.md §3.2): standard − own income, never negative."""
+    return round_yuan(np.maximum(np.asarray(standard, dtype="float64")
+                                 - np.asarray(own_income, dtype="float64"), 0.0))
+
+
+def apply_minimum_benefit(benefit: np.ndarray, members_covered: np.ndarray,
+                          minimum_per_member: float) -> np.ndarray:
+    """Optional minimum payment (最低补差额, POLICY.md §4): a covered household gets at least
+    ``minimum_per_member`` × members covered. 0 (the default) switches it off."""
+    if not minimum_per_member:
+        return np.asarray(benefit, dtype="float64")
+    floor = minimum_per_member * np.asarray(members_covered, dtype="float64")
+    return round_yuan(np.where(np.asarray(members_covered) > 0,
+                               np.maximum(benefit, floor), benefit))
+
+
+def classified_addon(covered: np.ndarray, standard: np.ndarray, elderly: np.ndarray,
+                     severely_disabled: np.ndarray, child: np.ndarray, *, elderly_share: float,
+                     disabled_share: float, child_share: float) -> np.ndarray:
+    """Per person: classified add-on (分类施保, POLICY.md §4) for a covered member —
+    each share × standard, summed over the categories the member is in (all 0 by default)."""
+    share = (np.where(elderly, elderly_share, 0.0) + np.where(severely_disabled, disabled_share, 0.0)
+             + np.where(child, child_share, 0.0))
+    return round_yuan(np.where(covered, share * np.asarray(standard, dtype="float64"), 0.0))
+
+
+def gradual_exit(eligible_now: np.ndarray, previous_benefit: np.ndarray,
+                 months_above_standard: np.ndarray, *, grace_months: float,
+                 benefit_share: float) -> tuple[np.ndarray, np.ndarray]:
+    """Gradual exit (渐退, POLICY.md §3.4): a household that was paid ``previous_benefit``
+    and is no longer eligible keeps ``benefit_share`` × that benefit while
+    ``months_above_standard`` ≤ ``grace_months``.
+
+    Returns (in_grace_period mask, benefit kept). Households still eligible are not in
+    gradual exit (their current entitlement applies).
+    """
+    previous = np.asarray(previous_benefit, dtype="float64")
+    in_grace = (~np.asarray(eligible_now, dtype=bool)) & (previous > 0) \
+        & (np.asarray(months_above_standard) <= grace_months)
+    return in_grace, round_yuan(np.where(in_grace, previous * benefit_share, 0.0))

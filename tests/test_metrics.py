@@ -1,0 +1,77 @@
+"""Metrics as pure functions of arrays (docs/metrics.md), hand-worked."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from jiuzhu_sim import metrics
+
+
+def test_rates_with_weights():
+    eligible = np.array([True, True, False, False])
+    enrolled = np.array([True, False, True, False])
+    w = np.array([2.0, 1.0, 1.0, 1.0])
+    # coverage 2 / 3, exclusion 1 / 3, inclusion 1 / (2 + 1)
+    assert metrics.coverage_rate(eligible, enrolled, w) == pytest.approx(2 / 3)
+    assert metrics.exclusion_error_rate(eligible, enrolled, w) == pytest.approx(1 / 3)
+    assert metrics.inclusion_error_rate(eligible, enrolled, w) == pytest.approx(1 / 3)
+
+
+def test_zero_denominators_are_none_and_json_null():
+    none = np.zeros(3, dtype=bool)
+    assert metrics.coverage_rate(none, none) is None
+    assert metrics.exclusion_error_rate(none, none) is None
+    assert metrics.inclusion_error_rate(none, none) is None
+    assert metrics.leakage_rate(np.zeros(3), none) is None
+    assert metrics.cgh_index(np.zeros(3), np.zeros(3), np.ones(3)) is None
+    assert metrics.fgt(np.zeros(0), np.zeros(0), np.zeros(0)) is None
+    assert json.dumps({"x": metrics.coverage_rate(none, none)}) == '{"x": null}'
+
+
+def test_leakage():
+    # paid 500 (eligible, weight 2) and 188.2 (ineligible): 188.2 / (1000 + 188.2)
+    out = metrics.leakage_rate(np.array([500.0, 188.2]), np.array([True, False]),
+                               np.array([2.0, 1.0]))
+    assert out == pytest.approx(188.2 / 1188.2)
+
+
+def test_fgt_family_person_weighted():
+    # incomes 441 (2 persons), 741 (1), 1000 (1), 2000 (1); line 941
+    # FGT0 = 3/5; FGT1 = (2 × 500/941 + 200/941) / 5 = 1200 / 4705;
+    # FGT2 = (2 × (500/941)² + (200/941)²) / 5
+    y = np.array([441.0, 741.0, 1000.0, 2000.0])
+    m = np.array([2, 1, 1, 1])
+    z = np.full(4, 941.0)
+    out = metrics.fgt_family(y, z, m)
+    assert out["fgt0"] == pytest.approx(0.6)
+    assert out["fgt1"] == pytest.approx(1200 / 4705)
+    assert out["fgt2"] == pytest.approx((2 * (500 / 941) ** 2 + (200 / 941) ** 2) / 5)
+
+
+def test_cgh_index_bottom_40_percent():
+    # 5 persons; the poorest 2 (= 40%) are household A, which gets 1000 of 1188.2:
+    # (1000 / 1188.2) / 0.4 = 2.10402...
+    y = np.array([441.0, 741.0, 1000.0, 2000.0])
+    transfer = np.array([500.0, 0.0, 188.2, 0.0])
+    w = np.array([2.0, 1.0, 1.0, 1.0])
+    m = np.array([1, 1, 1, 1])
+    assert metrics.cgh_index(y, transfer, m, w) == pytest.approx(1000 / 1188.2 / 0.4)
+
+
+def test_cgh_straddling_household_counts_fractionally():
+    # 4 single-person households, bottom 40% = 1.6 persons: all of the poorest and 0.6 of the
+    # second. Transfers 10 and 10 of 20: (10 + 0.6 × 10) / 20 / 0.4 = 2.0
+    y = np.array([1.0, 2.0, 3.0, 4.0])
+    out = metrics.cgh_index(y, np.array([10.0, 10.0, 0.0, 0.0]), np.ones(4))
+    assert out == pytest.approx(2.0)
+
+
+def test_cgh_does_not_depend_on_order_of_ties():
+    y = np.array([5.0, 5.0, 9.0])
+    t = np.array([10.0, 0.0, 0.0])
+    a = metrics.cgh_index(y, t, np.ones(3))
+    b = metrics.cgh_index(y[::-1], t[::-1], np.ones(3))
+    assert a == pytest.approx(b)

@@ -1,0 +1,371 @@
+"""simulate(): outputs, summary, process model, invariants, files and CLI errors (CONTRACT §1, §3, §4)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from jiuzhu_sim.cli import main
+from jiuzhu_sim.simulation import (
+    HOUSEHOLDS_OUT_COLUMNS,
+    compute_entitlements,
+    simulate,
+    simulate_files,
+)
+
+CONTRACT_HOUSEHOLD_COLUMNS = [
+    "household_id", "members", "per_capita_income", "assessed_per_capita_income",
+    "dibao_standard", "dibao_eligible", "dibao_type", "dibao_members", "dibao_monthly_benefit",
+    "tekun_persons", "tekun_monthly_benefit", "marginal", "enrolled"]
+CONTRACT_PERSON_COLUMNS = ["person_id", "household_id", "dibao_covered", "tekun",
+                           "tekun_monthly_benefit"]
+
+
+def _four_households(make_frames):
+    # A: 1 member income 441 → 941 − 441 = 500, enrolled, weight 2
+    # B: income 741 → 200, not enrolled
+    # C: income 1000 → ineligible (marginal), enrolled
+    # D: income 2000 → ineligible, not enrolled
+    return make_frames([
+        {"household_id": "A", "weight": 2, "enrolled_dibao": True,
+         "members": [{"monthly_income": 441}]},
+        {"household_id": "B", "weight": 1, "enrolled_dibao": False,
+         "members": [{"monthly_income": 741}]},
+        {"household_id": "C", "weight": 1, "enrolled_dibao": True,
+         "members": [{"monthly_income": 1000}]},
+        {"household_id": "D", "weight": 1, "enrolled_dibao": False,
+         "members": [{"monthly_income": 2000}]},
+    ])
+
+
+def test_contract_columns_first_and_in_order(sim_params, sim_frames):
+    persons, households = _four_households(sim_frames)
+    result = simulate(persons, households, sim_params)
+    assert list(result.households.columns[:13]) == CONTRACT_HOUSEHOLD_COLUMNS
+    assert list(result.persons.columns[:5]) == CONTRACT_PERSON_COLUMNS
+
+
+def test_summary_hand_worked_with_observed_enrollment(sim_params, sim_frames):
+    persons, households = _four_households(sim_frames)
+    s = simulate(persons, households, sim_params).summary
+    assert s["households"] == 5 and s["persons"] == 5  # weights 2 + 1 + 1 + 1
+    assert s["eligible_households"] == 3 and s["enrolled_households"] == 3
+    assert s["coverage_rate"] == pytest.approx(2 / 3, abs=1e-6)  # A(2) of A(2) + B(1)
+    assert s["exclusion_error_rate"] == pytest.approx(1 / 3, abs=1e-6)  # B
+    assert s["inclusion_error_rate"] == pytest.approx(1 / 3, abs=1e-6)  # C of A(2) + C
+    # C is paid max(941 − 1000, 0.2 × 941) = 188.2; A is paid 500 × weight 2
+    assert s["monthly_cost"]["by_program"]["dibao"] == 1188.2
+    assert s["annual_cost"]["total"] == 14258.4  # 1188.2 × 12
+    assert s["leakage_rate"] == pytest.approx(188.2 / 1188.2, abs=1e-6)
+    assert s["entitled_monthly_cost"]["dibao"] == 1200.0  # 2 × 500 + 200
+    # poverty: before, persons A(2) and B poor of 5 → 0.6; after, A reaches 941 → 1/5
+    assert s["poverty"]["before"]["fgt0"] == pytest.approx(0.6)
+    assert s["poverty"]["after"]["fgt0"] == pytest.approx(0.2)
+    assert s["cgh_index"] == pytest.approx(1000 / 1188.2 / 0.4, abs=1e-6)
+    assert s["enrollment_source"].startswith("observed")
+    assert any(r["name"] == "dibao.standard" for r in s["parameters"])
+
+
+def test_zero_denominators_give_null_not_crash(sim_params, sim_frames):
+    persons, households = sim_frames([{"household_id": "rich", "enrolled_dibao": False,
+                                        "members": [{"monthly_income": 5000}]}])
+    s = simulate(persons, households, sim_params).summary
+    for key in ("coverage_rate", "exclusion_error_rate", "inclusion_error_rate",
+                "leakage_rate", "cgh_index"):
+        assert s[key] is None
+    assert "null" in json.dumps(s["coverage_rate"])
+
+
+def test_tekun_cost_in_summary(sim_params, sim_frames):
+    # one dispersed self-care tekun elderly: 1224 + 196 = 1420/month, × 12 = 17040/year
+    persons, households = sim_frames([{"household_id": "T", "members": [
+        {"age": 70, "work_capacity": False, "has_supporter": False}]}])
+    s = simulate(persons, households, sim_params).summary
+    assert s["monthly_cost"]["by_program"]["tekun"] == 1420
+    assert s["annual_cost"]["by_program"]["tekun"] == 17040
+    assert s["tekun_persons"] == 1
+
+
+def test_process_model_is_deterministic_per_seed(sim_params, sim_random_frames):
+    persons, households = sim_random_frames(2000, seed=4)
+    a = simulate(persons, households, sim_params, seed=7).households
+    b = simulate(persons, households, sim_params, seed=7).households
+    c = simulate(persons, households, sim_params, seed=8).households
+    pd.testing.assert_frame_equal(a, b)
+    assert (a.enrolled != c.enrolled).any()
+    # the process enrolls most eligible households, and some ineligible ones near the line
+    s = simulate(persons, households, sim_params, seed=7).summary
+    assert 0.5 < s["coverage_rate"] < 1.0 and 0 < s["inclusion_error_rate"] < 0.5
+
+
+def test_results_do_not_depend_on_row_order(sim_params, sim_random_frames):
+    persons, households = sim_random_frames(1500, seed=5)
+    rng = np.random.default_rng(0)
+    a = simulate(persons, households, sim_params, seed=3)
+    b = simulate(persons.iloc[rng.permutation(len(persons))].reset_index(drop=True),
+                 households.iloc[rng.permutation(len(households))].reset_index(drop=True),
+                 sim_params, seed=3)
+    ha = a.households.sort_values("household_id").reset_index(drop=True)
+    hb = b.households.sort_values("household_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(ha, hb, check_exact=False, atol=0.005)
+    for key in ("eligible_households", "enrolled_households", "coverage_rate", "cgh_index"):
+        assert a.summary[key] == pytest.approx(b.summary[key], rel=1e-9)
+
+
+# --- property tests ------------------------------------------------------------------
+
+PERSON = st.fixed_dictionaries({
+    "age": st.integers(0, 95),
+    "monthly_income": st.floats(0, 3000, allow_nan=False).map(lambda x: round(x, 2)),
+    "disability_grade": st.integers(0, 4),
+    "disability_type": st.sampled_from(["", "physical", "intellectual", "mental"]),
+    "serious_illness": st.booleans(),
+    "work_capacity": st.booleans(),
+    "has_supporter": st.booleans(),
+    "in_school": st.booleans(),
+    "college_student": st.booleans(),
+    "institutional": st.booleans(),
+    "medical_expense_annual": st.sampled_from([0.0, 3000.0, 20000.0]),
+})
+HOUSEHOLD = st.fixed_dictionaries({
+    "urban": st.booleans(),
+    "financial_assets": st.sampled_from([0.0, 20000.0, 60000.0]),
+    "non_essential_vehicle": st.booleans(),
+    "dwellings": st.integers(0, 2),
+    "members": st.lists(PERSON, min_size=1, max_size=4),
+})
+POPULATION = st.lists(HOUSEHOLD, min_size=1, max_size=8).map(
+    lambda hs: [{**h, "household_id": f"h{i}"} for i, h in enumerate(hs)])
+FAST = settings(max_examples=100, deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@FAST
+@given(households=POPULATION)
+def test_benefits_never_negative(sim_params, households, sim_frames):
+    persons, hh = sim_frames(households)
+    out = compute_entitlements(persons, hh, sim_params)
+    assert (out.households.dibao_monthly_benefit >= 0).all()
+    assert (out.households.tekun_monthly_benefit >= 0).all()
+    assert (out.persons.tekun_monthly_benefit >= 0).all()
+    assert not (out.persons.tekun & out.persons.dibao_covered).any()
+
+
+@FAST
+@given(households=POPULATION, raise_by=st.floats(1, 400))
+def test_raising_the_standard_never_reduces_eligibility(sim_params, households, raise_by,
+                                                         sim_frames):
+    # counted over dibao or tekun: a member can move from the dibao unit to tekun when the
+    # tekun basic standard (130% of dibao) rises past their income
+    persons, hh = sim_frames(households)
+    low = compute_entitlements(persons, hh, sim_params).households
+    high = compute_entitlements(persons, hh, sim_params.with_overrides(
+        {"dibao.standard": 941 + raise_by})).households
+
+    def entitled(h):
+        return int((h.dibao_eligible | (h.tekun_persons > 0)).sum())
+
+    assert entitled(high) >= entitled(low)
+    assert int(high.dibao_eligible.sum()) >= int(low.dibao_eligible.sum()) - int(
+        (high.tekun_persons > low.tekun_persons).sum())
+
+
+@FAST
+@given(households=POPULATION, rnd=st.randoms())
+def test_row_order_property(sim_params, households, rnd, sim_frames):
+    persons, hh = sim_frames(households)
+    a = compute_entitlements(persons, hh, sim_params).households.set_index("household_id")
+    pi = list(range(len(persons)))
+    hi = list(range(len(hh)))
+    rnd.shuffle(pi)
+    rnd.shuffle(hi)
+    b = compute_entitlements(persons.iloc[pi], hh.iloc[hi], sim_params).households
+    b = b.set_index("household_id").loc[a.index]
+    pd.testing.assert_frame_equal(a, b, check_exact=False, atol=0.005)
+
+
+# --- files ---------------------------------------------------------------------------
+
+
+def _write_inputs(tmp_path, make_random_frames, n=300, seed=2, fmt="csv"):
+    persons, households = make_random_frames(n, seed)
+    if fmt == "parquet":
+        pp, hp = tmp_path / "persons.parquet", tmp_path / "households.parquet"
+        persons.to_parquet(pp)
+        households.to_parquet(hp)
+    else:
+        pp, hp = tmp_path / "persons.csv", tmp_path / "households.csv"
+        persons.to_csv(pp, index=False)
+        households.to_csv(hp, index=False)
+    return pp, hp
+
+
+def test_same_seed_gives_byte_identical_files(tmp_path, sim_params, sim_random_frames):
+    pp, hp = _write_inputs(tmp_path, sim_random_frames)
+    outs = []
+    for name in ("a", "b"):
+        simulate_files(pp, hp, tmp_path / name, sim_params, seed=11, command=["test"])
+        outs.append(tmp_path / name)
+    for f in ("households_out.csv", "persons_out.csv"):
+        assert (outs[0] / f).read_bytes() == (outs[1] / f).read_bytes()
+    sa = json.loads((outs[0] / "summary.json").read_text(encoding="utf-8"))
+    sb = json.loads((outs[1] / "summary.json").read_text(encoding="utf-8"))
+    sa["manifest"].pop("started"), sb["manifest"].pop("started")
+    assert sa == sb
+    assert sa["manifest"]["seed"] == 11 and len(sa["manifest"]["inputs"]) == 2
+    for key in ("households", "persons", "eligible_households", "eligible_persons",
+                "enrolled_households", "coverage_rate", "exclusion_error_rate",
+                "inclusion_error_rate", "leakage_rate", "monthly_cost", "annual_cost",
+                "parameters", "manifest"):
+        assert key in sa
+    assert set(sa["annual_cost"]["by_program"]) == {"dibao", "tekun", "marginal"}
+    assert sa["manifest"]["parameters_sha256"] and sa["manifest"]["inputs"][0]["sha256"]
+
+
+def test_parquet_in_and_out(tmp_path, sim_params, sim_random_frames):
+    pp, hp = _write_inputs(tmp_path, sim_random_frames, fmt="parquet")
+    s = simulate_files(pp, hp, tmp_path / "o", sim_params, seed=1, fmt="parquet")
+    out = pd.read_parquet(tmp_path / "o" / "households_out.parquet")
+    assert list(out.columns) == HOUSEHOLDS_OUT_COLUMNS and len(out) == s["households"] == 300
+
+
+def test_gb18030_and_xlsx_inputs(tmp_path, sim_params, sim_frames):
+    persons, households = sim_frames([{"household_id": "户1", "members": [
+        {"monthly_income": 441}]}])
+    persons.to_csv(tmp_path / "p.csv", index=False, encoding="gb18030")
+    households.to_excel(tmp_path / "h.xlsx", index=False)
+    simulate_files(tmp_path / "p.csv", tmp_path / "h.xlsx", tmp_path / "o", sim_params)
+    out = pd.read_csv(tmp_path / "o" / "households_out.csv", encoding="utf-8-sig",
+                      dtype={"region_code": str})
+    assert out.household_id[0] == "户1" and out.dibao_monthly_benefit[0] == 500
+    assert out.region_code[0] == "350581"
+
+
+def test_cli_simulate_end_to_end(tmp_path, capsys, sim_random_frames):
+    pp, hp = _write_inputs(tmp_path, sim_random_frames, n=50)
+    code = main(["simulate", "--persons", str(pp), "--households", str(hp), "--out",
+                 str(tmp_path / "o"), "--date", "2023-06-01", "--seed", "3",
+                 "--set", "dibao.standard=1000"])
+    assert code == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["households"] == 50
+    h = pd.read_csv(tmp_path / "o" / "households_out.csv", encoding="utf-8-sig")
+    assert (h.dibao_standard == 1000).all()
+
+
+# --- bad inputs: exit 2, one line naming file, row and column --------------------------
+
+
+def _bad_case(tmp_path, capsys, persons, households):
+    pp, hp = tmp_path / "persons.csv", tmp_path / "households.csv"
+    persons.to_csv(pp, index=False)
+    households.to_csv(hp, index=False)
+    code = main(["simulate", "--persons", str(pp), "--households", str(hp), "--out",
+                 str(tmp_path / "o"), "--date", "2023-06-01"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    return err
+
+
+def _good(make_frames):
+    return make_frames([{"household_id": f"h{i}", "members": [{}, {}]} for i in range(3)])
+
+
+def test_missing_column(tmp_path, capsys, sim_frames):
+    persons, households = _good(sim_frames)
+    err = _bad_case(tmp_path, capsys, persons.drop(columns="age"), households)
+    assert "persons.csv" in err and "column age" in err and "missing" in err
+
+
+def test_non_numeric_income(tmp_path, capsys, sim_frames):
+    persons, households = _good(sim_frames)
+    persons["monthly_income"] = persons["monthly_income"].astype(object)
+    persons.loc[3, "monthly_income"] = "abc"
+    err = _bad_case(tmp_path, capsys, persons, households)
+    assert "persons.csv" in err and "row 4" in err and "column monthly_income" in err
+
+
+def test_duplicate_person_id(tmp_path, capsys, sim_frames):
+    persons, households = _good(sim_frames)
+    persons.loc[5, "person_id"] = persons.loc[0, "person_id"]
+    err = _bad_case(tmp_path, capsys, persons, households)
+    assert "persons.csv" in err and "row 6" in err and "column person_id" in err
+    assert "duplicate" in err
+
+
+def test_person_whose_household_is_missing(tmp_path, capsys, sim_frames):
+    persons, households = _good(sim_frames)
+    persons.loc[2, "household_id"] = "nowhere"
+    err = _bad_case(tmp_path, capsys, persons, households)
+    assert "persons.csv" in err and "row 3" in err and "column household_id" in err
+    assert "nowhere" in err
+
+
+def test_unknown_region_code(tmp_path, capsys, sim_frames):
+    persons, households = _good(sim_frames)
+    households.loc[1, "region_code"] = "999999"
+    err = _bad_case(tmp_path, capsys, persons, households)
+    assert "households.csv" in err and "row 2" in err and "column region_code" in err
+
+
+def test_negative_money(tmp_path, capsys, sim_frames):
+    persons, households = _good(sim_frames)
+    households.loc[2, "financial_assets"] = -5
+    err = _bad_case(tmp_path, capsys, persons, households)
+    assert "households.csv" in err and "row 3" in err and "column financial_assets" in err
+
+
+def test_negative_expense(tmp_path, capsys, sim_frames):
+    persons, households = _good(sim_frames)
+    persons.loc[0, "medical_expense_annual"] = -1
+    err = _bad_case(tmp_path, capsys, persons, households)
+    assert "row 1" in err and "column medical_expense_annual" in err
+
+
+def test_bad_boolean_and_category(tmp_path, capsys, sim_frames):
+    persons, households = _good(sim_frames)
+    persons["care_level"] = persons["care_level"].astype(object)
+    persons.loc[4, "care_level"] = "sometimes"
+    err = _bad_case(tmp_path, capsys, persons, households)
+    assert "row 5" in err and "column care_level" in err
+
+
+def test_household_without_members(tmp_path, capsys, sim_frames):
+    persons, households = _good(sim_frames)
+    err = _bad_case(tmp_path, capsys, persons[persons.household_id != "h1"], households)
+    assert "households.csv" in err and "row 2" in err and "column household_id" in err
+
+
+def test_process_without_noise_full_take_up_enrolls_exactly_the_eligible(sim_params,
+                                                                         sim_random_frames):
+    persons, households = sim_random_frames(800, seed=9)
+    params = sim_params.with_overrides({"process.income_measurement_sigma": 0.0,
+                                        "process.take_up_probability": 1.0,
+                                        "process.discretion_inclusion_probability": 0.0})
+    h = simulate(persons, households, params, seed=1).households
+    assert (h.enrolled == h.dibao_eligible).all()
+    s = simulate(persons, households, params, seed=1).summary
+    assert s["coverage_rate"] == 1.0 and s["inclusion_error_rate"] == 0.0
+    assert s["leakage_rate"] == 0.0
+
+
+def test_process_discretion_only_enrolls_ineligible_near_the_line(sim_params, sim_random_frames):
+    # no take-up, certain discretion inside a 10% band above the standard (941 → 1035.1)
+    persons, households = sim_random_frames(800, seed=9)
+    params = sim_params.with_overrides({"process.income_measurement_sigma": 0.0,
+                                        "process.take_up_probability": 0.0,
+                                        "process.discretion_inclusion_probability": 1.0})
+    h = simulate(persons, households, params, seed=1).households
+    enrolled = h[h.enrolled]
+    assert len(enrolled) > 0 and not enrolled.dibao_eligible.any()
+    assert (enrolled.assessed_per_capita_income >= 941).all()
+    assert (enrolled.assessed_per_capita_income < 1035.1).all()
+    # paid at least the floor 0.2 × 941 = 188.2 per assessed member
+    assert (enrolled.paid_dibao_monthly_benefit
+            >= 188.2 * enrolled.assessed_members - 0.005).all()

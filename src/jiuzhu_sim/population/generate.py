@@ -1,0 +1,437 @@
+"""Synthetic households and persons for a region (CONTRACT §3 columns), vectorised.
+
+Every share, prevalence, income shape and spending level is a parameter in
+``params/national/population.yaml`` (regions may replace any of them); this module only
+turns parameters into draws. The steps, per household then per person (``np.repeat``):
+
+1. **Households**: size (7th census shares), urban (``population.urban_share``), the head's
+   age band (one-person and multi-person households differ).
+2. **Members**: the head; a spouse or a child second; then children, parents of a young
+   head or grandchildren of an older one. Ages follow from the head's age and age gaps.
+3. **Health and capacity**: disability (prevalence by age, grade, type), serious illness,
+   work capacity (by age, reduced by disability or illness), legal supporters (missing
+   mostly for people living alone), institutional care, care level, schooling.
+4. **Income**: household per-capita income is a Singh–Maddala draw (``scipy.stats.burr12``
+   shapes ``population.income.sm_c`` / ``sm_d``) scaled to the area's mean and multiplied by
+   (earning capacity / reference)^elasticity, so that households of elderly, disabled, ill
+   members and children are poorer. The household total is split across members by their
+   earning weights. Shapes and targets: docs/calibration.md.
+5. **Assets and spending**: financial assets (lognormal in months of income), vehicle and
+   dwellings (rising with income), self-paid medical, rehabilitation and education spending.
+6. **IDs**: an 18-character resident ID per person (GB 11643: region code, birth date,
+   sequence with the sex digit, check character), unique within a call; with ``start_index``
+   chunks use disjoint sequence keys (see :func:`resident_ids`).
+
+Deterministic per seed: one ``numpy.random.Generator`` from ``seed`` (an int or a
+``SeedSequence``), drawn in a fixed order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+DISABILITY_TYPES = np.array(["physical", "visual", "hearing", "speech", "intellectual",
+                             "mental", "multiple"], dtype=object)
+INTELLECTUAL_MENTAL = (4, 5)  # indices of intellectual, mental in DISABILITY_TYPES
+CARE_LEVELS = np.array(["self_care", "semi_care", "full_care"], dtype=object)
+RELATIONS = np.array(["head", "spouse", "child", "parent", "grandchild"], dtype=object)
+HEAD, SPOUSE, CHILD, PARENT, GRANDCHILD = range(5)
+
+# GB 11643-1999 check character: weights 2^(17-i) mod 11 and the check-character table
+ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
+ID_CHECK_CHARS = np.frombuffer(b"10X98765432", dtype=np.uint8)
+DAYS_IN_SEQUENCE_YEAR = 365  # birth-day offsets 0..364 keep the age exact (GB 11643 date)
+DAY_PERMUTATION = 254  # coprime with 365: spreads consecutive keys over the year
+DAY_SHIFT_PER_AGE = 131  # a shift per age so that key 0 is not every age's birthday
+SEQUENCE_PAIRS = 499  # odd/even sequence pairs 001..998 (odd = male, GB 11643)
+
+PERSON_COLUMNS = [
+    "person_id", "household_id", "age", "monthly_income", "disability_grade", "disability_type",
+    "serious_illness", "work_capacity", "has_supporter", "in_school", "college_student",
+    "care_level", "institutional", "medical_expense_annual", "education_expense_annual",
+    "rehab_expense_annual",
+]
+PERSON_EXTRAS = ["sex", "relation"]
+HOUSEHOLD_COLUMNS = [
+    "household_id", "region_code", "urban", "financial_assets", "non_essential_vehicle",
+    "dwellings", "weight",
+]
+
+
+def _vec(params, name: str) -> np.ndarray:
+    return np.asarray(params[name], dtype="float64")
+
+
+def _f(params, name: str) -> float:
+    return float(params[name])
+
+
+def _choose(rng: np.random.Generator, shares: np.ndarray, n: int) -> np.ndarray:
+    """Indices drawn with probabilities ``shares`` (normalised), vectorised."""
+    cum = np.cumsum(shares / shares.sum())
+    return np.minimum(np.searchsorted(cum, rng.random(n), side="right"), len(shares) - 1)
+
+
+def _band(values: np.ndarray, lower_bounds: np.ndarray) -> np.ndarray:
+    return np.searchsorted(lower_bounds, values, side="right") - 1
+
+
+def _lognormal(rng: np.random.Generator, median: float, log_sd: float, n: int) -> np.ndarray:
+    return median * np.exp(log_sd * rng.standard_normal(n))
+
+
+def singh_maddala_quantile(u: np.ndarray, c: float, d: float) -> np.ndarray:
+    """Inverse CDF of Singh–Maddala (``scipy.stats.burr12(c, d)``, scale 1)."""
+    return np.power(np.power(1.0 - u, -1.0 / d) - 1.0, 1.0 / c)
+
+
+def singh_maddala_mean(c: float, d: float) -> float:
+    """Mean of ``burr12(c, d)`` with scale 1: d·B(d − 1/c, 1 + 1/c)."""
+    from scipy.special import beta
+
+    return float(d * beta(d - 1.0 / c, 1.0 + 1.0 / c))
+
+
+def singh_maddala_gini(c: float, d: float) -> float:
+    """Gini of Singh–Maddala: 1 − Γ(d)Γ(2d − 1/c) / (Γ(d − 1/c)Γ(2d))."""
+    from scipy.special import gammaln
+
+    return float(1.0 - np.exp(gammaln(d) + gammaln(2 * d - 1 / c) - gammaln(d - 1 / c)
+                              - gammaln(2 * d)))
+
+
+def weighted_gini(values: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """Gini coefficient of ``values`` with frequency ``weights`` (e.g. household per-capita
+    income weighted by members = the Gini across persons)."""
+    x = np.asarray(values, dtype="float64")
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype="float64")
+    order = np.argsort(x, kind="stable")
+    x, w = x[order], w[order]
+    amount = np.cumsum(w * x)
+    lorenz = np.r_[0.0, amount / amount[-1]]
+    share = w / w.sum()
+    return float(1.0 - np.sum((lorenz[1:] + lorenz[:-1]) * share))
+
+
+# ---------------------------------------------------------------------------------------
+# Resident IDs (GB 11643)
+
+
+def id_check_characters(digits: np.ndarray) -> np.ndarray:
+    """ASCII codes of the check character for an (n, 17) array of digits."""
+    total = np.zeros(len(digits), dtype=np.int64)
+    for i, w in enumerate(ID_WEIGHTS):  # column by column: no (n, 17) int64 temporary
+        total += w * digits[:, i]
+    return ID_CHECK_CHARS[total % 11]
+
+
+def resident_ids(region_code: str, age: np.ndarray, male: np.ndarray, reference_date: dt.date,
+                 start_index: int, key_stride: float) -> np.ndarray:
+    """18-character resident IDs; a person is exactly ``age`` on ``reference_date``.
+
+    Sequence keys are the person's rank among people of the same age in this call plus
+    ``floor(start_index × key_stride)``: unique within a call, and disjoint between chunks
+    whose start indices differ by their household counts, as long as no single birth year
+    holds more than ``key_stride`` persons per household in a chunk. A key picks the birth
+    day within the year of age (0..364 days before the birthday, permuted) and the sequence
+    pair (odd male / even female digit): 499 × 365 keys per birth year and region.
+    """
+    n = len(age)
+    age = age.astype(np.int64)
+    order = np.argsort(age, kind="stable")
+    sorted_age = age[order]
+    first = np.flatnonzero(np.r_[True, sorted_age[1:] != sorted_age[:-1]])
+    group_start = np.repeat(first, np.diff(np.r_[first, n]))
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n) - group_start
+    key = rank + int(np.floor(start_index * key_stride))
+    day_offset = (key * DAY_PERMUTATION + age * DAY_SHIFT_PER_AGE) % DAYS_IN_SEQUENCE_YEAR
+    pair = (key // DAYS_IN_SEQUENCE_YEAR) % SEQUENCE_PAIRS
+    sequence = 2 * pair + np.where(male, 1, 2)
+
+    years = (reference_date.year - 1970 - age).astype("datetime64[Y]")
+    anniversary = (years.astype("datetime64[M]") + (reference_date.month - 1)).astype(
+        "datetime64[D]") + (reference_date.day - 1)
+    birth = anniversary - day_offset.astype("timedelta64[D]")
+    year = birth.astype("datetime64[Y]").astype(np.int64) + 1970
+    month_start = birth.astype("datetime64[M]")
+    month = month_start.astype(np.int64) % 12 + 1
+    day = (birth - month_start.astype("datetime64[D]")).astype(np.int64) + 1
+
+    digits = np.empty((n, 17), dtype=np.int8)
+    digits[:, :6] = np.frombuffer(region_code.encode("ascii"), dtype=np.uint8) - 48
+    for col, (value, width) in enumerate(((year, 4), (month, 2), (day, 2), (sequence, 3))):
+        offset = 6 + sum((4, 2, 2, 3)[:col])
+        for i in range(width):
+            digits[:, offset + i] = value // 10 ** (width - 1 - i) % 10
+    chars = np.empty((n, 18), dtype=np.uint8)
+    chars[:, :17] = digits + 48
+    chars[:, 17] = id_check_characters(digits)
+    return chars.view("S18").ravel().astype("U18")
+
+
+# ---------------------------------------------------------------------------------------
+# Generation
+
+
+def _as_generator(seed: int | np.random.SeedSequence | np.random.Generator
+                  ) -> np.random.Generator:
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(seed)
+
+
+def _member_ages(rng, params, head_age, n_persons, hh, position):
+    """Age and relation of every person (head, spouse or child second, then others)."""
+    head_of_person = head_age[hh]
+    relation = np.full(n_persons, CHILD, dtype=np.int8)
+    relation[position == 0] = HEAD
+    u = rng.random(n_persons)
+    second = position == 1
+    relation[second & (u < _f(params, "population.spouse_share"))] = SPOUSE
+    later = position >= 2
+    parent_ok = later & (head_of_person < _f(params, "population.parent_head_max_age"))
+    relation[parent_ok & (u < _f(params, "population.parent_share"))] = PARENT
+    grand_ok = (position >= 3) & (head_of_person >= _f(params,
+                                                       "population.grandchild_head_min_age"))
+    relation[grand_ok & (u < _f(params, "population.grandchild_share"))] = GRANDCHILD
+
+    max_age = _f(params, "population.max_age")
+    gap_child = _vec(params, "population.child_age_gap")
+    gap_parent = _vec(params, "population.parent_age_gap")
+    gap_grand = _vec(params, "population.grandchild_age_gap")
+    v = rng.random(n_persons)
+    age = head_of_person.copy()
+    spouse = relation == SPOUSE
+    age[spouse] += _f(params, "population.spouse_age_gap_sd") * rng.standard_normal(
+        int(spouse.sum()))
+    for rel, gap, sign in ((CHILD, gap_child, -1.0), (PARENT, gap_parent, 1.0),
+                           (GRANDCHILD, gap_grand, -1.0)):
+        m = relation == rel
+        age[m] += sign * (gap[0] + (gap[1] - gap[0]) * v[m])
+    adult_min = _vec(params, "population.head_age_band_lower_bounds")[0]
+    age[spouse] = np.maximum(age[spouse], adult_min)
+    # a young head's child or grandchild would be "born in the future": spread it over the
+    # years since the head came of age instead (no pile-up at age 0)
+    unborn = age < 0
+    span = np.maximum(head_of_person - adult_min, 1.0)
+    age[unborn] = (span * rng.random(n_persons))[unborn]
+    age = np.clip(age, 0.0, max_age - 1.0)
+    return np.floor(age).astype(np.int64), relation
+
+
+def generate_population(params, n_households: int | None = None,
+                        seed: int | np.random.SeedSequence | np.random.Generator = 0, *,
+                        start_index: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(persons, households) frames with the CONTRACT §3 columns (plus ``sex``, ``relation``).
+
+    ``seed`` may be an int, a ``numpy.random.SeedSequence`` (e.g. spawned per chunk) or a
+    Generator. ``start_index`` numbers households from that index (IDs unique across chunks
+    generated with consecutive start indices).
+    """
+    if n_households is None:
+        n_households = int(params["population.default_households"])
+    n_households = int(n_households)
+    if n_households < 0:
+        from jiuzhu_sim.exceptions import UserInputError
+
+        raise UserInputError(f"--households must be ≥ 0, got {n_households}",
+                             column="households")
+    rng = _as_generator(seed)
+    region_code = str(params.region_code)
+    H = n_households
+
+    # 1. households
+    size_shares = _vec(params, "population.household_size_shares")
+    size = _choose(rng, size_shares, H).astype(np.int64) + 1
+    urban = rng.random(H) < _f(params, "population.urban_share")
+    head_bounds = np.r_[_vec(params, "population.head_age_band_lower_bounds"),
+                        _f(params, "population.max_age")]
+    band_multi = _choose(rng, _vec(params, "population.head_age_shares.multi_person"), H)
+    band_one = _choose(rng, _vec(params, "population.head_age_shares.one_person"), H)
+    band = np.where(size == 1, band_one, band_multi)
+    head_age = head_bounds[band] + (head_bounds[band + 1] - head_bounds[band]) * rng.random(H)
+
+    # 2. members
+    N = int(size.sum())
+    hh = np.repeat(np.arange(H), size)
+    starts = np.cumsum(size) - size
+    position = np.arange(N) - starts[hh]
+    age, relation = _member_ages(rng, params, head_age, N, hh, position)
+    male = rng.random(N) < _f(params, "population.male_share")
+    alone = (size == 1)[hh]
+
+    # 3. health, disability, capacity
+    bounds = _vec(params, "population.age_band_lower_bounds")
+    age_band = _band(age, bounds)
+    disabled = rng.random(N) < _vec(params, "population.disability_prevalence_by_age")[age_band]
+    grade = np.where(disabled, _choose(rng, _vec(params, "population.disability_grade_shares"),
+                                       N) + 1, 0).astype(np.int64)
+    dtype_index = _choose(rng, _vec(params, "population.disability_type_shares"), N)
+    disability_type = np.where(disabled, DISABILITY_TYPES[dtype_index], "")
+    intellectual_mental = disabled & np.isin(dtype_index, INTELLECTUAL_MENTAL)
+    severe = disabled & ((grade <= int(params["dibao.severe_disability_max_grade"]))
+                         | (intellectual_mental & (grade <= int(
+                             params["dibao.severe_disability_max_grade_intellectual_mental"]))))
+    serious = rng.random(N) < _vec(params, "population.serious_illness_by_age")[age_band]
+    work_p = _vec(params, "population.work_capacity_by_age")[age_band].copy()
+    work_p *= np.where(severe, _f(params, "population.work_capacity_factor.severe_disability"),
+                       np.where(disabled, _f(params,
+                                             "population.work_capacity_factor.other_disability"),
+                                1.0))
+    work_p *= np.where(serious, _f(params, "population.work_capacity_factor.serious_illness"), 1.0)
+    work_capacity = rng.random(N) < work_p
+
+    working_age = _vec(params, "population.working_age")
+    elderly = age >= working_age[1]
+    p_no_supporter = np.where(
+        alone & elderly, _f(params, "population.no_supporter_probability.alone_elderly"),
+        np.where(alone & disabled, _f(params, "population.no_supporter_probability.alone_disabled"),
+                 _f(params, "population.no_supporter_probability.other")))
+    has_supporter = rng.random(N) >= p_no_supporter
+    institutional = (~has_supporter & (elderly | severe)
+                     & (rng.random(N) < _f(params,
+                                           "population.institutional_share_without_supporter")))
+    old_old = age >= _f(params, "population.old_old_age")
+    care_u = rng.random(N)
+    care = np.zeros(N, dtype=np.int64)
+    for mask, name in ((~severe & ~old_old, "other"), (old_old & ~severe, "old_old"),
+                       (severe, "severe_disability")):
+        cum = np.cumsum(_vec(params, f"population.care_level_shares.{name}"))
+        cum /= cum[-1]
+        care[mask] = np.minimum(np.searchsorted(cum, care_u[mask], side="right"), 2)
+
+    school = _vec(params, "population.school_age")
+    compulsory_until = _f(params, "population.school_enrollment.compulsory_until")
+    p_school = np.where((age >= school[0]) & (age < compulsory_until),
+                        _f(params, "population.school_enrollment.compulsory"),
+                        np.where((age >= compulsory_until) & (age < school[1]),
+                                 _f(params, "population.school_enrollment.senior_secondary"), 0.0))
+    college_age = _vec(params, "population.college_age")
+    p_college = np.where((age >= college_age[0]) & (age < college_age[1]),
+                         _f(params, "population.college_enrollment"), 0.0)
+    school_u = rng.random(N)
+    college_student = (school_u < p_college) & ~severe & (relation != HEAD)
+    in_school = (school_u < p_school) | college_student
+    work_capacity &= ~in_school
+
+    # 4. income
+    elderly_weight = np.where(urban, _f(params, "population.earning_weight.elderly.urban"),
+                              _f(params, "population.earning_weight.elderly.rural"))
+    weight = np.where(
+        in_school | (age < working_age[0]), _f(params, "population.earning_weight.dependent"),
+        np.where(elderly, np.where(work_capacity,
+                                   _f(params, "population.earning_weight.elderly_working"),
+                                   elderly_weight[hh]),
+                 np.where(work_capacity, _f(params, "population.earning_weight.working"),
+                          _f(params, "population.earning_weight.no_work_capacity"))))
+    weight_total = np.bincount(hh, weights=weight, minlength=H)
+    capacity = np.maximum(weight_total / size, _f(params, "population.income.capacity_floor"))
+    c, d = _f(params, "population.income.sm_c"), _f(params, "population.income.sm_d")
+    draw = singh_maddala_quantile(rng.random(H), c, d) / singh_maddala_mean(c, d)
+    area_mean = np.where(urban, _f(params, "population.income.mean_annual.urban"),
+                         _f(params, "population.income.mean_annual.rural")) / 12.0
+    reference = np.where(urban, _f(params, "population.income.capacity_reference.urban"),
+                         _f(params, "population.income.capacity_reference.rural"))
+    multiplier = np.power(capacity / reference,
+                          _f(params, "population.income.capacity_elasticity"))
+    per_capita = area_mean * draw * multiplier
+    household_total = per_capita * size
+    share = np.where(weight_total[hh] > 0, weight / np.where(weight_total[hh] > 0,
+                                                             weight_total[hh], 1.0),
+                     1.0 / size[hh])
+    monthly_income = np.round(household_total[hh] * share, 2)
+
+    # 5. assets and spending
+    has_assets = rng.random(H) >= _f(params, "population.assets.zero_share")
+    assets = household_total * _lognormal(
+        rng, _f(params, "population.assets.median_months_of_income"),
+        _f(params, "population.assets.log_sd"), H)
+    financial_assets = np.round(np.where(has_assets, assets, 0.0), 2)
+    relative = per_capita / area_mean
+    p_vehicle = np.minimum(_f(params, "population.vehicle.share_at_mean_income")
+                           * np.power(relative, _f(params, "population.vehicle.income_elasticity")),
+                           _f(params, "population.vehicle.max_share"))
+    vehicle = rng.random(H) < p_vehicle
+    p_none = np.where(urban, _f(params, "population.dwellings.none_share.urban"),
+                      _f(params, "population.dwellings.none_share.rural"))
+    p_extra = np.minimum(_f(params, "population.dwellings.extra_share_at_mean_income")
+                         * np.power(relative, _f(params, "population.dwellings.income_elasticity")),
+                         1.0)
+    u_dw = rng.random((3, H))
+    owns = u_dw[0] >= p_none
+    second = owns & (u_dw[1] < p_extra)
+    third = second & (u_dw[2] < _f(params, "population.dwellings.third_share"))
+    dwellings = owns.astype(np.int64) + second + third
+
+    medical_any = rng.random(N) < _vec(params, "population.medical.any_share_by_age")[age_band]
+    z = rng.standard_normal(N)
+    medical = np.where(
+        serious,
+        _f(params, "population.medical.serious_median_annual")
+        * np.exp(_f(params, "population.medical.serious_log_sd") * z),
+        np.where(medical_any, _f(params, "population.medical.median_annual")
+                 * np.exp(_f(params, "population.medical.log_sd") * z), 0.0))
+    rehab = np.where(disabled & (rng.random(N) < _f(params, "population.rehab.any_share")),
+                     _lognormal(rng, _f(params, "population.rehab.median_annual"),
+                                _f(params, "population.rehab.log_sd"), N), 0.0)
+    edu_median = np.where(college_student,
+                          _f(params, "population.education.college_median_annual"),
+                          _f(params, "population.education.school_median_annual"))
+    education = np.where(in_school, edu_median * np.exp(
+        _f(params, "population.education.log_sd") * rng.standard_normal(N)), 0.0)
+
+    # 6. identifiers
+    household_index = np.arange(start_index, start_index + H)
+    household_id = np.char.add(f"H{region_code}",
+                               np.char.zfill(household_index.astype(str), 8)).astype(object)
+    person_id = resident_ids(region_code, age, male, params.date, start_index,
+                             _f(params, "population.id_rank_stride"))
+
+    persons = pd.DataFrame({
+        "person_id": person_id,
+        "household_id": household_id[hh],
+        "age": age,
+        "monthly_income": monthly_income,
+        "disability_grade": grade,
+        "disability_type": disability_type.astype(object),
+        "serious_illness": serious,
+        "work_capacity": work_capacity,
+        "has_supporter": has_supporter,
+        "in_school": in_school,
+        "college_student": college_student,
+        "care_level": CARE_LEVELS[care],
+        "institutional": institutional,
+        "medical_expense_annual": np.round(medical, 2),
+        "education_expense_annual": np.round(education, 2),
+        "rehab_expense_annual": np.round(rehab, 2),
+        "sex": np.where(male, "M", "F").astype(object),
+        "relation": RELATIONS[relation],
+    })
+    households = pd.DataFrame({
+        "household_id": household_id,
+        "region_code": np.full(H, region_code, dtype=object),
+        "urban": urban,
+        "financial_assets": financial_assets,
+        "non_essential_vehicle": vehicle,
+        "dwellings": dwellings,
+        "weight": np.ones(H),
+    })
+    return persons, households
+
+
+def write_population(out_dir: Path | str, params, n_households: int | None = None,
+                     seed: int | np.random.SeedSequence = 20240101, fmt: str = "csv"
+                     ) -> list[Path]:
+    """Generate and write ``persons`` and ``households`` (.csv UTF-8 with BOM, or .parquet)."""
+    from jiuzhu_sim.io import write_table
+
+    persons, households = generate_population(params, n_households, seed)
+    out = Path(out_dir)
+    suffix = ".parquet" if fmt == "parquet" else ".csv"
+    return [write_table(persons, out / f"persons{suffix}", fmt),
+            write_table(households, out / f"households{suffix}", fmt)]

@@ -1,0 +1,86 @@
+"""Early-warning alert timeliness (预警核实超期, POLICY.md §7)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from jiuzhu_sim.audit import findings as F
+from jiuzhu_sim.audit.calendar import (
+    add_months,
+    add_working_days,
+    month_of_dates,
+    workday_counter,
+    working_days_between,
+)
+from jiuzhu_sim.audit.checks.base import AuditContext
+from jiuzhu_sim.audit.io import AuditTables
+
+KIND_NAMES = {"new": "新增预警", "initial": "初始数据"}
+
+
+def check_alert_overdue(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
+    """预警核实超期: the township must verify an alert within
+    ``monitoring.verify_working_days_new`` working days (kind new; official holiday calendar
+    with make-up days) or ``monitoring.verify_months_initial`` months (kind initial) after it
+    received it (``township_received_date``; else ``forwarded_date``; else
+    ``received_date``). Late, or not verified by the audit end with the deadline passed, is a
+    finding; a verification after the audit end counts as not verified. A date outside the
+    holiday calendar is a UserInputError. One finding per alert; amount 0."""
+    a = tables.alerts
+    if not len(a):
+        return F.empty_findings()
+    start = a["township_received_date"].to_numpy(dtype="datetime64[D]")
+    for fallback in ("forwarded_date", "received_date"):
+        alt = a[fallback].to_numpy(dtype="datetime64[D]")
+        start = np.where(np.isnat(start), alt, start)
+    keep = ~np.isnat(start) & (start <= ctx.audit_end)
+    a, start = a[keep], start[keep]
+    if not len(a):
+        return F.empty_findings()
+    verified = a["verified_date"].to_numpy(dtype="datetime64[D]")
+    verified = np.where(verified > ctx.audit_end, np.datetime64("NaT"), verified)
+    file = tables.files.get("alerts", "alerts")
+    table = workday_counter(np.concatenate([start, verified, [ctx.audit_end]]), file=file,
+                            column="township_received_date")
+    new = (pd.Series(a["kind"], dtype="str") == "new").to_numpy()
+    n_new = int(ctx.param("monitoring.verify_working_days_new"))
+    n_months = int(ctx.param("monitoring.verify_months_initial"))
+    deadline = np.where(new, add_working_days(start, n_new, table),
+                        add_months(start, n_months))
+    deadline = np.where(np.isnat(deadline), ctx.audit_end, deadline)  # past calendar end
+    done = ~np.isnat(verified)
+    late = np.where(done, verified > deadline, ctx.audit_end > deadline)
+    if not late.any():
+        return F.empty_findings()
+    sub = a[late]
+    s, d, v, nw = start[late], deadline[late], verified[late], new[late]
+    until = np.where(np.isnat(v), ctx.audit_end, v)
+    over_wd = working_days_between(d, until, table)
+    over_days = (until - d).astype(np.int64)
+    over = pd.Series(np.where(nw, F.ints_text(over_wd) + " 个工作日",
+                              F.ints_text(over_days) + " 天"), dtype="str")
+    rule = pd.Series(np.where(nw, f"{n_new} 个工作日", f"{n_months} 个月"), dtype="str")
+    what = pd.Series(np.where(np.isnat(v), "截至 " + str(ctx.audit_end) + " 仍未核实",
+                              "实际 " + F.dates_text(v) + " 核实"), dtype="str")
+    kind = pd.Series(sub["kind"], dtype="str").map(KIND_NAMES).fillna("预警").reset_index(
+        drop=True)
+    source = pd.Series(sub["source"], dtype="str").reset_index(drop=True)
+    detail = ("预警 " + pd.Series(sub["alert_id"], dtype="str").reset_index(drop=True) + "（"
+              + kind + "，来源 " + source + "）乡镇于 " + F.dates_text(s) + " 接收，应于 "
+              + F.dates_text(d) + " 前核实（" + rule + "），" + what + "，超期 " + over
+              + "，应立即入户核实并说明超期原因")
+    r = tables.roster
+    info = pd.DataFrame({"person_id": pd.Series(r["person_id"], dtype="str").to_numpy(),
+                         "name": r["name"].to_numpy(dtype=object),
+                         "region": r["region_code"].to_numpy(dtype=object),
+                         "program": r["program"].to_numpy(dtype=object)}
+                        ).drop_duplicates("person_id").set_index("person_id").reindex(
+        pd.Series(sub["person_id"], dtype="str"))
+    extra = pd.Series(sub["alert_id"], dtype="str").to_numpy(dtype=object)
+    extra = np.where(extra == "", F.dates_text(s).to_numpy(dtype=object), extra)
+    return F.build("alert_overdue", "medium", person_id=sub["person_id"],
+                   name=info["name"].fillna("").to_numpy(dtype=object),
+                   region_code=info["region"].fillna(ctx.region_code).to_numpy(dtype=object),
+                   program=info["program"].fillna("").to_numpy(dtype=object),
+                   period=month_of_dates(s), detail=detail, extra_key=extra)

@@ -1,0 +1,116 @@
+"""The findings schema (CONTRACT §6), stable finding IDs, and vectorised Chinese text pieces.
+
+A finding's stable key is ``check|person_id|period`` (plus an extra key, e.g. an alert ID,
+where one person can have several findings of a check in one month); ``finding_id`` is a
+deterministic 64-bit hash of it, so re-runs on the same data give the same IDs and a
+rectification ledger can be matched back (对账销号, POLICY.md §8).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from jiuzhu_sim.audit.calendar import month_label
+
+FINDING_COLUMNS = ["finding_id", "check", "severity", "person_id", "name", "region_code",
+                   "program", "period", "amount_at_risk", "detail"]
+PROGRAM_NAMES = {"dibao": "低保", "tekun": "特困供养", "marginal": "低保边缘", "": ""}
+_HEX = np.array(list("0123456789abcdef"))
+
+
+def empty_findings() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series([], dtype="float64" if c == "amount_at_risk" else "str")
+                         for c in FINDING_COLUMNS})
+
+
+def stable_key(check, person_id, period) -> pd.Series:
+    return (pd.Series(check, dtype="str").astype("str") + "|"
+            + pd.Series(person_id, dtype="str").fillna("") + "|"
+            + pd.Series(period, dtype="str").fillna(""))
+
+
+def hash_ids(keys: pd.Series, prefix: str = "F") -> np.ndarray:
+    """Deterministic 16-hex-digit IDs of strings (pandas' fixed-key SipHash)."""
+    h = pd.util.hash_pandas_object(pd.Series(keys, dtype="str").reset_index(drop=True),
+                                   index=False).to_numpy(dtype=np.uint64)
+    shifts = np.arange(60, -1, -4, dtype=np.uint64)
+    nibbles = ((h[:, None] >> shifts[None, :]) & np.uint64(15)).astype(np.int64)
+    chars = _HEX[nibbles]
+    text = chars.view(f"<U{len(shifts)}").ravel() if len(h) else np.zeros(0, dtype="<U16")
+    return np.char.add(prefix, text).astype(object)
+
+
+def yuan(values) -> pd.Series:
+    """Amounts as '2,670.00' (thousands separators, two decimals), vectorised."""
+    v = np.asarray(values, dtype="float64")
+    cents = np.round(np.abs(np.nan_to_num(v)) * 100).astype(np.int64)
+    whole, frac = cents // 100, cents % 100
+    a, b, c = whole // 1_000_000, (whole // 1000) % 1000, whole % 1000
+    sa = pd.Series(a.astype(str), dtype="str")
+    sb = pd.Series(b.astype(str), dtype="str")
+    sc = pd.Series(c.astype(str), dtype="str")
+    text = np.where(a > 0, sa + "," + sb.str.zfill(3) + "," + sc.str.zfill(3),
+                    np.where(b > 0, sb + "," + sc.str.zfill(3), sc))
+    sign = np.where(v < 0, "-", "")
+    out = pd.Series(sign, dtype="str") + pd.Series(text, dtype="str") + "." + pd.Series(
+        frac.astype(str), dtype="str").str.zfill(2)
+    return out
+
+
+def dates_text(days) -> pd.Series:
+    d = np.asarray(days, dtype="datetime64[D]")
+    return pd.Series(np.where(np.isnat(d), "（空）", d.astype(str)), dtype="str")
+
+
+def months_text(months) -> pd.Series:
+    return pd.Series(month_label(np.asarray(months, dtype=np.int64)), dtype="str")
+
+
+def ints_text(values) -> pd.Series:
+    return pd.Series(np.asarray(values).astype(np.int64).astype(str), dtype="str")
+
+
+def program_text(programs) -> pd.Series:
+    return pd.Series(np.asarray(programs, dtype=object), dtype="str").map(
+        PROGRAM_NAMES).fillna("")
+
+
+def text(values) -> pd.Series:
+    """Any column as a str Series with a fresh 0..n-1 index (safe to concatenate)."""
+    return pd.Series(np.asarray(values, dtype=object), dtype="str").fillna("")
+
+
+def build(check: str, severity: str, *, person_id, name=None, region_code=None, program=None,
+          period=None, amount=None, detail, extra_key=None) -> pd.DataFrame:
+    """A findings frame (CONTRACT §6 columns). ``period`` is a month-index array (−1 or None
+    = no period)."""
+    n = len(person_id)
+    if period is None:
+        period_text = pd.Series([""] * n, dtype="str")
+    else:
+        p = np.asarray(period, dtype=np.int64)
+        period_text = pd.Series(np.where(p >= 0, month_label(np.maximum(p, 0)), ""),
+                                dtype="str")
+    frame = pd.DataFrame({
+        "finding_id": "", "check": pd.Series([check] * n, dtype="str"),
+        "severity": pd.Series([severity] * n, dtype="str"),
+        "person_id": pd.Series(np.asarray(person_id, dtype=object), dtype="str"),
+        "name": pd.Series(np.asarray(name if name is not None else [""] * n, dtype=object),
+                          dtype="str").fillna(""),
+        "region_code": pd.Series(np.asarray(region_code if region_code is not None
+                                            else [""] * n, dtype=object), dtype="str"),
+        "program": pd.Series(np.asarray(program if program is not None else [""] * n,
+                                        dtype=object), dtype="str"),
+        "period": period_text,
+        "amount_at_risk": np.round(np.asarray(amount if amount is not None else np.zeros(n),
+                                              dtype="float64"), 2),
+        "detail": pd.Series(np.asarray(detail, dtype=object), dtype="str"),
+    })
+    if any(len(frame[c]) != n for c in frame.columns):  # pragma: no cover - programming error
+        raise ValueError("findings columns differ in length")
+    key = stable_key(frame["check"], frame["person_id"], frame["period"])
+    if extra_key is not None:
+        key = key + "|" + pd.Series(np.asarray(extra_key, dtype=object), dtype="str")
+    frame["finding_id"] = hash_ids(key)
+    return frame[FINDING_COLUMNS]

@@ -1,0 +1,151 @@
+"""三项清单 (POLICY.md §8, 001 §三(三)): 问题清单 (problems by check × region), 整改清单 (one
+row per finding with action, responsible unit, deadline, empty status) and 成果清单
+(对账销号 against a previous 整改清单, 003), written with openpyxl."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from jiuzhu_sim.audit.checks.registry import BY_CODE
+from jiuzhu_sim.audit.findings import PROGRAM_NAMES, stable_key
+from jiuzhu_sim.exceptions import UserInputError
+
+EXCEL_MAX_ROWS = 1_048_575
+CLOSED_WORDS = ("已整改", "已完成", "已销号")
+RECTIFICATION_COLUMNS = {
+    "finding_id": "问题编号", "check": "检查项目代码", "check_zh": "问题类型",
+    "severity": "严重程度", "person_id": "身份证号", "name": "姓名", "region_code": "行政区划",
+    "program": "救助类别", "period": "所属期", "amount_at_risk": "涉及金额（元）",
+    "detail": "问题描述", "action": "整改措施", "unit": "责任单位", "deadline": "整改期限",
+    "status": "整改状态",
+}
+SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低"}
+
+
+def responsible_unit(region_code: pd.Series) -> pd.Series:
+    """责任单位 by region code: a 9+ digit (township) code → that township's civil affairs
+    office; a six-digit county code → the county civil affairs bureau."""
+    code = pd.Series(region_code, dtype="str").fillna("")
+    township = code.str.len() > 6
+    return pd.Series(np.where(township, code + " 乡镇（街道）民政办",
+                              code + " 县（市、区）民政局"), dtype="str")
+
+
+def problem_list(findings: pd.DataFrame) -> pd.DataFrame:
+    """问题清单: counts and amounts by check × region."""
+    if not len(findings):
+        return pd.DataFrame(columns=["问题类型", "检查项目代码", "行政区划", "问题数量",
+                                     "涉及人数", "涉及金额（元）"])
+    g = findings.groupby(["check", "region_code"], sort=True, as_index=False).agg(
+        n=("finding_id", "size"), people=("person_id", "nunique"),
+        amount=("amount_at_risk", "sum"))
+    order = {c: i for i, c in enumerate(BY_CODE)}
+    g = g.assign(o=g["check"].map(order)).sort_values(["o", "region_code"])
+    return pd.DataFrame({"问题类型": g["check"].map(lambda c: BY_CODE[c].name_zh),
+                         "检查项目代码": g["check"], "行政区划": g["region_code"],
+                         "问题数量": g["n"], "涉及人数": g["people"],
+                         "涉及金额（元）": g["amount"].round(2)})
+
+
+def rectification_list(findings: pd.DataFrame, deadline: str) -> pd.DataFrame:
+    """整改清单: one row per finding, 整改状态 left empty for the townships to fill in."""
+    f = findings
+    out = pd.DataFrame({
+        "finding_id": f["finding_id"], "check": f["check"],
+        "check_zh": f["check"].map(lambda c: BY_CODE[c].name_zh),
+        "severity": f["severity"].map(SEVERITY_ZH), "person_id": f["person_id"],
+        "name": f["name"], "region_code": f["region_code"],
+        "program": f["program"].map(PROGRAM_NAMES).fillna(f["program"]),
+        "period": f["period"], "amount_at_risk": f["amount_at_risk"], "detail": f["detail"],
+        "action": f["check"].map(lambda c: BY_CODE[c].action_zh),
+        "unit": responsible_unit(f["region_code"]).to_numpy(), "deadline": deadline,
+        "status": "",
+    })
+    return out.rename(columns=RECTIFICATION_COLUMNS)
+
+
+def read_rectified(path: Path) -> pd.DataFrame:
+    """A previous 整改清单 (xlsx sheet 整改清单, or CSV) → finding_id, key, status."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserInputError("file not found", file=str(path))
+    try:
+        if path.suffix.lower() == ".xlsx":
+            book = pd.read_excel(path, sheet_name=None, dtype=str, engine="openpyxl")
+            frame = book.get("整改清单", next(iter(book.values())))
+        else:
+            from jiuzhu_sim.io import read_table
+
+            frame = read_table(path)
+    except UserInputError:
+        raise
+    except Exception as exc:
+        raise UserInputError(f"cannot read rectification list ({type(exc).__name__})",
+                             file=str(path)) from None
+    frame = frame.fillna("").astype(str)
+    for col in ("问题编号", "整改状态"):
+        if col not in frame.columns:
+            raise UserInputError("required column is missing", file=str(path), column=col)
+    for col in ("检查项目代码", "身份证号", "所属期"):
+        if col not in frame.columns:
+            frame[col] = ""
+    return pd.DataFrame({
+        "finding_id": frame["问题编号"].str.strip(),
+        "key": stable_key(frame["检查项目代码"].str.strip(), frame["身份证号"].str.strip(),
+                          frame["所属期"].str.strip()).to_numpy(),
+        "check": frame["检查项目代码"], "person_id": frame["身份证号"],
+        "period": frame["所属期"], "status": frame["整改状态"].str.strip(),
+    })
+
+
+def results_list(findings: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
+    """成果清单 (对账销号): each previous item, matched to this run by finding_id or by the
+    stable key check+person_id+period: closed (已整改/已完成) and not found again → 已销号;
+    closed but found again → 未销号（复查仍存在）; not closed → 整改中."""
+    cols = ["问题编号", "检查项目代码", "身份证号", "所属期", "原整改状态", "本次复查",
+            "销号结果"]
+    if previous is None or not len(previous):
+        return pd.DataFrame(columns=cols)
+    ids = set(findings["finding_id"].astype(str))
+    keys = set(stable_key(findings["check"], findings["person_id"], findings["period"]))
+    found = previous["finding_id"].isin(ids).to_numpy() | previous["key"].isin(keys).to_numpy()
+    closed = previous["status"].str.contains("|".join(CLOSED_WORDS)).to_numpy()
+    result = np.where(closed & ~found, "已销号", np.where(closed, "未销号（复查仍存在）",
+                                                         "整改中"))
+    return pd.DataFrame({"问题编号": previous["finding_id"], "检查项目代码": previous["check"],
+                         "身份证号": previous["person_id"], "所属期": previous["period"],
+                         "原整改状态": previous["status"],
+                         "本次复查": np.where(found, "仍存在", "未再发现"), "销号结果": result})
+
+
+def write_three_lists(path: Path, findings: pd.DataFrame, deadline: str,
+                      previous: pd.DataFrame | None) -> dict:
+    """Write 三项清单.xlsx (write-only openpyxl); returns counts for summary.json."""
+    from openpyxl import Workbook
+
+    sheets = {"问题清单": problem_list(findings),
+              "整改清单": rectification_list(findings, deadline),
+              "成果清单": results_list(findings, previous)}
+    truncated = max(0, len(sheets["整改清单"]) - EXCEL_MAX_ROWS)
+    if truncated:
+        sheets["整改清单"] = sheets["整改清单"].iloc[:EXCEL_MAX_ROWS]
+    if previous is None:
+        sheets["成果清单"] = pd.DataFrame({"说明": [
+            "未提供上期整改清单（--rectified），本次无对账销号结果"]})
+    book = Workbook(write_only=True)
+    for title, frame in sheets.items():
+        ws = book.create_sheet(title)
+        ws.append([str(c) for c in frame.columns])
+        for row in frame.itertuples(index=False, name=None):
+            ws.append(list(row))
+    book.save(path)
+    res = sheets["成果清单"]
+    counts = {"problem_rows": len(sheets["问题清单"]),
+              "rectification_rows": len(sheets["整改清单"]),
+              "rectification_rows_truncated": truncated}
+    if previous is not None:
+        counts["results"] = res["销号结果"].value_counts().to_dict()
+    return counts

@@ -1,0 +1,147 @@
+"""One-card payment checks (POLICY.md §6) on hand-made frames; amounts worked by hand."""
+
+import pytest
+from audit_frames import A, B, C, G, make_ctx, make_tables, pay_row, roster_row
+
+from jiuzhu_sim.audit.checks import payments
+
+MONTHS = ["2024-01", "2024-02", "2024-03", "2024-04", "2024-05", "2024-06"]
+
+
+def full_pay(pid, amount=500, **kw):
+    return [pay_row(pid, m, amount, **kw) for m in MONTHS]
+
+
+# --- deceased_paid ------------------------------------------------------------------------
+
+def test_payment_in_month_of_death_is_legitimate_months_after_are_not():
+    # died 2024-03-15; paid Jan..Jun at 890 → April, May, June are after the death month
+    t = make_tables(roster=[roster_row(A, amount=890)], payments=full_pay(A, 890),
+                    deaths=[{"person_id": A, "name": "张三", "death_date": "2024-03-15"}])
+    f = payments.check_deceased_paid(t, make_ctx())
+    assert list(f["period"]) == ["2024-04", "2024-05", "2024-06"]
+    assert list(f["amount_at_risk"]) == [890.0, 890.0, 890.0]
+    # 3 months × 890 = 2,670.00 in the detail
+    assert "死亡后共发放 3 个月，合计 2,670.00 元" in f["detail"].iloc[0]
+    assert set(f["severity"]) == {"high"}
+
+
+def test_no_death_no_finding():
+    t = make_tables(roster=[roster_row(A)], payments=full_pay(A),
+                    deaths=[{"person_id": B, "name": "李四", "death_date": "2024-01-02"}])
+    assert payments.check_deceased_paid(t, make_ctx()).empty
+
+
+# --- duplicates ---------------------------------------------------------------------------
+
+def test_person_paid_by_two_regions_is_duplicate_region_not_duplicate_payment():
+    rows = [pay_row(A, "2024-03", 500), pay_row(A, "2024-03", 500, region="350583")]
+    t = make_tables(roster=[roster_row(A)], payments=rows)
+    ctx = make_ctx("2024-03", "2024-03")
+    f = payments.check_duplicate_region(t, ctx)
+    assert len(f) == 1 and f["period"].iloc[0] == "2024-03"
+    assert f["amount_at_risk"].iloc[0] == 500.0  # 1,000 total − 500 kept in one region
+    assert payments.check_duplicate_payment(t, ctx).empty
+
+
+def test_double_payment_is_duplicate_payment():
+    rows = [pay_row(A, "2024-03", 500, payment_id="p1"),
+            pay_row(A, "2024-03", 500, payment_id="p2")]
+    t = make_tables(roster=[roster_row(A)], payments=rows)
+    ctx = make_ctx("2024-03", "2024-03")
+    f = payments.check_duplicate_payment(t, ctx)
+    assert list(f["amount_at_risk"]) == [500.0]  # 2 × 500 − 500
+    assert payments.check_duplicate_region(t, ctx).empty
+    assert payments.check_amount_mismatch(t, ctx).empty  # each payment equals the approval
+
+
+def test_dibao_and_tekun_same_month_is_duplicate_program():
+    t = make_tables(roster=[roster_row(A), roster_row(A, "tekun", amount=1200)],
+                    payments=[pay_row(A, "2024-03", 500),
+                              pay_row(A, "2024-03", 1200, program="tekun")])
+    f = payments.check_duplicate_program(t, make_ctx("2024-03", "2024-03"))
+    assert list(f["amount_at_risk"]) == [500.0]  # the dibao part
+    assert list(f["program"]) == ["dibao"]
+
+
+def test_dibao_to_tekun_at_a_month_boundary_is_not_duplicate_program():
+    t = make_tables(roster=[roster_row(A, end="2024-02-29"),
+                            roster_row(A, "tekun", start="2024-03-01", amount=1200)],
+                    payments=[pay_row(A, "2024-02", 500),
+                              pay_row(A, "2024-03", 1200, program="tekun")])
+    ctx = make_ctx("2024-02", "2024-03")
+    assert payments.check_duplicate_program(t, ctx).empty
+    assert payments.check_paid_not_on_roster(t, ctx).empty
+    assert payments.check_missing_payment(t, ctx).empty
+
+
+# --- amounts and timing -------------------------------------------------------------------
+
+@pytest.mark.parametrize(("paid", "expected"), [(480, [20.0]), (520, [20.0]), (500.4, [])])
+def test_amount_mismatch_beyond_tolerance(paid, expected):
+    # approved 500; tolerance 0.5 yuan (audit.amount_tolerance): |480−500| = 20 (不足额),
+    # |520−500| = 20 (超额), |500.4−500| = 0.4 ≤ 0.5 → no finding
+    t = make_tables(roster=[roster_row(A)], payments=[pay_row(A, "2024-03", paid)])
+    f = payments.check_amount_mismatch(t, make_ctx("2024-03", "2024-03"))
+    assert list(f["amount_at_risk"]) == expected
+
+
+def test_late_payment_counts_from_month_end_plus_due_days():
+    # March's due date: 03-31 + 10 days (audit.payment_due_days_after_month) = 04-10
+    on_time = pay_row(A, "2024-03", 500, paid="2024-04-10")
+    late = pay_row(B, "2024-03", 700, paid="2024-04-25")
+    t = make_tables(roster=[roster_row(A), roster_row(B, amount=700)], payments=[on_time, late])
+    f = payments.check_late_payment(t, make_ctx("2024-03", "2024-03"))
+    assert list(f["person_id"]) == [B]
+    assert list(f["amount_at_risk"]) == [700.0]
+    assert "15 天" in f["detail"].iloc[0]  # 04-25 − 04-10
+
+
+# --- roster coverage ----------------------------------------------------------------------
+
+def test_missing_payment_uses_month_overlap_for_mid_month_dates():
+    # active 2024-02-15 .. 2024-04-10 → Feb, Mar, Apr are owed; paid only Feb and Apr
+    t = make_tables(roster=[roster_row(A, start="2024-02-15", end="2024-04-10")],
+                    payments=[pay_row(A, "2024-02"), pay_row(A, "2024-04")])
+    f = payments.check_missing_payment(t, make_ctx())
+    assert list(f["period"]) == ["2024-03"]
+    assert list(f["amount_at_risk"]) == [500.0]
+    assert payments.check_paid_not_on_roster(t, make_ctx()).empty
+
+
+def test_re_enrolment_after_exit():
+    # on Jan–Feb, off in March, back from April: March payment is off-roster, nothing missing
+    t = make_tables(roster=[roster_row(A, start="2023-06-01", end="2024-02-29"),
+                            roster_row(A, start="2024-04-01")],
+                    payments=full_pay(A))
+    ctx = make_ctx()
+    f = payments.check_paid_not_on_roster(t, ctx)
+    assert list(f["period"]) == ["2024-03"] and list(f["amount_at_risk"]) == [500.0]
+    assert payments.check_missing_payment(t, ctx).empty
+
+
+def test_ghost_payment_and_marginal_without_payment():
+    t = make_tables(roster=[roster_row(B, "marginal", amount=0)],
+                    payments=[pay_row(C, "2024-01", 300)])
+    ctx = make_ctx("2024-01", "2024-01")
+    f = payments.check_paid_not_on_roster(t, ctx)
+    assert list(f["person_id"]) == [C] and "不在保障花名册中" in f["detail"].iloc[0]
+    assert payments.check_missing_payment(t, ctx).empty  # marginal: approved 0, not owed
+
+
+def test_missing_payment_not_owed_after_death():
+    t = make_tables(roster=[roster_row(A)], payments=[pay_row(A, "2024-01")],
+                    deaths=[{"person_id": A, "name": "张三", "death_date": "2024-01-20"}])
+    assert payments.check_missing_payment(t, make_ctx("2024-01", "2024-03")).empty
+
+
+# --- accounts -----------------------------------------------------------------------------
+
+def test_guardian_account_is_not_a_mismatch_but_a_stranger_is():
+    t = make_tables(roster=[roster_row(A), roster_row(B)],
+                    payments=[pay_row(A, "2024-01", account=G),
+                              pay_row(B, "2024-01", account=G)],
+                    guardians=[{"person_id": A, "guardian_id": G}])
+    f = payments.check_account_mismatch(t, make_ctx("2024-01", "2024-01"))
+    assert list(f["person_id"]) == [B]
+    assert list(f["amount_at_risk"]) == [500.0]

@@ -1,0 +1,73 @@
+"""review_overdue and ineligible_recipient (POLICY.md §3.4, §7)."""
+
+from audit_frames import A, B, C, make_ctx, make_tables, pay_row, roster_row
+
+from jiuzhu_sim.audit.checks import review
+
+# Shishi 350581 dibao standard on these dates: 941 yuan/month (params, 000: 48% of the
+# minimum wage, rounded up); the tests read it from the parameters, never a literal.
+
+
+def test_review_overdue_uses_the_interval_at_the_audit_end():
+    # end 2024-06-30 − 6 months (review.max_months_between_checks) = 2023-12-30
+    t = make_tables(roster=[roster_row(A, check="2023-12-29"), roster_row(B, check="2023-12-30"),
+                            roster_row(C, check="", household="H3")])
+    f = review.check_review_overdue(t, make_ctx())
+    assert sorted(f["person_id"]) == sorted([A, C])  # B exactly on the limit is fine
+    assert set(f["amount_at_risk"]) == {0.0}
+
+
+def test_household_check_date_counts_as_a_check():
+    t = make_tables(roster=[roster_row(A, check="2023-01-01", household="H1")],
+                    households=[{"household_id": "H1", "members": "1",
+                                 "per_capita_income": "100", "check_date": "2024-05-01"}])
+    assert review.check_review_overdue(t, make_ctx()).empty
+
+
+def test_unstable_income_with_work_capacity_needs_a_visit():
+    t = make_tables(roster=[roster_row(A, unstable_income="true", work_capacity="true",
+                                       last_visit_date="2023-10-01"),
+                            roster_row(B, unstable_income="true", work_capacity="false",
+                                       last_visit_date="2023-10-01")])
+    f = review.check_review_overdue(t, make_ctx())
+    assert list(f["person_id"]) == [A] and "走访" in f["detail"].iloc[0]
+
+
+def test_exited_people_are_not_reviewed():
+    t = make_tables(roster=[roster_row(A, check="2020-01-01", end="2024-03-31")])
+    assert review.check_review_overdue(t, make_ctx()).empty
+
+
+def hh(household, income, date):
+    return {"household_id": household, "members": "1", "per_capita_income": str(income),
+            "check_date": date}
+
+
+def test_ineligible_after_the_grace_period_only():
+    ctx = make_ctx()
+    standard = float(ctx.params_on(__import__("datetime").date(2023, 10, 15))[
+        "dibao.standard.rural"])
+    grace = int(ctx.param("dibao.gradual_exit_months"))  # 6
+    # H1: above since 2023-10 → 2024-06 is 8 months later > 6 → finding
+    # H2: above since 2024-02 → 4 months ≤ 6 → inside the grace period
+    # H3: above in 2023-09 but below again at 2024-01 → no finding
+    t = make_tables(
+        roster=[roster_row(A, household="H1", sub_type="rural"),
+                roster_row(B, household="H2", sub_type="rural"),
+                roster_row(C, household="H3", sub_type="rural")],
+        households=[hh("H1", standard + 100, "2023-10-15"), hh("H1", standard + 50, "2024-03-01"),
+                    hh("H2", standard + 100, "2024-02-10"),
+                    hh("H3", standard + 100, "2023-09-01"), hh("H3", standard - 1, "2024-01-05")],
+        payments=[pay_row(A, m) for m in ("2024-04", "2024-05", "2024-06")])
+    f = review.check_ineligible_recipient(t, ctx)
+    assert grace == 6
+    assert list(f["person_id"]) == [A]
+    # grace ends 2023-10 + 6 = 2024-04; payments after it: May + June = 2 × 500 = 1,000
+    assert list(f["amount_at_risk"]) == [1000.0]
+    assert "已连续 8 个月" in f["detail"].iloc[0]
+
+
+def test_tekun_is_not_judged_against_the_dibao_standard():
+    t = make_tables(roster=[roster_row(A, "tekun", household="H1")],
+                    households=[hh("H1", 99999, "2023-01-01")])
+    assert review.check_ineligible_recipient(t, make_ctx()).empty

@@ -1,0 +1,81 @@
+"""Audit inputs: encodings, Chinese headers and values, rejected rows (CONTRACT §5)."""
+
+import pandas as pd
+import pytest
+from audit_frames import A, B
+
+from jiuzhu_sim.audit.io import load_inputs, normalise, parse_dates, parse_months, read_input
+from jiuzhu_sim.exceptions import UserInputError
+
+
+def test_gb18030_and_bom_csv_read_alike(tmp_path):
+    text = "身份证号,姓名\n" + A + ",张三\n"
+    (tmp_path / "gb.csv").write_bytes(text.encode("gb18030"))
+    (tmp_path / "bom.csv").write_bytes(text.encode("utf-8-sig"))
+    gb, bom = read_input(tmp_path / "gb.csv"), read_input(tmp_path / "bom.csv")
+    assert list(gb.columns) == list(bom.columns) == ["身份证号", "姓名"]
+    assert gb["姓名"].iloc[0] == bom["姓名"].iloc[0] == "张三"
+
+
+def test_chinese_headers_and_values_map_to_contract_names():
+    frame = pd.DataFrame({"身份证号": [A], "姓名": ["张三"], "户编号": ["H1"],
+                          "行政区划": ["350581"], "救助类别": ["农村低保"],
+                          "纳入日期": ["2024/1/5"], "退出日期": [""], "月保障金": ["1,200"],
+                          "最近核对日期": ["2024年3月1日"]})
+    table, rejected = normalise("roster", frame, "roster.xlsx")
+    assert rejected.empty
+    row = table.iloc[0]
+    assert row["program"] == "dibao" and row["sub_type"] == "rural"
+    assert row["monthly_amount"] == 1200.0
+    assert str(row["start_date"])[:10] == "2024-01-05"
+    assert str(row["last_check_date"])[:10] == "2024-03-01"
+
+
+def test_missing_required_column_names_file_and_column():
+    frame = pd.DataFrame({"person_id": [A]})
+    with pytest.raises(UserInputError, match="payments.csv.*column amount|payments.csv"):
+        normalise("payments", frame, "payments.csv")
+
+
+def test_bad_rows_are_rejected_one_reason_each_and_add_up():
+    frame = pd.DataFrame({"payment_id": ["1", "2", "3", "4"], "person_id": [A, B, "", A],
+                          "account_holder_id": [A, B, A, A], "region_code": ["350581"] * 4,
+                          "program": ["dibao", "低保", "dibao", "救济粮"],
+                          "period": ["2024-01", "2024-13", "2024-01", "2024-01"],
+                          "amount": ["500", "500", "x", "500"],
+                          "paid_date": ["2024-01-25"] * 4})
+    table, rejected = normalise("payments", frame, "payments.csv")
+    assert len(table) == 1
+    assert len(table) + len(rejected) == len(frame)
+    assert list(rejected.sort_values("row")["row"]) == [2, 3, 4]
+    assert set(rejected["column"]) == {"period", "person_id", "program"}
+
+
+def test_date_and_month_formats():
+    days, bad = parse_dates(pd.Series(["2024-01-05", "20240105", "2024/1/5", "", "nope"],
+                                      dtype="str"))
+    assert [str(x) for x in days[:3]] == ["2024-01-05"] * 3
+    assert list(bad) == [False, False, False, False, True]
+    months, bad = parse_months(pd.Series(["2024-02", "202402", "2024年2月", "2024-00"],
+                                         dtype="str"))
+    assert list(months[:3]) == [2024 * 12 + 1] * 3 and list(bad) == [False] * 3 + [True]
+
+
+def test_missing_required_file(tmp_path):
+    with pytest.raises(UserInputError, match="roster"):
+        load_inputs(tmp_path)
+
+
+def test_parquet_with_typed_columns(tmp_path):
+    from audit_frames import pay_row, roster_row
+
+    roster = pd.DataFrame([roster_row(A)])
+    roster["monthly_amount"] = 500.0  # numeric in Parquet
+    roster["region_code"] = 350581     # an integer code
+    roster.to_parquet(tmp_path / "roster.parquet")
+    pd.DataFrame([pay_row(A, "2024-01")]).to_parquet(tmp_path / "payments.parquet")
+    (tmp_path / "deaths.csv").write_text("person_id,name,death_date\n", encoding="utf-8")
+    loaded = load_inputs(tmp_path)
+    assert loaded.rows_read == {"roster": 1, "payments": 1, "deaths": 0}
+    assert loaded.tables.roster["region_code"].iloc[0] == "350581"
+    assert loaded.tables.roster["monthly_amount"].iloc[0] == 500.0

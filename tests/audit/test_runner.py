@@ -1,0 +1,104 @@
+"""`jiuzhu audit` end to end on small folders written here (CONTRACT §5–7)."""
+
+import json
+
+import pandas as pd
+from audit_frames import A, B, C, pay_row, roster_row
+
+from jiuzhu_sim.cli import main
+
+ARGS = ["--start", "2024-01", "--end", "2024-03"]
+
+
+def write_county(folder):
+    folder.mkdir(exist_ok=True)
+    roster = pd.DataFrame([roster_row(A, amount=500), roster_row(B, amount=600, household="H2"),
+                           roster_row(C, amount=700, household="H3")])
+    # the roster as an Excel export with Chinese headers and Chinese category values
+    zh = roster.rename(columns={"person_id": "身份证号", "name": "姓名", "household_id": "户编号",
+                                "region_code": "行政区划", "program": "救助类别",
+                                "start_date": "纳入日期", "end_date": "退出日期",
+                                "monthly_amount": "月保障金", "last_check_date": "最近核对日期"})
+    zh["救助类别"] = "低保"
+    zh.to_excel(folder / "roster.xlsx", index=False)
+    pays = [pay_row(p, m, amt) for p, amt in ((A, 500), (B, 600), (C, 700))
+            for m in ("2024-01", "2024-02", "2024-03")]
+    pays.append(pay_row(A, "2024-13", 500))         # bad period → rejected
+    pays.append(pay_row(B, "2024-02", "abc"))       # bad amount → rejected
+    body = pd.DataFrame(pays).to_csv(index=False)
+    (folder / "payments.csv").write_bytes(body.replace("2024-01-25", "2024-01-25").encode(
+        "gb18030"))
+    (folder / "deaths.csv").write_bytes(
+        f"身份证号,姓名,死亡日期\n{C},王五,2024-01-20\n".encode("utf-8-sig"))
+    return folder
+
+
+def test_audit_writes_every_output_and_rows_add_up(tmp_path):
+    data, out = write_county(tmp_path / "data"), tmp_path / "out"
+    assert main(["audit", str(data), *ARGS, "--out", str(out)]) == 0
+    for name in ("findings.csv", "summary.json", "rejected.csv", "三项清单.xlsx",
+                 "monthly_stats.csv"):
+        assert (out / name).is_file(), name
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["rows_read"]["payments"] == 11 and summary["rows_rejected"]["payments"] == 2
+    rejected = pd.read_csv(out / "rejected.csv", encoding="utf-8-sig")
+    assert len(rejected) == sum(summary["rows_rejected"].values())
+    assert set(rejected["column"]) == {"period", "amount"}
+    findings = pd.read_csv(out / "findings.csv", encoding="utf-8-sig", dtype=str)
+    dead = findings[findings["check"] == "deceased_paid"]
+    # C died 2024-01-20: Feb and Mar paid after the death month, 2 × 700
+    assert sorted(dead["period"]) == ["2024-02", "2024-03"]
+    assert summary["findings"]["deceased_paid"]["amount_at_risk"] == 1400.0
+    assert len(summary["manifest"]["inputs"]) == 3
+    assert all(len(i["sha256"]) == 64 for i in summary["manifest"]["inputs"])
+    assert summary["window"]["params_date"] == "2024-03-31"
+    assert summary["window"]["region_code"] == "350581"
+    sheets = pd.read_excel(out / "三项清单.xlsx", sheet_name=None)
+    assert set(sheets) == {"问题清单", "整改清单", "成果清单"}
+    assert len(sheets["整改清单"]) == len(findings)
+    assert sheets["整改清单"]["整改期限"].iloc[0] == "2024-04-30"  # 03-31 + 30 days
+
+
+def test_finding_ids_are_stable_across_runs(tmp_path):
+    data = write_county(tmp_path / "data")
+    main(["audit", str(data), *ARGS, "--out", str(tmp_path / "o1")])
+    main(["audit", str(data), *ARGS, "--out", str(tmp_path / "o2")])
+    a = pd.read_csv(tmp_path / "o1" / "findings.csv", encoding="utf-8-sig")
+    b = pd.read_csv(tmp_path / "o2" / "findings.csv", encoding="utf-8-sig")
+    assert list(a["finding_id"]) == list(b["finding_id"]) and a["finding_id"].is_unique
+
+
+def test_rectified_ledger_is_closed_item_by_item(tmp_path):
+    data, out1, out2 = write_county(tmp_path / "data"), tmp_path / "o1", tmp_path / "o2"
+    main(["audit", str(data), *ARGS, "--out", str(out1)])
+    ledger = pd.read_excel(out1 / "三项清单.xlsx", sheet_name="整改清单", dtype=str)
+    ledger["整改状态"] = "已整改"
+    ledger.loc[0, "问题编号"] = "changed-id"  # matched by the stable key instead
+    # one fake closed item that no longer appears
+    extra = ledger.iloc[[0]].assign(问题编号="old", 检查项目代码="late_payment", 所属期="2023-01")
+    pd.concat([ledger, extra]).to_excel(tmp_path / "done.xlsx", sheet_name="整改清单",
+                                        index=False)
+    assert main(["audit", str(data), *ARGS, "--out", str(out2), "--rectified",
+                 str(tmp_path / "done.xlsx")]) == 0
+    res = pd.read_excel(out2 / "三项清单.xlsx", sheet_name="成果清单", dtype=str)
+    # same data: every rectified item is found again except the fake one
+    assert (res["销号结果"] == "已销号").sum() == 1
+    assert (res["销号结果"] == "未销号（复查仍存在）").sum() == len(ledger)
+
+
+def test_missing_required_column_exits_2_with_one_line(tmp_path, capsys):
+    data = write_county(tmp_path / "data")
+    (data / "deaths.csv").write_text(f"person_id,name\n{C},王五\n", encoding="utf-8")
+    assert main(["audit", str(data), *ARGS, "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "deaths.csv" in err and "death_date" in err
+
+
+def test_unknown_region_falls_back_to_shishi(tmp_path):
+    data = write_county(tmp_path / "data")
+    roster = pd.read_excel(data / "roster.xlsx", dtype=str)
+    roster["行政区划"] = "999999"
+    roster.to_excel(data / "roster.xlsx", index=False)
+    assert main(["audit", str(data), *ARGS, "--out", str(tmp_path / "o")]) == 0
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["window"]["region_code"] == "350581"

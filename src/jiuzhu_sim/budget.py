@@ -1,0 +1,469 @@
+"""Multi-year budget with uncertainty (预算测算) and the 004 capacity rules (POLICY.md §9).
+
+``jiuzhu budget --params REGION --years 2025:2027 --out DIR [--replications N]``.
+
+Method, in three steps:
+
+1. **Base year** (the parameter date): a synthetic population is generated and simulated
+   chunk by chunk (:func:`jiuzhu_sim.simulation.simulate`, enrollment from the process
+   model). Each chunk is reduced to weighted totals per household — dibao recipients, dibao
+   money paid and households by urban/rural, tekun persons by dispersed/institutional and
+   care level, marginal persons and cash — so no chunk outlives its reduction.
+2. **Sampling uncertainty**: replication r re-weights every household of chunk c with a
+   Poisson(1) bootstrap weight drawn from the seed of partition (region, r, c); totals are
+   additive over chunks, so chunks never meet.
+3. **Projection** for each replication and year, with parameters drawn from the normal
+   distributions declared in ``params/national/budget.yaml`` (``budget.*`` and ``*_sd``):
+   minimum wage ``× (1 + g)``; dibao standard = max(ratio rule on the new minimum wage,
+   last year's standard × (1 + inflation)) when ``budget.standard_price_indexation``
+   (standards are never cut), rounded by ``dibao.rounding``; tekun and care standards and
+   the marginal threshold re-derived by :mod:`jiuzhu_sim.parameters`; dibao caseload ×
+   (1 + entry − exit)^12 × (1 + take-up trend) per year; tekun, marginal and household
+   counts × (1 + population growth). Dibao money per recipient moves with the standard
+   (the top-up is a stable share of the standard, ≈ 0.65 in published figures — see
+   docs/validation.md). Temporary assistance = households × case rate × Σ tier share ×
+   tier amount (:func:`jiuzhu_sim.rules.temporary.temporary_assistance_amount`).
+
+Outputs (``--out DIR``): ``budget.csv`` (year × program: mean, p5, p50, p95, replications),
+``standards.csv`` (projected standards, p50 per year), ``capacity.csv`` (004: caseworkers per
+township population band; purchased services ≥ 5% of work funds and ≤ 3% of the subsidy
+budget), ``summary.json`` (replications, base-year totals, manifest).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from jiuzhu_sim.distributed import Partition, make_partitions, run_partitions
+from jiuzhu_sim.exceptions import UserInputError
+from jiuzhu_sim.parameters import round_standard
+from jiuzhu_sim.rules import tekun as tekun_rules
+
+PROGRAMS = ("dibao", "tekun_basic", "tekun_care", "tekun_institutional", "temporary",
+            "marginal")
+AREAS = ("urban", "rural")
+CARE_LEVELS = tuple(tekun_rules.CARE_LEVELS)
+# base-year totals kept per household and per replication (columns of the reduction)
+QUANTITIES = tuple(
+    [f"{q}.{a}" for a in AREAS for q in (
+        "households", "persons", "dibao_households", "dibao_recipients", "dibao_paid",
+        "tekun_dispersed", "tekun_institutional", "marginal_persons", "marginal_paid")]
+    + [f"tekun_care.{level}" for level in CARE_LEVELS]
+)
+_BOOTSTRAP_STREAM = 2
+
+
+@dataclass
+class BudgetResult:
+    """What :func:`run_budget` returns (and writes).
+
+    Attributes:
+        table: one row per year × program (``dibao``, ``tekun_basic``, ``tekun_care``,
+            ``tekun_institutional``, ``temporary``, ``marginal``, ``total``) with annual cost
+            in yuan: ``mean, p5, p50, p95`` and ``replications``.
+        capacity: one row per year: represented population, townships, minimum caseworkers
+            (004 三), subsidy budget (p50 total), work funds, purchased-services floor (≥ 5%
+            of work funds), cap (≤ 3% of the subsidy budget), planned amount and whether the
+            plan meets both (004 四).
+        standards: one row per year: minimum wage and standards (p50 over replications).
+        draws: one row per replication × year: drawn parameters and cost by program.
+        base: base-year weighted totals (households, recipients, money) from the simulation.
+        summary: summary.json content (replications, years, base totals, manifest).
+    """
+
+    table: pd.DataFrame
+    capacity: pd.DataFrame
+    standards: pd.DataFrame
+    draws: pd.DataFrame
+    base: dict[str, float]
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------
+# Step 1–2: base-year totals, chunk by chunk
+
+
+def household_quantities(households_out: pd.DataFrame, persons_out: pd.DataFrame, pop
+                         ) -> np.ndarray:
+    """n_households × len(QUANTITIES) matrix of per-household amounts (already × weight).
+
+    Dibao recipients: members covered if enrolled and eligible, assessed members if enrolled
+    by mistake (错保); money: ``paid_dibao_monthly_benefit``.
+    """
+    h = households_out
+    n = len(h)
+    w = h["weight"].to_numpy(float)
+    urban = h["urban"].to_numpy(bool)
+    enrolled = h["enrolled"].to_numpy(bool)
+    eligible = h["dibao_eligible"].to_numpy(bool)
+    covered = np.where(eligible, h["dibao_members"].to_numpy(float),
+                       h["assessed_members"].to_numpy(float))
+    recipients = np.where(enrolled, covered, 0.0)
+    # persons_out rows are in the population's person order (pop.hh: household index)
+    pos = pop.hh
+    tekun = persons_out["tekun"].to_numpy(bool)
+    institutional = np.asarray(pop.institutional, dtype=bool)
+    care_level = np.asarray(tekun_rules.CARE_LEVELS, dtype=object)[pop.care_code]
+    cols: dict[str, np.ndarray] = {}
+    members = h["members"].to_numpy(float)
+    marginal = h["marginal"].to_numpy(bool)
+    for area, mask in (("urban", urban), ("rural", ~urban)):
+        m = mask.astype(float) * w
+        cols[f"households.{area}"] = m
+        cols[f"persons.{area}"] = m * members
+        cols[f"dibao_households.{area}"] = m * (recipients > 0)
+        cols[f"dibao_recipients.{area}"] = m * recipients
+        cols[f"dibao_paid.{area}"] = m * h["paid_dibao_monthly_benefit"].to_numpy(float)
+        for name, flag in (("tekun_dispersed", tekun & ~institutional),
+                           ("tekun_institutional", tekun & institutional)):
+            cols[f"{name}.{area}"] = m * np.bincount(pos, weights=flag.astype(float),
+                                                     minlength=n)
+        cols[f"marginal_persons.{area}"] = m * members * marginal
+        cols[f"marginal_paid.{area}"] = m * h["marginal_monthly_benefit"].to_numpy(float)
+    for level in CARE_LEVELS:
+        flag = tekun & (care_level == level)
+        cols[f"tekun_care.{level}"] = w * np.bincount(pos, weights=flag.astype(float),
+                                                      minlength=n)
+    return np.column_stack([cols[q] for q in QUANTITIES])
+
+
+def _int_seed(seq: np.random.SeedSequence) -> int:
+    return int(seq.generate_state(1, dtype=np.uint32)[0])
+
+
+def _budget_chunk(part: Partition, common: dict) -> dict[str, Any]:
+    """Generate and simulate one chunk; return base totals and bootstrap totals per rep."""
+    from jiuzhu_sim.population import generate_population
+    from jiuzhu_sim.simulation import prepare_population, simulate_population
+
+    params = common["params"]
+    persons, households = generate_population(params, part.n_households,
+                                              seed=part.child_seed(0),
+                                              start_index=part.start_index)
+    pop = prepare_population(persons, households)
+    del persons, households
+    result = simulate_population(pop, params, seed=_int_seed(part.child_seed(1)))
+    quantities = household_quantities(result.households, result.persons, pop)
+    return {"base": quantities.sum(axis=0),
+            "bootstrap": bootstrap_totals(quantities, part, common["replications"])}
+
+
+def bootstrap_totals(quantities: np.ndarray, part: Partition, replications: int) -> np.ndarray:
+    """replications × quantities: Σ Poisson(1) weight × quantity, one seed per (rep, chunk)."""
+    out = np.empty((replications, quantities.shape[1]))
+    for rep in range(replications):
+        seq = Partition(part.region_index, rep, part.chunk, 0, 0, part.root_seed).child_seed(
+            _BOOTSTRAP_STREAM)
+        weights = np.random.default_rng(seq).poisson(1.0, quantities.shape[0])
+        out[rep] = weights @ quantities
+    return out
+
+
+def base_totals_from_population(persons: pd.DataFrame, households: pd.DataFrame, params,
+                                seed: int, replications: int) -> tuple[np.ndarray, np.ndarray]:
+    """Base totals and bootstrap totals for a population given as frames (one chunk)."""
+    from jiuzhu_sim.simulation import prepare_population, simulate_population
+
+    part = Partition(0, 0, 0, 0, len(households), int(seed))
+    pop = prepare_population(persons, households)
+    result = simulate_population(pop, params, seed=_int_seed(part.child_seed(1)))
+    quantities = household_quantities(result.households, result.persons, pop)
+    return quantities.sum(axis=0), bootstrap_totals(quantities, part, replications)
+
+
+# ---------------------------------------------------------------------------------------
+# Step 3: projection
+
+
+def _draw(rng: np.random.Generator, params, name: str, size, lower: float | None = None
+          ) -> np.ndarray:
+    mean = float(params[name])
+    sd = float(params.get(f"{name}_sd", 0.0))
+    values = rng.normal(mean, sd, size) if sd > 0 else np.full(size, mean)
+    return values if lower is None else np.maximum(values, lower)
+
+
+def draw_parameters(params, replications: int, n_years: int, root_seed: int) -> dict:
+    """Replication × year draws of every uncertain budget parameter (one stream per rep)."""
+    names = {
+        "minimum_wage_growth": ("budget.minimum_wage_growth", 0.0),
+        "price_inflation": ("budget.price_inflation", None),
+        "population_growth": ("budget.population_growth", None),
+        "entry_rate": ("budget.caseload_monthly_entry_rate", 0.0),
+        "exit_rate": ("budget.caseload_monthly_exit_rate", 0.0),
+        "takeup_trend": ("budget.takeup_trend", None),
+        "temporary_case_rate": ("budget.temporary_case_rate", 0.0),
+    }
+    out = {k: np.empty((replications, n_years)) for k in names}
+    for rep in range(replications):
+        rng = np.random.default_rng(np.random.SeedSequence(root_seed, spawn_key=(0, rep, 1 << 20)))
+        for key, (name, lower) in names.items():
+            out[key][rep] = _draw(rng, params, name, n_years, lower)
+    return out
+
+
+def projected_parameters(params, minimum_wage: float, standard_urban: float,
+                         standard_rural: float):
+    """The parameters of a projected year: new minimum wage and standards, derived values
+    (tekun basic and care standards, institutional standard, marginal threshold) recomputed."""
+    return params.with_overrides({"minimum_wage": float(minimum_wage),
+                                  "dibao.standard.urban": float(standard_urban),
+                                  "dibao.standard.rural": float(standard_rural)})
+
+
+def project(params, base: np.ndarray, years: tuple[int, int], draws: dict) -> pd.DataFrame:
+    """Annual cost by program for each replication × year (one row each).
+
+    ``base``: replications × QUANTITIES base-year monthly totals; ``draws`` from
+    :func:`draw_parameters`. Year t (t = year − base year, base year = parameter date's
+    year) compounds t yearly draws; years at or before the base year use base values.
+    """
+    from jiuzhu_sim.rules.temporary import temporary_assistance_amount
+
+    col = {q: i for i, q in enumerate(QUANTITIES)}
+    first, last = years
+    base_year = params.date.year
+    months = float(params["budget.months_per_year"])
+    rounding = str(params.get("dibao.rounding", "ceil_yuan"))
+    ratio = float(params["dibao.standard_ratio_to_minimum_wage"])
+    indexation = bool(params["budget.standard_price_indexation"])
+    tiers = list(params["temporary.tier_multiples_of_standard"])
+    tier_shares = np.asarray(params["budget.temporary_tier_shares"], dtype=float)
+    if len(tier_shares) != len(tiers):
+        raise UserInputError("budget.temporary_tier_shares needs one share per tier of "
+                             "temporary.tier_multiples_of_standard", column="budget.temporary_tier_shares")
+    base_std = {a: float(params[f"dibao.standard.{a}"]) for a in AREAS}
+    rows = []
+    n_rep = base.shape[0]
+    for rep in range(n_rep):
+        wage = float(params["minimum_wage"])
+        std = dict(base_std)
+        caseload = population = 1.0
+        b = base[rep]
+        for year in range(min(first, base_year + 1), last + 1):
+            t = year - base_year
+            if t >= 1:
+                k = t - 1
+                wage *= 1.0 + draws["minimum_wage_growth"][rep, k]
+                for a in AREAS:
+                    rule = round_standard(wage * ratio, rounding)
+                    indexed = round_standard(std[a] * (1.0 + draws["price_inflation"][rep, k]),
+                                             rounding)
+                    std[a] = max(rule, indexed, std[a]) if indexation else max(rule, std[a])
+                caseload *= ((1.0 + draws["entry_rate"][rep, k] - draws["exit_rate"][rep, k])
+                             ** months * (1.0 + draws["takeup_trend"][rep, k]))
+                population *= 1.0 + draws["population_growth"][rep, k]
+            if year < first:
+                continue
+            p = projected_parameters(params, wage, std["urban"], std["rural"])
+            case_rate = draws["temporary_case_rate"][rep, max(t - 1, 0)]
+            cost = dict.fromkeys(PROGRAMS, 0.0)
+            for a in AREAS:
+                scale = std[a] / base_std[a]
+                cost["dibao"] += b[col[f"dibao_paid.{a}"]] * scale * caseload * months
+                cost["marginal"] += b[col[f"marginal_paid.{a}"]] * scale * population * months
+                cost["tekun_basic"] += (b[col[f"tekun_dispersed.{a}"]] * population * months
+                                        * float(p[f"tekun.basic_standard.{a}"]))
+                cost["tekun_institutional"] += (
+                    b[col[f"tekun_institutional.{a}"]] * population * months
+                    * float(p[f"tekun.institutional_basic_standard.{a}"]))
+                amounts = temporary_assistance_amount(std[a], np.arange(len(tiers)), tiers)
+                cost["temporary"] += (b[col[f"households.{a}"]] * population * case_rate
+                                      * float(tier_shares @ amounts))
+            for level in CARE_LEVELS:
+                cost["tekun_care"] += (b[col[f"tekun_care.{level}"]] * population * months
+                                       * float(p[f"tekun.care_standard.{level}"]))
+            recipients = sum(b[col[f"dibao_recipients.{a}"]] for a in AREAS) * caseload
+            persons = sum(b[col[f"persons.{a}"]] for a in AREAS) * population
+            rows.append({"replication": rep, "year": year, "minimum_wage": wage,
+                         "dibao_standard_urban": std["urban"],
+                         "dibao_standard_rural": std["rural"],
+                         "caseload_factor": caseload, "population_factor": population,
+                         "dibao_recipients": recipients, "persons": persons,
+                         **{f"cost_{k}": v for k, v in cost.items()},
+                         "cost_total": sum(cost.values())})
+    return pd.DataFrame(rows)
+
+
+def summarise_draws(draws: pd.DataFrame) -> pd.DataFrame:
+    """year × program rows: mean, p5, p50, p95 of annual cost, and the replication count."""
+    rows = []
+    for year, group in draws.groupby("year", sort=True):
+        for program in (*PROGRAMS, "total"):
+            values = group[f"cost_{program}"].to_numpy(float)
+            p5, p50, p95 = np.percentile(values, [5, 50, 95])
+            rows.append({"year": int(year), "program": program, "mean": float(values.mean()),
+                         "p5": float(p5), "p50": float(p50), "p95": float(p95),
+                         "replications": int(len(values))})
+    return pd.DataFrame(rows)
+
+
+def township_caseworkers(township_population: np.ndarray, params) -> np.ndarray:
+    """004 三: minimum caseworkers per township by population band (2万人以下 ≥ 1, 2万至5万 ≥ 2,
+    5万人以上 ≥ 3; bands and minimums from ``capacity.township_caseworker_*``).
+
+    "以下" and "以上" include the bound itself (Civil Code art. 1259), so exactly 20,000
+    residents is the first band and exactly 50,000 the last.
+    """
+    bounds = np.asarray(params["capacity.township_caseworker_thresholds"], dtype=float)
+    minimums = np.asarray(params["capacity.township_caseworker_minimums"], dtype=int)
+    people = np.asarray(township_population, float)
+    band = np.searchsorted(bounds, people, side="right")
+    band = np.where(people <= bounds[0], 0, np.where(people >= bounds[-1], len(bounds), band))
+    return minimums[band]
+
+
+def capacity_table(params, table: pd.DataFrame, standards: pd.DataFrame) -> pd.DataFrame:
+    """004 §三–四 per year: caseworkers for the represented population; purchased services
+    between ≥ ``capacity.purchased_services_min_share_of_work_funds`` × work funds and
+    ≤ ``capacity.purchased_services_max_share_of_subsidy`` × subsidy budget."""
+    listed = params.get("budget.township_populations")
+    average = float(params["budget.township_average_population"])
+    rows = []
+    for _, srow in standards.iterrows():
+        year = int(srow["year"])
+        population = float(srow["persons"])
+        if listed:
+            towns = np.asarray(listed, dtype=float) * float(srow["population_factor"])
+        else:
+            count = max(1, math.ceil(population / average))
+            towns = np.full(count, population / count)
+        subsidy = float(table.loc[(table["year"] == year) & (table["program"] == "total"),
+                                  "p50"].iloc[0])
+        work_funds = subsidy * float(params["budget.work_funds_share_of_subsidy"])
+        floor = work_funds * float(params["capacity.purchased_services_min_share_of_work_funds"])
+        cap = subsidy * float(params["capacity.purchased_services_max_share_of_subsidy"])
+        planned = work_funds * float(params["budget.purchased_services_share_of_work_funds"])
+        rows.append({"year": year, "population": population, "townships": len(towns),
+                     "min_caseworkers": int(township_caseworkers(towns, params).sum()),
+                     "subsidy_budget_p50": subsidy, "work_funds": work_funds,
+                     "purchased_services_floor": floor, "purchased_services_cap": cap,
+                     "purchased_services_planned": planned,
+                     "meets_floor": bool(planned >= floor - 1e-9),
+                     "within_cap": bool(planned <= cap + 1e-9),
+                     "floor_below_cap": bool(floor <= cap + 1e-9)})
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------
+# Entry points
+
+
+def run_budget(params, years: tuple[int, int], out_dir: Path | str | None = None,
+               replications: int | None = None, households: int | None = None,
+               seed: int = 20240101, workers: int | None = None, scheduler: str | None = None,
+               *, population: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+               progress: bool = True, command: list[str] | None = None,
+               processes: bool = True) -> BudgetResult:
+    """Project costs by program for ``years`` (first, last) with P5/P50/P95 (see module doc).
+
+    Args:
+        params: :class:`~jiuzhu_sim.parameters.Parameters` of the base date and region.
+        years: (first, last) calendar years, inclusive.
+        out_dir: where to write budget.csv, standards.csv, capacity.csv, summary.json
+            (None: write nothing).
+        replications: Monte Carlo replications (default ``budget.default_replications``).
+        households: synthetic households (default ``budget.default_households``), generated
+            in chunks of ``budget.chunk_households``.
+        seed: root seed; every partition's seed is spawned from it.
+        workers / scheduler: run chunks on a local Dask cluster / an existing one.
+        population: (persons, households) frames to use instead of a synthetic population.
+    """
+    started = dt.datetime.now(dt.UTC)
+    first, last = years
+    if last < first:
+        raise UserInputError(f"--years {first}:{last}: the last year is before the first")
+    if first < params.date.year:
+        raise UserInputError(f"--years {first}:{last}: the first year is before the base year "
+                             f"{params.date.year} (the parameter date; set --date earlier)")
+    reps = int(params["budget.default_replications"] if replications is None else replications)
+    if reps < 1:
+        raise UserInputError(f"--replications {reps}: must be at least 1")
+    if population is not None:
+        persons, hh = population
+        base_vec, boot = base_totals_from_population(persons, hh, params, seed, reps)
+        n_hh = len(hh)
+        n_chunks = 1
+    else:
+        n_hh = int(params["budget.default_households"] if households is None else households)
+        parts = make_partitions(1, 1, n_hh, int(params["budget.chunk_households"]), seed)
+        n_chunks = len(parts)
+        results = run_partitions(_budget_chunk, parts, workers=workers, scheduler=scheduler,
+                                 progress=progress, desc="budget chunks", processes=processes,
+                                 common={"params": params, "replications": reps})
+        base_vec = np.sum([r["base"] for r in results], axis=0)
+        boot = np.sum([r["bootstrap"] for r in results], axis=0)
+    represented = float(params.get("budget.represented_households", 0) or 0)
+    households_col = [QUANTITIES.index(f"households.{a}") for a in AREAS]
+    if represented > 0:
+        factor = represented / float(base_vec[households_col].sum())
+        base_vec, boot = base_vec * factor, boot * factor
+    drawn = draw_parameters(params, reps, max(last - params.date.year, 1), seed)
+    draws = project(params, boot, years, drawn)
+    table = summarise_draws(draws)
+    standards = (draws.groupby("year")[["minimum_wage", "dibao_standard_urban",
+                                        "dibao_standard_rural", "caseload_factor",
+                                        "population_factor", "dibao_recipients", "persons"]]
+                 .median().reset_index())
+    capacity = capacity_table(params, table, standards)
+    base = {q: float(v) for q, v in zip(QUANTITIES, base_vec, strict=True)}
+    summary = {
+        "region_code": params.region_code,
+        "base_date": params.date.isoformat(),
+        "years": [first, last],
+        "replications": reps,
+        "sample_households": n_hh,
+        "chunks": n_chunks,
+        "engine": ("in-process" if workers is None and scheduler is None
+                   else f"dask ({'scheduler ' + scheduler if scheduler else f'{workers} workers'})"),
+        "base_year_monthly_totals": base,
+        "annual_cost_p50": {f"{r.year}.{r.program}": r.p50 for r in table.itertuples()},
+    }
+    result = BudgetResult(table, capacity, standards, draws, base, summary)
+    if out_dir is not None:
+        write_budget(result, Path(out_dir), params, seed, command, started)
+    return result
+
+
+def write_budget(result: BudgetResult, out_dir: Path, params, seed: int,
+                 command: list[str] | None, started: dt.datetime) -> list[Path]:
+    from jiuzhu_sim.io import write_table
+    from jiuzhu_sim.manifest import build_manifest
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [write_table(result.table, out_dir / "budget.csv"),
+             write_table(result.standards, out_dir / "standards.csv"),
+             write_table(result.capacity, out_dir / "capacity.csv")]
+    result.summary["manifest"] = build_manifest(params=params, seed=seed, command=command,
+                                                started=started)
+    path = out_dir / "summary.json"
+    path.write_text(json.dumps(result.summary, ensure_ascii=False, indent=2, default=str),
+                    encoding="utf-8")
+    return [*paths, path]
+
+
+def run_budget_cli(args) -> int:
+    """``jiuzhu budget``: load parameters, run, print the table's P50 by year and program."""
+    from jiuzhu_sim.parameters import load_parameters
+
+    first = int(args.years[0])
+    # without --date the base is 1 January of the first year, or today if that is later
+    date = args.date or min(dt.date.today(), dt.date(first, 1, 1)).isoformat()
+    params = load_parameters(args.params or "350581", date, args.overrides)
+    result = run_budget(params, tuple(args.years), args.out, replications=args.replications,
+                        households=args.households, seed=args.seed, workers=args.workers,
+                        scheduler=args.scheduler, command=sys.argv)
+    pivot = result.table.pivot(index="program", columns="year", values="p50")
+    print(f"# annual cost, yuan, P50 of {result.summary['replications']} replications "
+          f"(P5/P95 in {Path(args.out) / 'budget.csv'})")
+    print(pivot.round(0).to_string())
+    return 0

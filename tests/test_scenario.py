@@ -1,0 +1,187 @@
+"""Scenario files, reforms and comparison tables (scenario.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from jiuzhu_sim.exceptions import UserInputError
+from jiuzhu_sim.scenario import (
+    load_scenario,
+    parse_scenario,
+    rates_from_sums,
+    run_scenario,
+    weighted_deciles,
+)
+
+SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "params" / "scenarios").glob("*.yaml"))
+
+PERSON = {"age": 40, "monthly_income": 0.0, "disability_grade": 0, "disability_type": "",
+          "serious_illness": False, "work_capacity": True, "has_supporter": True,
+          "in_school": False, "college_student": False, "care_level": "self_care",
+          "institutional": False, "medical_expense_annual": 0.0,
+          "education_expense_annual": 0.0, "rehab_expense_annual": 0.0}
+
+
+def _population(tmp_path: Path) -> tuple[Path, Path]:
+    """Shishi 2024: standard 941, marginal threshold 1.5 × 941 = 1411.5.
+
+    h1: earner 2000 + grade-4 intellectual member 0 + elderly 1000 → per capita 1000,
+        between 941 and 1411.5: not whole-household dibao; no rigid spending, so not
+        expenditure-type; the grade-4 member is severe only if the max grade is 4 → single
+        coverage, benefit 941 − 0 = 941.
+    h2: single adult with income 3000: above every line, never covered.
+    Enrollment is observed (enrolled_dibao false for both) so entitlements are compared.
+    """
+    persons = pd.DataFrame([
+        {**PERSON, "person_id": "p1", "household_id": "h1", "monthly_income": 2000.0},
+        {**PERSON, "person_id": "p2", "household_id": "h1", "age": 30, "disability_grade": 4,
+         "disability_type": "intellectual", "work_capacity": False},
+        {**PERSON, "person_id": "p3", "household_id": "h1", "age": 70, "monthly_income": 1000.0,
+         "work_capacity": False},
+        {**PERSON, "person_id": "p4", "household_id": "h2", "monthly_income": 3000.0},
+    ])
+    households = pd.DataFrame({"household_id": ["h1", "h2"], "region_code": ["350581"] * 2,
+                               "urban": [True, False], "financial_assets": [0.0, 0.0],
+                               "non_essential_vehicle": [False, False], "dwellings": [1, 1],
+                               "enrolled_dibao": [False, False]})
+    pp, hp = tmp_path / "persons.csv", tmp_path / "households.csv"
+    persons.to_csv(pp, index=False)
+    households.to_csv(hp, index=False)
+    return pp, hp
+
+
+def _write(tmp_path: Path, doc: dict) -> Path:
+    path = tmp_path / "scenario.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_grade4_intellectual_reform_adds_single_person_coverage(tmp_path):
+    pp, hp = _population(tmp_path)
+    path = _write(tmp_path, {
+        "region": "350581", "date": "2024-01-01",
+        "population": {"files": {"persons": pp.name, "households": hp.name}},
+        "baseline": {"set": {"dibao.severe_disability_max_grade_intellectual_mental": 3}},
+        "reforms": [{"name": "grade4", "set": {
+            "dibao.severe_disability_max_grade_intellectual_mental": 4}}],
+        "outputs": ["comparison", "winners_losers"],
+    })
+    result = run_scenario(path, tmp_path / "out", progress=False)
+    comp = result.comparison.set_index("scenario")
+    assert comp.loc["baseline", "single_person_entitled"] == 0
+    assert comp.loc["grade4", "single_person_entitled"] == 1
+    # eligible persons: 0 → 1 (the grade-4 member alone); eligible households 0 → 1
+    assert comp.loc["baseline", "eligible_persons"] == 0
+    assert comp.loc["grade4", "eligible_persons"] == 1
+    assert comp.loc["grade4", "eligible_households"] == 1
+    # nobody is enrolled (observed), so the reform raises exclusion, not cost
+    assert comp.loc["grade4", "exclusion_error_rate"] == 1.0
+    assert comp.loc["grade4", "cost_dibao"] == 0
+    for name in ("comparison.csv", "winners_losers.csv", "summary.json"):
+        assert (tmp_path / "out" / name).is_file()
+    summary = result.summary
+    assert summary["manifest"]["inputs"] and summary["replications"] == 1
+
+
+def test_enrolled_reform_pays_the_single_person_benefit(tmp_path):
+    pp, hp = _population(tmp_path)
+    hh = pd.read_csv(hp)
+    hh["enrolled_dibao"] = [True, False]
+    hh.to_csv(hp, index=False)
+    path = _write(tmp_path, {
+        "region": "350581", "date": "2024-01-01",
+        "population": {"files": {"persons": str(pp), "households": str(hp)}},
+        "baseline": {"set": {"dibao.severe_disability_max_grade_intellectual_mental": 3}},
+        "reforms": [{"name": "grade4", "set": {
+            "dibao.severe_disability_max_grade_intellectual_mental": 4}}],
+    })
+    result = run_scenario(path, None, progress=False)
+    comp = result.comparison.set_index("scenario")
+    # baseline: h1 enrolled but not eligible → inclusion error 1/1
+    assert comp.loc["baseline", "inclusion_error_rate"] == 1.0
+    # reform: 941 − 0 = 941 a month × 12 = 11,292 a year for the single-person unit
+    assert comp.loc["grade4", "cost_dibao"] == pytest.approx(941 * 12)
+    assert comp.loc["grade4", "inclusion_error_rate"] == 0.0
+    wl = result.winners_losers
+    by_type = wl[(wl["group_type"] == "household_type")].set_index("group")
+    # types follow the baseline rules: grade 4 is not severe there, h1 has a member aged 70
+    assert by_type.loc["with_elderly", "households"] == 1
+    assert by_type.loc["with_elderly", "winners_share"] == 1.0
+    # baseline paid h1 as an inclusion error; the reform pays 941: the change is the difference
+    assert by_type.loc["single_person", "winners_share"] == 0.0
+
+
+def test_rates_from_summed_cells():
+    # 8 eligible (6 enrolled), 2 ineligible enrolled; paid 900 to eligible, 100 to ineligible
+    rates = rates_from_sums({
+        "eligible_enrolled": 6, "eligible_not_enrolled": 2, "ineligible_enrolled": 2,
+        "ineligible_not_enrolled": 90, "paid_to_eligible": 900, "paid_to_ineligible": 100,
+        "persons": 10, **{f"fgt{a}_{w}": 1.0 for a in (0, 1, 2) for w in ("before", "after")}})
+    assert rates["coverage_rate"] == pytest.approx(6 / 8)
+    assert rates["exclusion_error_rate"] == pytest.approx(2 / 8)
+    assert rates["inclusion_error_rate"] == pytest.approx(2 / 8)
+    assert rates["leakage_rate"] == pytest.approx(0.1)
+    assert rates["fgt0_after"] == pytest.approx(0.1)
+
+
+def test_weighted_deciles_split_equal_weights_evenly():
+    values = np.arange(20, dtype=float)[::-1]
+    dec = weighted_deciles(values, np.ones(20))
+    # two units per decile, lowest values in decile 0
+    assert dec[values == 0][0] == 0 and dec[values == 19][0] == 9
+    assert np.bincount(dec).tolist() == [2] * 10
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_shipped_scenarios_parse(path):
+    spec = load_scenario(path)
+    assert spec.variants[0].kind == "baseline"
+
+
+def test_sweep_range_and_grid():
+    spec = parse_scenario({"sweeps": [{"name": "s", "values": {
+        "dibao.standard_ratio_to_minimum_wage": {"start": 0.40, "stop": 0.60, "step": 0.05},
+        "marginal.ratio_to_dibao": [1.5, 2.0]}}]})
+    points = [v.point for v in spec.variants if v.kind == "sweep"]
+    # 5 ratios (0.40, 0.45, 0.50, 0.55, 0.60) × 2 multiples
+    assert len(points) == 10
+    assert points[0] == {"dibao.standard_ratio_to_minimum_wage": 0.4,
+                         "marginal.ratio_to_dibao": 1.5}
+
+
+@pytest.mark.parametrize("doc, key", [
+    ({"reforms": [{"name": "x", "sett": {}}]}, "reforms[0].sett"),
+    ({"regionz": "350581"}, "regionz"),
+    ({"date": "2024-13-01"}, "date"),
+    ({"sweeps": [{"values": {"a": {"start": 1}}}]}, "sweeps[0].values.a"),
+    ({"population": {"synthetic": {"households": -5}}}, "population.synthetic.households"),
+])
+def test_bad_scenario_names_file_and_key(tmp_path, doc, key):
+    path = _write(tmp_path, doc)
+    with pytest.raises(UserInputError) as info:
+        load_scenario(path)
+    assert str(path) in info.value.one_line()
+    assert key in info.value.one_line()
+
+
+def test_unknown_parameter_in_a_reform_names_the_key(tmp_path):
+    path = _write(tmp_path, {"date": "2024-01-01", "population": {"synthetic": {
+        "households": 10}}, "reforms": [{"name": "r", "set": {"dibao.no_such": 1}}]})
+    with pytest.raises(UserInputError) as info:
+        run_scenario(path, None, progress=False)
+    assert "dibao.no_such" in info.value.one_line() and "'r'" in info.value.one_line()
+
+
+def test_cli_bad_scenario_exits_2_with_one_line(tmp_path, capsys):
+    from jiuzhu_sim.cli import main
+
+    path = _write(tmp_path, {"reforms": [{"name": "x", "set": {"dibao.no_such": 1}}],
+                             "population": {"synthetic": {"households": 10}}})
+    assert main(["scenario", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(path) in err and "dibao.no_such" in err

@@ -1,0 +1,923 @@
+"""Rendered reports (报告): papermill runs a notebook, nbconvert renders it to HTML.
+
+``jiuzhu report {audit|scenario|budget} [SOURCE] --out FILE.html`` (CONTRACT §1):
+
+1. the command's arguments become notebook parameters, validated here as Python values of
+   fixed types — region codes and IDs stay **strings** (papermill's CLI and unquoted YAML
+   would turn ``010101`` into an int), so papermill is called through its Python API;
+2. papermill executes ``notebooks/<kind>.ipynb`` with an explicit kernel (the project's
+   ``jiuzhu_sim`` kernelspec, installed on demand for this interpreter) and keeps the
+   executed notebook beside the HTML (``FILE.ipynb``) — also when a cell fails;
+3. nbconvert's HTML exporter renders it **without input cells or prompts**;
+4. the notebook records the numbers it shows in ``FILE_files/report_values.json`` (a JSON
+   sidecar instead of the unmaintained scrapbook); tests compare those for reproducibility.
+
+With no data arguments each report runs on the built-in synthetic county. The notebooks
+are thin: the small table and estimate helpers they call live below (and charts in
+:mod:`jiuzhu_sim.plotting`); policy lives in the library modules, not here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import json
+import math
+import os
+import re
+import sys
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from jiuzhu_sim.exceptions import JiuzhuError, UserInputError
+
+NOTEBOOKS = {
+    "audit": "audit_lookback.ipynb",
+    "scenario": "scenario_analysis.ipynb",
+    "budget": "budget_estimate.ipynb",
+}
+KERNEL_NAME = "jiuzhu_sim"
+VALUES_FILE = "report_values.json"
+DEFAULT_SCENARIOS = ("dibao_standard_48.yaml", "dibao_48_percent.yaml")
+DEFAULT_REGION = "350581"
+DEFAULT_SEED = 20240101
+EXIT_CELL_FAILED = 1
+EXIT_USER_ERROR = 2
+
+# Parameters every notebook declares in its cell tagged ``parameters``, with their types.
+PARAMETER_TYPES: dict[str, type] = {
+    "data_dir": str,        # audit: inputs folder; budget: folder with persons/households
+    "scenario_file": str,   # scenario: SCENARIO.yaml ("" = the default scenario)
+    "region": str,          # region code or name, always a string
+    "start": str,           # audit period, YYYY-MM ("" = synthetic default window)
+    "end": str,
+    "date": str,            # parameter date, YYYY-MM-DD ("" = the library's default)
+    "years": str,           # budget: "YYYY:YYYY" ("" = the base year and two more)
+    "overrides": list,      # ["dotted.name=value", ...]
+    "seed": int,
+    "households": int,      # synthetic size (0 = the parameter default)
+    "replications": int,    # scenario/budget replications (0 = the file's or default)
+    "mask": bool,           # mask IDs and names in what the notebook shows
+    "output_dir": str,      # where the notebook writes its outputs and the JSON sidecar
+    "command": str,         # the command line, for the manifest
+}
+
+
+class ReportCellError(JiuzhuError):
+    """A notebook cell failed; ``one_line()`` names the cell and its error."""
+
+    def __init__(self, kind: str, cell: int | None, ename: str, evalue: str, notebook: Path):
+        self.kind, self.cell, self.ename, self.evalue = kind, cell, ename, evalue
+        self.notebook = notebook
+        super().__init__(self.one_line())
+
+    @property
+    def user_error(self) -> bool:
+        return self.ename in ("UserInputError", "ParameterError")
+
+    def one_line(self) -> str:
+        where = f"cell {self.cell}" if self.cell is not None else "a cell"
+        text = (f"{self.kind} report: {where} failed: {self.ename}: {self.evalue} "
+                f"(partial notebook kept: {self.notebook})")
+        return " ".join(text.split())
+
+
+@dataclasses.dataclass
+class RenderedReport:
+    """Paths of a rendered report and the values its notebook recorded."""
+
+    html: Path
+    notebook: Path
+    output_dir: Path
+    values: dict[str, Any]
+    seconds: float
+
+
+# ---------------------------------------------------------------------------------------
+# Locating notebooks and the kernel
+
+
+def notebook_dir() -> Path:
+    """``notebooks/`` of the source tree (``JIUZHU_NOTEBOOKS`` overrides)."""
+    env = os.environ.get("JIUZHU_NOTEBOOKS")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2] / "notebooks"
+
+
+def notebook_path(kind: str) -> Path:
+    if kind not in NOTEBOOKS:
+        raise UserInputError(f"unknown report {kind!r} (one of {', '.join(NOTEBOOKS)})")
+    path = notebook_dir() / NOTEBOOKS[kind]
+    if not path.is_file():
+        raise UserInputError("report notebook not found (set JIUZHU_NOTEBOOKS to the "
+                             "notebooks folder of the source tree)", file=str(path))
+    return path
+
+
+def _spec_python(spec_dir: str) -> str | None:
+    try:
+        argv = json.loads((Path(spec_dir) / "kernel.json").read_text(encoding="utf-8"))["argv"]
+    except (OSError, ValueError, KeyError):
+        return None
+    return argv[0] if argv else None
+
+
+def ensure_kernel() -> str:
+    """The kernel name to run reports with.
+
+    The ``jiuzhu_sim`` kernelspec (``make venv`` installs it into the venv) when jupyter
+    finds one whose interpreter exists; otherwise one is installed for this interpreter
+    into ``sys.prefix`` (or the user's folder if the prefix is read-only).
+    """
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    specs = KernelSpecManager().find_kernel_specs()
+    if KERNEL_NAME in specs:
+        python = _spec_python(specs[KERNEL_NAME])
+        if python and (Path(python).exists() or python == "python"):
+            return KERNEL_NAME
+    from ipykernel.kernelspec import install
+
+    try:
+        install(kernel_name=KERNEL_NAME, display_name="Python (jiuzhu_sim)", prefix=sys.prefix)
+    except OSError:
+        install(kernel_name=KERNEL_NAME, display_name="Python (jiuzhu_sim)", user=True)
+    return KERNEL_NAME
+
+
+# ---------------------------------------------------------------------------------------
+# Parameters
+
+
+def default_scenario_file() -> Path | None:
+    """The scenario a report runs when none is given (``params/scenarios/``)."""
+    from jiuzhu_sim.parameters import default_params_dir
+
+    folder = default_params_dir() / "scenarios"
+    for name in DEFAULT_SCENARIOS:
+        if (folder / name).is_file():
+            return folder / name
+    found = sorted(folder.glob("*.yaml"))
+    return found[0] if found else None
+
+
+def notebook_parameters(**given: Any) -> dict[str, Any]:
+    """Validated notebook parameters: known names, fixed types, strings stay strings."""
+    out: dict[str, Any] = {}
+    for name, value in given.items():
+        if name not in PARAMETER_TYPES:
+            raise UserInputError(f"unknown report parameter {name!r}")
+        kind = PARAMETER_TYPES[name]
+        if value is None:
+            value = kind()
+        if kind is str:
+            if isinstance(value, Path):
+                value = str(value)
+            if not isinstance(value, str):  # 010101 as an int has lost its zeros already
+                raise UserInputError(f"report parameter {name}: expected a string, got "
+                                     f"{type(value).__name__} {value!r}")
+        elif kind is bool:
+            if not isinstance(value, bool | np.bool_):
+                raise UserInputError(f"report parameter {name}: expected true/false")
+            value = bool(value)
+        elif kind is int:
+            if isinstance(value, bool) or not isinstance(value, int | np.integer):
+                raise UserInputError(f"report parameter {name}: expected an integer, "
+                                     f"got {value!r}")
+            value = int(value)
+        elif kind is list:
+            if isinstance(value, str) or not isinstance(value, Iterable):
+                raise UserInputError(f"report parameter {name}: expected a list of KEY=VALUE")
+            value = [str(v) for v in value]
+            for item in value:
+                if "=" not in item:
+                    raise UserInputError(f"--set {item!r}: expected KEY=VALUE")
+        out[name] = value
+    for name in ("start", "end"):
+        if out.get(name) and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", out[name]):
+            raise UserInputError(f"--{name} {out[name]!r} is not YYYY-MM")
+    if out.get("date") and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", out["date"]):
+        raise UserInputError(f"--date {out['date']!r} is not YYYY-MM-DD")
+    if out.get("years") and not re.fullmatch(r"\d{4}:\d{4}", out["years"]):
+        raise UserInputError(f"--years {out['years']!r} is not YYYY:YYYY")
+    return out
+
+
+def _check_sources(kind: str, p: dict[str, Any]) -> None:
+    """User mistakes caught before a kernel starts (one line, exit 2)."""
+    from jiuzhu_sim.parameters import load_parameters
+
+    if kind == "audit":
+        if p.get("data_dir"):
+            if not Path(p["data_dir"]).is_dir():
+                raise UserInputError("audit data folder not found", file=p["data_dir"])
+            if not (p.get("start") and p.get("end")):
+                raise UserInputError("report audit DATA_DIR needs --start and --end (YYYY-MM)")
+        elif bool(p.get("start")) != bool(p.get("end")):
+            raise UserInputError("give both --start and --end, or neither")
+        if p.get("start") and p.get("end") and p["end"] < p["start"]:
+            raise UserInputError(f"--end {p['end']} is before --start {p['start']}")
+    if kind == "scenario":
+        from jiuzhu_sim.scenario import load_scenario
+
+        if p.get("scenario_file"):
+            load_scenario(p["scenario_file"])  # raises UserInputError naming the key
+        elif default_scenario_file() is None:
+            raise UserInputError("no scenario file given and none in params/scenarios/")
+    if kind == "budget" and p.get("data_dir") and not Path(p["data_dir"]).is_dir():
+        raise UserInputError("population folder not found", file=p["data_dir"])
+    if kind != "scenario" or not p.get("scenario_file"):
+        load_parameters(p.get("region") or DEFAULT_REGION, p.get("date") or None,
+                        p.get("overrides") or [])
+
+
+# ---------------------------------------------------------------------------------------
+# Render
+
+
+def render_report(kind: str, out: Path | str, *, source: Path | str | None = None,
+                  start: str | None = None, end: str | None = None, region: str | None = None,
+                  date: str | None = None, overrides: Iterable[str] = (),
+                  seed: int = DEFAULT_SEED, unmask: bool = False, years: str | None = None,
+                  households: int = 0, replications: int = 0, notebook: Path | None = None,
+                  kernel_name: str | None = None, extra: Mapping[str, Any] | None = None,
+                  ) -> RenderedReport:
+    """Execute the ``kind`` notebook with these parameters and render ``out`` (HTML).
+
+    ``source``: audit DATA_DIR, scenario SCENARIO.yaml or budget population folder (None:
+    the built-in synthetic county). Writes ``out``, ``out`` with suffix ``.ipynb`` and the
+    notebook's output folder ``<stem>_files/`` (machine outputs and ``report_values.json``).
+    Raises :class:`ReportCellError` when a cell fails (the partial notebook is kept).
+    """
+    import papermill
+
+    started = time.perf_counter()
+    out = Path(out)
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise UserInputError("--out must name an .html file", file=str(out))
+    output_dir = out.parent / f"{out.stem}_files"
+    given: dict[str, Any] = {
+        "region": region or ("" if kind == "scenario" else DEFAULT_REGION), "start": start, "end": end, "date": date,
+        "overrides": list(overrides), "seed": seed, "mask": not unmask,
+        "households": households, "replications": replications,
+        "output_dir": str(output_dir.resolve()),
+        "command": " ".join(sys.argv) if Path(sys.argv[0]).name == "jiuzhu"
+        else f"jiuzhu report {kind}",
+    }
+    if kind == "scenario":
+        given["scenario_file"] = str(Path(source).resolve()) if source else ""
+    elif source is not None:
+        given["data_dir"] = str(Path(source).resolve())
+    if kind == "budget":
+        given["years"] = years or ""
+    given.update(extra or {})
+    params = notebook_parameters(**given)
+    if notebook is None:  # a custom notebook checks its own inputs
+        _check_sources(kind, params)
+    nb_in = Path(notebook) if notebook is not None else notebook_path(kind)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    (output_dir / VALUES_FILE).unlink(missing_ok=True)
+    nb_out = out.with_suffix(".ipynb")
+    kernel = kernel_name or ensure_kernel()
+    try:
+        with _stderr_to(output_dir / "kernel.log"):
+            papermill.execute_notebook(str(nb_in), str(nb_out), parameters=params,
+                                       kernel_name=kernel, progress_bar=False,
+                                       log_output=False, cwd=str(out.parent.resolve()))
+    except papermill.PapermillExecutionError as exc:
+        evalue = str(exc.evalue).strip().splitlines()
+        raise ReportCellError(kind, exc.exec_count, exc.ename,
+                              evalue[-1] if evalue else "", nb_out) from None
+    write_html(nb_out, out)
+    values_path = output_dir / VALUES_FILE
+    values = json.loads(values_path.read_text(encoding="utf-8")) if values_path.is_file() else {}
+    return RenderedReport(out, nb_out, output_dir, values, time.perf_counter() - started)
+
+
+@contextlib.contextmanager
+def _stderr_to(path: Path):
+    """Send this process's stderr (file descriptor 2, inherited by the kernel) to ``path``:
+    the kernel's start-up chatter goes to a log beside the report, not the user's terminal."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(path, "ab") as log:
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def write_html(nb_path: Path, html_path: Path) -> Path:
+    """Render an executed notebook to HTML without input cells or prompts."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(str(nb_path), as_version=4)
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True)
+    title = next((line[2:].strip() for cell in nb.cells if cell.cell_type == "markdown"
+                  for line in cell.source.splitlines() if line.startswith("# ")), "jiuzhu_sim")
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    html_path.write_text(body, encoding="utf-8")
+    return html_path
+
+
+def run_report_cli(args) -> int:
+    """``jiuzhu report``: render, print the HTML path; a failing cell → one line, exit ≠ 0."""
+    years = None if args.years is None else f"{args.years[0]}:{args.years[1]}"
+    try:
+        rendered = render_report(args.kind, args.out, source=args.source, start=args.start,
+                                 end=args.end, region=args.params, date=args.date,
+                                 overrides=args.overrides, seed=args.seed, unmask=args.unmask,
+                                 years=years)
+    except ReportCellError as exc:
+        sys.stderr.write(f"jiuzhu report: {exc.one_line()}\n")
+        return EXIT_USER_ERROR if exc.user_error else EXIT_CELL_FAILED
+    print(rendered.html)
+    print(f"# executed notebook: {rendered.notebook}; outputs: {rendered.output_dir} "
+          f"({rendered.seconds:.1f} s)")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------
+# Helpers the notebooks call (thin notebooks: tables and numbers are made here)
+
+
+def setup_notebook() -> None:
+    """Fonts for charts, pandas display options, and no tqdm widget warning in reports
+    (the library's progress bars are off in notebooks)."""
+    import warnings
+
+    from jiuzhu_sim.plotting import setup_fonts
+
+    warnings.filterwarnings("ignore", message="IProgress not found")
+
+    setup_fonts()
+    pd.set_option("display.max_columns", 40)
+    pd.set_option("display.width", 160)
+    pd.set_option("display.max_colwidth", 120)
+    pd.set_option("display.float_format", lambda v: f"{v:,.4g}" if abs(v) < 1 else f"{v:,.2f}")
+
+
+def load_report_parameters(region: str, date: str = "", overrides: Iterable[str] = ()):
+    from jiuzhu_sim.parameters import load_parameters
+
+    return load_parameters(region or DEFAULT_REGION, date or None, list(overrides))
+
+
+_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{7,8})(\d{3}[0-9Xx])(?![0-9A-Za-z])")
+
+
+def mask_text(text: object, names: Iterable[str] = ()) -> str:
+    """Free text (a finding's ``detail``) with resident IDs and the given names masked:
+    ``系工作人员 余辉红（350581200005163960）`` → ``系工作人员 余**（350581********3960）``."""
+    from jiuzhu_sim.privacy import mask_name
+
+    out = "" if text is None or (isinstance(text, float) and math.isnan(text)) else str(text)
+    out = _ID_IN_TEXT.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), out)
+    for name in sorted({n for n in names if isinstance(n, str) and len(n) > 1}, key=len,
+                       reverse=True):
+        if name in out:
+            out = out.replace(name, mask_name(name))
+    return out
+
+
+def masked(frame: pd.DataFrame, mask: bool = True, names: Iterable[str] = ()) -> pd.DataFrame:
+    """Frame as shown in a report: IDs and names masked unless ``mask`` is False (§7),
+    also inside free-text columns (``detail``), where ``names`` lists names to look for."""
+    from jiuzhu_sim.privacy import ID_COLUMNS, NAME_COLUMNS, mask_frame
+
+    if not mask:
+        return frame
+    out = mask_frame(frame)
+    known = set(names)
+    for col in NAME_COLUMNS:
+        if col in frame.columns:
+            known.update(frame[col].dropna().astype(str))
+    for col in out.columns:
+        if col in ID_COLUMNS or col in NAME_COLUMNS:
+            continue
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = [mask_text(v, known) for v in out[col]]
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, pd.DataFrame):
+        return _plain(value.to_dict(orient="records"))
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return None
+        return round(value, 6)
+    if isinstance(value, dt.date | Path):
+        return str(value)
+    return value
+
+
+def write_values(output_dir: Path | str, values: Mapping[str, Any]) -> Path:
+    """Record the numbers a report shows in ``report_values.json`` (sorted keys)."""
+    path = Path(output_dir) / VALUES_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(_plain(values), ensure_ascii=False, indent=2, sort_keys=True),
+                    encoding="utf-8")
+    return path
+
+
+def manifest_tables(manifest: Mapping[str, Any] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(scope: key/value rows, inputs: name/bytes/sha256 rows) from a manifest (§7)."""
+    manifest = manifest or {}
+    keys = ("package", "version", "started", "seed", "parameters_sha256", "command")
+    scope = pd.DataFrame([{"项目 item": k, "值 value": str(manifest.get(k, ""))} for k in keys])
+    params = manifest.get("parameters") or {}
+    if isinstance(params, Mapping):
+        for k in ("region_code", "region_name", "date"):
+            if k in params:
+                scope.loc[len(scope)] = [f"parameters.{k}", str(params[k])]
+    inputs = pd.DataFrame(manifest.get("inputs") or [], columns=["name", "bytes", "sha256"])
+    return scope, inputs[["name", "bytes", "sha256"]]
+
+
+def parameter_table(params, names: Iterable[str]) -> pd.DataFrame:
+    """Selected parameter values with unit and reference."""
+    rows = {r["name"]: r for r in params.to_records()}
+    return pd.DataFrame([{"name": n, "value": rows[n]["value"], "unit": rows[n].get("unit", ""),
+                          "reference": rows[n].get("reference", "")}
+                         for n in names if n in rows])
+
+
+# --- audit ------------------------------------------------------------------------------
+
+
+def audit_parameters(region: str, date: str, overrides: Iterable[str], end: str):
+    """Parameters of an audit: on ``date``, or on the last day of the audit's end month."""
+    if not date and end:
+        date = pd.Period(end, freq="M").to_timestamp(how="end").date().isoformat()
+    return load_report_parameters(region, date, overrides)
+
+
+def prepare_audit_data(data_dir: str, output_dir: Path | str, params, *, seed: int,
+                       households: int = 0, start: str = "", end: str = ""
+                       ) -> tuple[Path, str, str, bool]:
+    """(data folder, start, end, synthetic?) — the given folder, or the built-in synthetic
+    county written (once per settings) into ``output_dir/synthetic_county``."""
+    if data_dir:
+        return Path(data_dir), start, end, False
+    from jiuzhu_sim.audit import synth
+
+    if not (start and end):
+        last = str(params["audit_synth.default_end_month"])
+        months = int(params["audit_synth.default_months"])
+        end_p = pd.Period(last, freq="M")
+        start, end = str(end_p - (months - 1)), str(end_p)
+    folder = Path(output_dir) / "synthetic_county"
+    key = {"region": params.region_code, "parameters": params.sha256(), "seed": seed,
+           "households": households, "start": start, "end": end}
+    stamp = folder / "cache_key.json"
+    if not (stamp.is_file() and json.loads(stamp.read_text(encoding="utf-8")) == key):
+        synth.write_audit_data(folder, params, n_households=households or None, seed=seed,
+                               start=start, end=end)
+        stamp.write_text(json.dumps(key, sort_keys=True), encoding="utf-8")
+    return folder, start, end, True
+
+
+def audit_input_files(data_dir: Path | str) -> list[Path]:
+    """The CONTRACT §5 inputs found in a folder (any of csv/xlsx/parquet)."""
+    found = []
+    for path in sorted(Path(data_dir).iterdir()):
+        if path.suffix.lower() in (".csv", ".xlsx", ".parquet") and path.stem != "truth":
+            found.append(path)
+    return found
+
+
+def _per_input(value: Any) -> dict[str, float]:
+    if isinstance(value, Mapping):
+        out = {}
+        for k, v in value.items():
+            if isinstance(v, Mapping):  # e.g. {"rows": n} or nested per reason
+                v = v.get("rows", v.get("total", sum(x for x in v.values()
+                                                     if isinstance(x, int | float))))
+            out[str(k)] = float(v or 0)
+        return out
+    return {}
+
+
+def row_accounting(summary: Mapping[str, Any]) -> pd.DataFrame:
+    """Rows read, used and rejected per input (summary.json ``rows_read``/``rows_rejected``)."""
+    read = _per_input(summary.get("rows_read"))
+    rejected = _per_input(summary.get("rows_rejected"))
+    rows = []
+    for name in sorted(set(read) | set(rejected)):
+        r, x = read.get(name, 0.0), rejected.get(name, 0.0)
+        rows.append({"input": name, "rows_read": int(r), "rows_used": int(r - x),
+                     "rows_rejected": int(x)})
+    frame = pd.DataFrame(rows, columns=["input", "rows_read", "rows_used", "rows_rejected"])
+    if len(frame):
+        frame.loc[len(frame)] = ["合计 total", *frame.iloc[:, 1:].sum().astype(int).tolist()]
+    return frame
+
+
+CHECK_LABELS = {
+    "invalid_id": "身份证号无效", "deceased_paid": "死亡后仍发放", "duplicate_region": "异地重复",
+    "duplicate_program": "低保特困重复", "duplicate_payment": "重复发放",
+    "amount_mismatch": "不足额/超额", "late_payment": "发放不及时", "missing_payment": "应发未发",
+    "paid_not_on_roster": "名单外发放", "account_mismatch": "账户非本人",
+    "staff_relative_unfiled": "近亲属未备案", "review_overdue": "核对超期",
+    "exclusion_candidate": "疑似漏保", "ineligible_recipient": "错保",
+    "alert_overdue": "预警核实超期",
+}
+"""Chinese names of the CONTRACT §6 check codes, for tables and charts."""
+
+
+def check_labels(codes) -> list[str]:
+    """``"deceased_paid"`` → ``"死亡后仍发放 deceased_paid"`` (unknown codes unchanged)."""
+    return [f"{CHECK_LABELS[c]} {c}" if c in CHECK_LABELS else str(c) for c in codes]
+
+
+def _amounts(findings: pd.DataFrame) -> pd.Series:
+    return pd.to_numeric(findings.get("amount_at_risk", pd.Series(dtype=float)),
+                         errors="coerce").fillna(0.0)
+
+
+def findings_by(findings: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
+    """Findings and amount at risk (yuan) by one or more columns, largest amount first."""
+    keys = [by] if isinstance(by, str) else list(by)
+    frame = findings.assign(amount_at_risk=_amounts(findings))
+    for k in keys:
+        frame[k] = frame[k].astype(str).replace({"nan": "", "<NA>": "", "None": ""})
+        frame[k] = frame[k].where(frame[k] != "", "（无 none）")
+    table = (frame.groupby(keys, sort=True)
+             .agg(findings=("check", "size"), amount_at_risk=("amount_at_risk", "sum"))
+             .reset_index())
+    return table.sort_values(["amount_at_risk", "findings", *keys],
+                             ascending=[False, False, *([True] * len(keys))],
+                             ignore_index=True)
+
+
+def findings_by_check_and_month(findings: pd.DataFrame, value: str = "findings"
+                                ) -> pd.DataFrame:
+    """check × period table of finding counts (or ``amount_at_risk``), with totals."""
+    frame = findings.assign(amount_at_risk=_amounts(findings), findings=1)
+    period = frame["period"].astype(str).replace({"nan": "", "<NA>": "", "None": ""})
+    frame["period"] = period.where(period != "", "（无月份 no month）")
+    table = frame.pivot_table(index="check", columns="period", values=value, aggfunc="sum",
+                              fill_value=0)
+    table["合计 total"] = table.sum(axis=1)
+    return table.sort_values("合计 total", ascending=False)
+
+
+def known_names(result) -> list[str]:
+    """Names in an audit's inputs (roster, deaths, staff), to mask inside finding details."""
+    names: set[str] = set()
+    for table, column in (("roster", "name"), ("deaths", "name"),
+                          ("staff_relatives", "staff_name")):
+        frame = audit_table(result, table)
+        if frame is not None and column in frame.columns:
+            names.update(frame[column].dropna().astype(str))
+    return sorted(names)
+
+
+def top_cases(findings: pd.DataFrame, n: int = 15, mask: bool = True,
+              names: Iterable[str] = ()) -> pd.DataFrame:
+    """The ``n`` findings with the largest amount at risk (IDs and names masked, also in
+    the ``detail`` text; ``names``: more names to look for there, e.g. staff)."""
+    cols = [c for c in ("check", "severity", "person_id", "name", "region_code", "program",
+                        "period", "amount_at_risk", "detail") if c in findings.columns]
+    frame = findings.assign(amount_at_risk=_amounts(findings))[cols]
+    frame = frame.sort_values(["amount_at_risk", "check", "person_id"],
+                              ascending=[False, True, True]).head(n).reset_index(drop=True)
+    return masked(frame, mask, names)
+
+
+def monthly_stats_table(stats: pd.DataFrame) -> pd.DataFrame:
+    """The 002 monthly statistics with items as rows and months as columns; "—" where the
+    inputs cannot give a figure."""
+    if stats is None or stats.empty:
+        return pd.DataFrame()
+    month_col = stats.columns[0]
+    table = stats.set_index(month_col).T.astype(object)
+    return table.where(table.notna(), "—")
+
+
+def lists_summary(workbook: Path | str | None, summary: Mapping[str, Any] | None = None
+                  ) -> pd.DataFrame:
+    """Rows per sheet of the 三项清单 workbook (问题清单, 整改清单, 成果清单): from the audit
+    summary's ``three_lists`` counts when present, else read from the workbook."""
+    counts = (summary or {}).get("three_lists")
+    if counts:
+        rows = [{"sheet": "问题清单 problems", "rows": counts.get("problem_rows")},
+                {"sheet": "整改清单 rectification", "rows": counts.get("rectification_rows")}]
+        results = counts.get("results")
+        rows.append({"sheet": "成果清单 results",
+                     "rows": sum(results.values()) if isinstance(results, Mapping) else 0})
+        frame = pd.DataFrame(rows)
+        if counts.get("deadline"):
+            frame["整改期限 deadline"] = counts["deadline"]
+        return frame
+    if workbook is None or not Path(workbook).is_file():
+        return pd.DataFrame(columns=["sheet", "rows"])
+    sheets = pd.read_excel(workbook, sheet_name=None, dtype=str)
+    return pd.DataFrame([{"sheet": name, "rows": len(df)} for name, df in sheets.items()])
+
+
+def find_output(out_dir: Path | str, *names: str) -> Path | None:
+    for name in names:
+        path = Path(out_dir) / name
+        if path.is_file():
+            return path
+    return None
+
+
+def audit_table(result, name: str) -> pd.DataFrame | None:
+    """A normalised input of an audit result (``result.tables``), or None."""
+    tables = getattr(result, "tables", None)
+    if tables is None:
+        return None
+    if isinstance(tables, Mapping):
+        return tables.get(name)
+    return getattr(tables, name, None)
+
+
+def roster_counts(roster: pd.DataFrame | None, end: str) -> dict[str, int]:
+    """People on the roster at the end month by program (active: no end date or ≥ end)."""
+    if roster is None or roster.empty:
+        return {}
+    end_day = pd.Period(end, freq="M").to_timestamp(how="end").normalize()
+    ends = pd.to_datetime(roster.get("end_date"), errors="coerce")
+    starts = pd.to_datetime(roster.get("start_date"), errors="coerce")
+    active = (ends.isna() | (ends >= end_day - pd.offsets.MonthBegin(1))) & (
+        starts.isna() | (starts <= end_day))
+    people = roster.loc[active, ["person_id", "program"]].drop_duplicates()
+    return {str(k): int(v) for k, v in people["program"].value_counts().sort_index().items()}
+
+
+def exclusion_estimate(params, *, roster_recipients: int, candidates: int,
+                       county_persons: int = 0, sample_households: int = 20000,
+                       seed: int = DEFAULT_SEED) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Screening-list candidates beside the simulation's eligible count (疑似漏保 vs 模型).
+
+    A synthetic population (:func:`jiuzhu_sim.population.generate_population`) is simulated
+    under these parameters. It is scaled to ``county_persons`` residents when given;
+    otherwise to the county whose simulated enrolled dibao recipients equal the roster's
+    dibao recipients (the audit inputs do not say how many people live in the county), so
+    a sample of ``sample_households`` stands for a county of any size. Returns (table,
+    values).
+    """
+    from jiuzhu_sim.population import generate_population
+    from jiuzhu_sim.simulation import simulate
+
+    persons, households = generate_population(params, n_households=sample_households,
+                                              seed=seed)
+    result = simulate(persons, households, params, seed=seed)
+    h = result.households
+    w = h["weight"].to_numpy(float) if "weight" in h else np.ones(len(h))
+    members = h["members"].to_numpy(float)
+    eligible = h["dibao_eligible"].to_numpy(bool)
+    enrolled = h["enrolled"].to_numpy(bool)
+    covered = h["dibao_members"].to_numpy(float)
+    # people an enrolled household has on the roster: those covered, or all members of an
+    # ineligible enrolled household (an inclusion error)
+    on_roster = np.where(eligible, covered, members)
+    sample_persons = float((w * members).sum())
+    sim_enrolled = float((w * on_roster)[enrolled].sum())
+    if county_persons > 0:
+        basis = "given resident population"
+        scale = county_persons / sample_persons
+    else:
+        basis = "roster dibao recipients ÷ simulated enrolled share"
+        scale = roster_recipients / sim_enrolled if sim_enrolled > 0 else float("nan")
+    return _exclusion_rows(h, w, eligible, enrolled, covered, scale, basis, roster_recipients,
+                           candidates)
+
+
+def _exclusion_rows(h, w, eligible, enrolled, covered, scale, basis, roster_recipients,
+                    candidates):
+    members = h["members"].to_numpy(float)
+    county = float((w * members).sum()) * scale
+    eligible_persons = float((w * covered)[eligible].sum()) * scale
+    excluded_persons = float((w * covered)[eligible & ~enrolled].sum()) * scale
+    enrolled_persons = float((w * np.where(eligible, covered, members))[enrolled].sum()) * scale
+    values = {"basis": basis, "scale": scale, "county_persons": county,
+              "simulated_eligible_persons": eligible_persons,
+              "simulated_enrolled_persons": enrolled_persons,
+              "simulated_excluded_persons": excluded_persons,
+              "roster_dibao_recipients": roster_recipients,
+              "screening_candidates": candidates,
+              "gap_eligible_minus_roster": eligible_persons - roster_recipients}
+    table = pd.DataFrame([
+        ("县常住人口（模型）county residents (model)", county),
+        ("模型估计应保人数 simulated eligible persons", eligible_persons),
+        ("模型估计漏保人数 simulated eligible, not enrolled", excluded_persons),
+        ("在册低保人数 dibao recipients on the roster", roster_recipients),
+        ("应保 − 在册 eligible minus roster", eligible_persons - roster_recipients),
+        ("筛查名单疑似漏保 screening-list candidates", candidates),
+    ], columns=["项目 item", "人数 persons"])
+    table["人数 persons"] = table["人数 persons"].astype(float).round(0)
+    return table, values
+
+
+# --- scenario ---------------------------------------------------------------------------
+
+
+def load_report_scenario(scenario_file: str, *, region: str = "", date: str = "",
+                         overrides: Iterable[str] = (), households: int = 0):
+    """The scenario spec a report runs: the file (or the default), with the report's
+    region and date when given (else the file's), ``--set`` overrides (applied to every variant under the variant's own
+    ``set``) and synthetic size."""
+    from jiuzhu_sim.parameters import parse_override
+    from jiuzhu_sim.scenario import load_scenario
+
+    path = Path(scenario_file) if scenario_file else default_scenario_file()
+    spec = load_scenario(path)
+    extra = dict(parse_override(o) for o in overrides)
+    if extra:
+        for v in spec.variants:
+            v.overrides = {**extra, **v.overrides}
+    if region:
+        spec.regions = [str(region)]
+    if date:
+        for v in spec.variants:  # variants on the file's date move; their own dates stay
+            if v.date in (None, spec.date):
+                v.date = date
+        spec.date = date
+    if households and "synthetic" in spec.population:
+        spec.population["synthetic"] = {**spec.population["synthetic"], "households": households}
+    return spec
+
+
+COMPARISON_COLUMNS = {
+    "coverage_rate": "覆盖率 coverage",
+    "exclusion_error_rate": "漏保率 exclusion error",
+    "inclusion_error_rate": "错保率 inclusion error",
+    "leakage_rate": "资金漏出率 leakage",
+    "cost_dibao": "低保 dibao (元/年)",
+    "cost_tekun": "特困 tekun (元/年)",
+    "cost_marginal": "边缘 marginal (元/年)",
+    "cost_temporary": "临时救助 temporary (元/年)",
+    "cost_total": "合计 total (元/年)",
+    "delta_cost_total": "较基线 vs baseline (元/年)",
+    "fgt0_after": "贫困发生率 FGT0 (after)",
+    "fgt1_after": "贫困距 poverty gap FGT1 (after)",
+}
+
+
+def variants_table(spec) -> pd.DataFrame:
+    """One row per variant: name, kind, date and its parameter changes."""
+    return pd.DataFrame([{"variant": v.name, "kind": v.kind, "date": v.date or "",
+                          "set": ", ".join(f"{k}={x}" for k, x in v.overrides.items()),
+                          "description": v.description} for v in spec.variants])
+
+
+def cost_by_program(comparison: pd.DataFrame) -> pd.DataFrame:
+    """variant × program annual cost (yuan), for the "all regions" rows."""
+    frame = comparison[comparison["region"].astype(str) == "all"] if "region" in comparison \
+        else comparison
+    cols = {"cost_dibao": "低保 dibao", "cost_tekun": "特困 tekun",
+            "cost_marginal": "边缘 marginal", "cost_temporary": "临时救助 temporary"}
+    present = [c for c in cols if c in frame.columns]
+    return frame.set_index("scenario")[present].rename(columns=cols)
+
+
+def frontier_curve(frontier: pd.DataFrame) -> tuple[str, pd.DataFrame] | None:
+    """(swept parameter, rows sorted by it) of the first one-parameter sweep, else None.
+
+    For a two-parameter sweep the curve holds the second parameter at its first value.
+    """
+    if frontier is None or frontier.empty:
+        return None
+    first = frontier[frontier["sweep"] == frontier["sweep"].iloc[0]]
+    swept = [c for c in first.columns if "." in c and first[c].notna().all()]
+    if not swept:
+        return None
+    x = swept[0]
+    for other in swept[1:]:
+        first = first[first[other] == first[other].iloc[0]]
+    cols = [x, "coverage_rate", "exclusion_error_rate", "inclusion_error_rate",
+            "leakage_rate", "cost_total", "fgt1_after"]
+    return x, first[[c for c in cols if c in first]].sort_values(x, ignore_index=True)
+
+
+def comparison_table(comparison: pd.DataFrame) -> pd.DataFrame:
+    """Baseline vs reforms: one column per variant, one row per metric (labelled)."""
+    frame = comparison[comparison["region"].astype(str) == "all"] if "region" in comparison \
+        else comparison
+    cols = [c for c in COMPARISON_COLUMNS if c in frame.columns]
+    table = frame.set_index("scenario")[cols].T
+    table.index = [COMPARISON_COLUMNS[c] for c in cols]
+    return table
+
+
+def incidence_table(winners_losers: pd.DataFrame, baseline_comparison: pd.DataFrame | None = None
+                    ) -> pd.DataFrame:
+    """Benefit incidence by pre-transfer income decile: baseline transfers and each reform's
+    annual change (yuan) and share of the change."""
+    dec = winners_losers[winners_losers["group_type"] == "income_decile"].copy()
+    if dec.empty:
+        return pd.DataFrame()
+    dec["decile"] = dec["group"].astype(int)
+    base = dec.groupby("decile")["baseline_annual_transfers"].first()
+    table = pd.DataFrame({"基线转移 baseline transfers (元/年)": base,
+                          "基线占比 baseline share": base / base.sum() if base.sum() else np.nan})
+    for name, part in dec.groupby("scenario", sort=False):
+        change = part.set_index("decile")["annual_change"]
+        table[f"{name} 变化 change (元/年)"] = change
+        table[f"{name} 受益户比例 winners share"] = part.set_index("decile")["winners_share"]
+    table.index.name = "收入十分位 decile"
+    return table
+
+
+def incidence_chart_frame(incidence: pd.DataFrame) -> pd.DataFrame:
+    """Baseline transfers and each reform's change by decile (yuan a year), for a chart."""
+    cols = [c for c in incidence.columns if "(元/年)" in c]
+    return incidence[cols]
+
+
+def who_gains(winners_losers: pd.DataFrame) -> pd.DataFrame:
+    """Winners and losers by household type for each reform."""
+    part = winners_losers[winners_losers["group_type"] == "household_type"]
+    cols = ["scenario", "group", "households", "winners_share", "losers_share",
+            "mean_monthly_change", "annual_change"]
+    return part[[c for c in cols if c in part.columns]].reset_index(drop=True)
+
+
+# --- budget -----------------------------------------------------------------------------
+
+
+def report_years(years: str, params) -> tuple[int, int]:
+    """``"YYYY:YYYY"`` → (first, last); empty → the parameter year and two more."""
+    if years:
+        first, last = (int(x) for x in years.split(":"))
+        if last < first:
+            raise UserInputError(f"--years {years}: the last year is before the first")
+        return first, last
+    return params.date.year, params.date.year + 2
+
+
+def budget_parameters(region: str, date: str, overrides: Iterable[str], years: str):
+    """(parameters, (first, last)): without ``date`` the base is 1 January of the first
+    year or today if that is earlier, as ``jiuzhu budget`` does."""
+    if years and not date:
+        first = int(years.split(":")[0])
+        date = min(dt.date.today(), dt.date(first, 1, 1)).isoformat()
+    params = load_report_parameters(region, date, overrides)
+    return params, report_years(years, params)
+
+
+def read_population_folder(data_dir: str) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """(persons, households) from a folder, or None for the synthetic county."""
+    if not data_dir:
+        return None
+    from jiuzhu_sim.io import find_input, read_table
+
+    return (read_table(find_input(Path(data_dir), "persons")),
+            read_table(find_input(Path(data_dir), "households")))
+
+
+def budget_pivot(table: pd.DataFrame, column: str = "p50", scale: float = 1e4) -> pd.DataFrame:
+    """program × year of annual cost (default 万元, P50)."""
+    pivot = table.pivot(index="program", columns="year", values=column) / scale
+    order = [p for p in (*table["program"].drop_duplicates(),) if p in pivot.index]
+    return pivot.loc[order]
+
+
+def budget_bands(table: pd.DataFrame, scale: float = 1e4) -> pd.DataFrame:
+    """year × program with "P50 (P5–P95)" text in 万元."""
+    frame = table.copy()
+    frame["cost"] = [f"{m / scale:,.1f} ({lo / scale:,.1f}–{hi / scale:,.1f})"
+                     for m, lo, hi in zip(frame["p50"], frame["p5"], frame["p95"], strict=True)]
+    return frame.pivot(index="program", columns="year", values="cost").loc[
+        list(frame["program"].drop_duplicates())]
+
+
+def purchased_services_frame(capacity: pd.DataFrame) -> pd.DataFrame:
+    """year × (floor, cap, planned) of purchased services (yuan)."""
+    return capacity.set_index("year")[["purchased_services_floor", "purchased_services_cap",
+                                       "purchased_services_planned"]].rename(columns={
+        "purchased_services_floor": "下限 floor (5% 工作经费)",
+        "purchased_services_cap": "上限 cap (3% 救助资金)",
+        "purchased_services_planned": "计划 planned"})
+
+
+def capacity_checks(capacity: pd.DataFrame) -> pd.DataFrame:
+    """004 rules per year, with 是/否 marks (purchased services, caseworkers)."""
+    frame = capacity.copy()
+    for col in ("meets_floor", "within_cap", "floor_below_cap"):
+        if col in frame:
+            frame[col] = frame[col].map({True: "是 yes", False: "否 no"})
+    return frame

@@ -186,7 +186,7 @@ def _cmd_synth(args: argparse.Namespace) -> int:
         from jiuzhu_sim.audit.synth import write_audit_data
 
         paths = write_audit_data(args.out, _load_params(args), n_households=args.households,
-                                 seed=args.seed, start=args.start, end=args.end)
+                                 seed=args.seed, start=args.start, end=args.end, fmt=args.format)
     for path in paths:
         print(path)
     return EXIT_OK
@@ -267,6 +267,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("jiuzhu: interrupted\n")
         return 130
+    except BrokenPipeError:  # `jiuzhu simulate ... | head`: the reader left, not an error
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
 
 
 if __name__ == "__main__":

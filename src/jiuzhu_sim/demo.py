@@ -31,6 +31,31 @@ def _run_step(number: int, total: int, label: str, action: Callable[[], Any]) ->
     return result
 
 
+def _fmt(value: Any, pattern: str) -> str:
+    return "n/a" if value is None else format(value, pattern)
+
+
+def _print_simulation_summary(summary: dict) -> None:
+    """The headline figures of summary.json, so the demo says what it found."""
+    annual = summary["annual_cost"]["by_program"]
+    print(f"      households {summary['households']:,}, persons {summary['persons']:,}; "
+          f"dibao-eligible households {summary['eligible_households']:,}, "
+          f"enrolled {summary['enrolled_households']:,}")
+    print(f"      coverage {_fmt(summary.get('coverage_rate'), '.1%')}, exclusion error "
+          f"{_fmt(summary.get('exclusion_error_rate'), '.1%')}, inclusion error "
+          f"{_fmt(summary.get('inclusion_error_rate'), '.1%')}, leakage "
+          f"{_fmt(summary.get('leakage_rate'), '.1%')}; annual cost "
+          f"{_fmt(summary['annual_cost']['total'], ',.0f')} yuan ("
+          + ", ".join(f"{k} {_fmt(v, ',.0f')}" for k, v in annual.items()) + ")", flush=True)
+
+
+def _print_audit_summary(findings) -> None:
+    counts = findings.groupby("check")["amount_at_risk"].agg(["size", "sum"])
+    print(f"      {len(findings):,} findings, {findings['amount_at_risk'].sum():,.2f} yuan at "
+          f"risk; by check: " + ", ".join(f"{c} {int(r['size'])}" for c, r in counts.iterrows()),
+          flush=True)
+
+
 def run_demo(out: Path | str = "reports/demo", households: int | None = None,
              audit_households: int | None = None, replications: int | None = None,
              seed: int = DEMO_SEED) -> dict[str, Path]:
@@ -55,23 +80,25 @@ def run_demo(out: Path | str = "reports/demo", households: int | None = None,
     population = _run_step(1, total, "synthesizing population", lambda: write_population(
         out / "population", params, n_households=households, seed=seed))
     paths["population"] = out / "population"
-    _run_step(2, total, "simulating the rules", lambda: simulate_files(
+    sim_summary = _run_step(2, total, "simulating the rules", lambda: simulate_files(
         population[0], population[1], out / "simulate", params, seed=seed,
         command=[sys.executable, "-m", "jiuzhu_sim.demo"]))
     paths["simulation"] = out / "simulate"
+    _print_simulation_summary(sim_summary)
     _run_step(3, total, "synthesizing the audit county", lambda: write_audit_data(
         out / "audit_data", params, n_households=audit_households, seed=seed, start=start,
         end=end))
     paths["audit data"] = out / "audit_data"
 
-    def audit() -> None:
+    def audit():
         from jiuzhu_sim.audit.runner import run_audit
 
-        run_audit(out / "audit_data", start, end, params=params, out_dir=out / "audit",
+        return run_audit(out / "audit_data", start, end, params=params, out_dir=out / "audit",
                   command=[sys.executable, "-m", "jiuzhu_sim.demo"])
 
-    _run_step(4, total, f"auditing {start}–{end}", audit)
+    audit_result = _run_step(4, total, f"auditing {start}–{end}", audit)
     paths["audit"] = out / "audit"
+    _print_audit_summary(audit_result.findings)
     paths["audit report"] = _run_step(5, total, "rendering the audit report", lambda: render_report(
         "audit", out / "audit.html", source=out / "audit_data", start=start, end=end,
         region=DEMO_REGION, seed=seed)).html

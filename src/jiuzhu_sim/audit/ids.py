@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
-CHECK_CHARS = np.frombuffer(b"10X98765432", dtype=np.uint8)
+from jiuzhu_sim.resident_id import CHECK_CHARS, ID_WEIGHTS, check_character  # noqa: F401
+
 # first two digits of a valid administrative division code (GB/T 2260 provinces, 11..82)
 PROVINCE_PREFIXES = frozenset({11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37,
                                41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61, 62, 63, 64, 65,
@@ -18,12 +18,6 @@ REASON_FORMAT = "含非法字符（前17位须为数字，末位为数字或X）
 REASON_REGION = "前6位不是有效的行政区划代码"
 REASON_BIRTH = "出生日期不存在或不合理"
 REASON_CHECK = "校验码错误"
-
-
-def check_character(first17: str) -> str:
-    """The GB 11643 check character of 17 digits (for tests and tools)."""
-    total = sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=True))
-    return "10X98765432"[total % 11]
 
 
 def id_problems(ids: pd.Series | np.ndarray, latest_birth: np.datetime64 | None = None

@@ -88,6 +88,7 @@ import pandas as pd
 
 from jiuzhu_sim.exceptions import UserInputError
 from jiuzhu_sim.io import write_table
+from jiuzhu_sim.resident_id import CHECK_CHARS, check_codes_of_bodies
 
 CHECKS = (
     "invalid_id", "deceased_paid", "duplicate_region", "duplicate_program",
@@ -122,8 +123,6 @@ DIBAO, TEKUN, MARGINAL = 0, 1, 2
 CARE_LEVELS = ("self_care", "semi_care", "full_care")
 DISABILITY_TYPES = np.array(["physical", "visual", "hearing", "speech", "intellectual",
                              "mental", "multiple"], dtype=object)
-ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
-ID_CHECK_CHARS = np.array(list("10X98765432"), dtype="<U1")
 
 SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
                 "于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱"
@@ -171,13 +170,8 @@ def _pick(pool: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def id_check_char(bodies: np.ndarray) -> np.ndarray:
-    """GB 11643 check character of 17-digit bodies (int64): Σ digit × weight mod 11."""
-    total = np.zeros(len(bodies), dtype=np.int64)
-    rest = bodies.astype(np.int64).copy()
-    for weight in ID_WEIGHTS[::-1]:
-        total += (rest % 10) * weight
-        rest //= 10
-    return ID_CHECK_CHARS[total % 11]
+    """GB 11643 check character of 17-digit bodies (int64), as one-character strings."""
+    return check_codes_of_bodies(bodies).view("S1").astype("U1")
 
 
 def make_resident_ids(region_codes: np.ndarray, birth_dates: np.ndarray,
@@ -982,7 +976,7 @@ def invalid_ids(valid: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     for i in range(n):  # a handful per county; clarity over speed
         body, check = out[i][:17], out[i][17]
         if kind[i] == 0:
-            choices = [c for c in ID_CHECK_CHARS if c != check]
+            choices = [chr(c) for c in CHECK_CHARS if chr(c) != check]
             out[i] = body + choices[int(rng.integers(0, len(choices)))]
         elif kind[i] == 1:
             bad_md = ["0230", "0231", "1301", "0000", "0431", "0632"][int(rng.integers(0, 6))]

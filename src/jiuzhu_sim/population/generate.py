@@ -34,6 +34,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from jiuzhu_sim.resident_id import check_codes
+
 DISABILITY_TYPES = np.array(["physical", "visual", "hearing", "speech", "intellectual",
                              "mental", "multiple"], dtype=object)
 INTELLECTUAL_MENTAL = (4, 5)  # indices of intellectual, mental in DISABILITY_TYPES
@@ -42,8 +44,6 @@ RELATIONS = np.array(["head", "spouse", "child", "parent", "grandchild"], dtype=
 HEAD, SPOUSE, CHILD, PARENT, GRANDCHILD = range(5)
 
 # GB 11643-1999 check character: weights 2^(17-i) mod 11 and the check-character table
-ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
-ID_CHECK_CHARS = np.frombuffer(b"10X98765432", dtype=np.uint8)
 DAYS_IN_SEQUENCE_YEAR = 365  # birth-day offsets 0..364 keep the age exact (GB 11643 date)
 DAY_PERMUTATION = 254  # coprime with 365: spreads consecutive keys over the year
 DAY_SHIFT_PER_AGE = 131  # a shift per age so that key 0 is not every age's birthday
@@ -121,14 +121,6 @@ def weighted_gini(values: np.ndarray, weights: np.ndarray | None = None) -> floa
 # Resident IDs (GB 11643)
 
 
-def id_check_characters(digits: np.ndarray) -> np.ndarray:
-    """ASCII codes of the check character for an (n, 17) array of digits."""
-    total = np.zeros(len(digits), dtype=np.int64)
-    for i, w in enumerate(ID_WEIGHTS):  # column by column: no (n, 17) int64 temporary
-        total += w * digits[:, i]
-    return ID_CHECK_CHARS[total % 11]
-
-
 def resident_ids(region_code: str, age: np.ndarray, male: np.ndarray, reference_date: dt.date,
                  start_index: int, key_stride: float) -> np.ndarray:
     """18-character resident IDs; a person is exactly ``age`` on ``reference_date``.
@@ -170,7 +162,7 @@ def resident_ids(region_code: str, age: np.ndarray, male: np.ndarray, reference_
             digits[:, offset + i] = value // 10 ** (width - 1 - i) % 10
     chars = np.empty((n, 18), dtype=np.uint8)
     chars[:, :17] = digits + 48
-    chars[:, 17] = id_check_characters(digits)
+    chars[:, 17] = check_codes(digits)
     return chars.view("S18").ravel().astype("U18")
 
 

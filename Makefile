@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean venv
+.PHONY: demo test lint bench docs clean venv
 
 venv: $(STAMP)
 
@@ -27,6 +27,13 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_simulate.py
 	$(BIN)/python benchmarks/bench_audit.py
+	$(BIN)/python benchmarks/bench_population.py
+	$(BIN)/python benchmarks/bench_scenario.py all
+
+# regenerate the measured tables in docs/ (calibration and validation)
+docs: $(STAMP)
+	$(BIN)/python benchmarks/make_calibration.py
+	$(BIN)/python benchmarks/make_validation.py
 
 clean:
 	rm -rf $(VENV) reports/*.html reports/*.ipynb build *.egg-info

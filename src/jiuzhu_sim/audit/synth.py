@@ -455,11 +455,12 @@ def generate_audit_data(params, n_households: int | None = None, seed: int = 202
     check_h[review_h] = _months_before(audit_end, old, rng)
     old = rng.integers(grace_months + 2, grace_months + 6, len(ineligible_h))
     check_h[ineligible_h] = _months_before(audit_end, old, rng)
-    pci_h[ineligible_h] = np.round(standard_h[ineligible_h] * rng.uniform(1.1, 1.4,
-                                                                          len(ineligible_h)))
+    above = params["audit_synth.above_standard_income_multiple"]
+    pci_h[ineligible_h] = np.round(standard_h[ineligible_h] * rng.uniform(
+        *above["ineligible"], len(ineligible_h)))
     inside = max(1, min(grace_months, review_months) - 1)
     check_h[grace_h] = _months_before(audit_end, rng.integers(1, inside + 1, len(grace_h)), rng)
-    pci_h[grace_h] = np.round(standard_h[grace_h] * rng.uniform(1.05, 1.3, len(grace_h)))
+    pci_h[grace_h] = np.round(standard_h[grace_h] * rng.uniform(*above["grace"], len(grace_h)))
     start_d[review_h] = np.minimum(start_d[review_h], check_h[review_h])
     start_d[ineligible_h] = np.minimum(start_d[ineligible_h], check_h[ineligible_h])
 

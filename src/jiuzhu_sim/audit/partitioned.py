@@ -1,0 +1,396 @@
+"""The audit at provincial scale: inputs partitioned by person, checks run partition by
+partition, in-process or on Dask (``jiuzhu audit --workers N | --scheduler ADDRESS``).
+
+Every check of CONTRACT §6 looks at one person at a time (their roster rows, payments,
+death record, guardians, staff-relative filings, screening lists and alerts), so the
+person-keyed inputs are cut by a hash of the normalised ID (``relative_id`` for
+``staff_relatives``) and each partition is audited on its own; ``households`` (keyed by
+household, small) goes to every partition whole. Findings, rejected rows and the monthly
+counts (distinct persons, additive over disjoint person sets) are combined afterwards, so
+the result is the single-machine result, whatever the number of partitions or workers.
+
+Memory stays bounded as rows grow: staging streams each input in record batches (Parquet
+row groups, Arrow CSV blocks) straight into per-partition Parquet files, and a worker only
+ever holds one partition. More rows → more partitions of the same size
+(``rows_per_partition``), not bigger ones. What grows with the data is the findings frame.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from jiuzhu_sim import io as base_io
+from jiuzhu_sim.audit.io import (
+    CHINESE_COLUMNS,
+    SCHEMAS,
+    AuditTables,
+    empty_table,
+    normalise,
+    read_input,
+)
+from jiuzhu_sim.exceptions import UserInputError
+
+# the column each person-keyed input is partitioned on; the rest go to every partition
+PARTITION_KEY = {"roster": "person_id", "payments": "person_id", "deaths": "person_id",
+                 "guardians": "person_id", "staff_relatives": "relative_id",
+                 "medical": "person_id", "disability": "person_id",
+                 "monitoring": "person_id", "alerts": "person_id"}
+BROADCAST = tuple(name for name in SCHEMAS if name not in PARTITION_KEY)
+SOURCE_ROW = "_source_row"
+DEFAULT_ROWS_PER_PARTITION = 1_000_000
+BATCH_ROWS = 500_000
+
+
+def partition_of(ids, n_partitions: int) -> np.ndarray:
+    """Partition number of each ID: a fixed-key hash of the normalised ID (spaces stripped,
+    upper case), modulo ``n_partitions``. The same ID lands in the same partition in every
+    file and every run."""
+    text = pd.Series(ids, dtype="str").fillna("").str.strip().str.upper()
+    try:  # full-width digits, 15-digit IDs: the linkage module's normalisation when present
+        from jiuzhu_sim.resident_id import normalize_ids
+        text = pd.Series(normalize_ids(text), dtype="str").fillna("")
+    except ImportError:
+        pass
+    hashes = pd.util.hash_pandas_object(text, index=False, categorize=True).to_numpy()
+    return (hashes % np.uint64(max(1, int(n_partitions)))).astype(np.int64)
+
+
+def _is_utf8_csv(path: Path) -> bool:
+    head = path.open("rb").read(1 << 16)
+    try:
+        head.decode("utf-8")
+        return True
+    except UnicodeDecodeError as exc:
+        return exc.start > len(head) - 4
+
+
+def _contract_names(names: list[str]) -> list[str]:
+    """Headers stripped of BOMs and spaces, Chinese headers mapped (as ``normalise`` does)."""
+    clean = [str(c).replace("\ufeff", "").strip().strip('"') for c in names]
+    present = set(clean)
+    return [CHINESE_COLUMNS[c] if c in CHINESE_COLUMNS and CHINESE_COLUMNS[c] not in present
+            else c for c in clean]
+
+
+def iter_batches(path: Path, batch_rows: int = BATCH_ROWS):
+    """The rows of one input as Arrow tables of at most ``batch_rows`` rows, headers mapped to
+    contract names. Parquet and UTF-8 CSV stream; xlsx and GB18030 CSV are read whole
+    (their size is bounded by the format and by practice)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from pyarrow import csv as pacsv
+
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            pf = pq.ParquetFile(path)
+            names = _contract_names(pf.schema_arrow.names)
+            for batch in pf.iter_batches(batch_size=batch_rows):
+                yield pa.Table.from_batches([batch]).rename_columns(names)
+            return
+        if suffix == ".csv" and _is_utf8_csv(path):
+            with path.open("rb") as fh:
+                first = fh.readline().decode("utf-8-sig")
+            raw_names = [c.strip().strip('"') for c in first.rstrip("\r\n").split(",")]
+            names = _contract_names(raw_names)
+            reader = pacsv.open_csv(
+                path, read_options=pacsv.ReadOptions(column_names=raw_names, skip_rows=1,
+                                                     block_size=64 << 20),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={n: pa.string() for n in raw_names},
+                    strings_can_be_null=False))
+            pending: list = []
+            count = 0
+            for batch in reader:
+                pending.append(batch)
+                count += batch.num_rows
+                if count >= batch_rows:
+                    yield pa.Table.from_batches(pending).rename_columns(names)
+                    pending, count = [], 0
+            if pending:
+                yield pa.Table.from_batches(pending).rename_columns(names)
+            return
+    except UserInputError:
+        raise
+    except Exception as exc:  # a malformed file is a user mistake: one line
+        raise UserInputError(f"cannot read file ({type(exc).__name__}: {exc})".split("\n")[0],
+                             file=str(path)) from None
+    frame = read_input(path)
+    frame.columns = _contract_names(list(frame.columns))
+    text = {c: frame[c].astype("str").where(frame[c].notna(), "").to_numpy(dtype=object)
+            for c in frame.columns}
+    table = pa.table({c: pa.array(v, type=pa.string()) for c, v in text.items()})
+    for lo in range(0, max(1, table.num_rows), batch_rows):
+        yield table.slice(lo, batch_rows)
+
+
+@dataclass
+class Staged:
+    """Inputs cut into partitions under ``root`` (``root/<input>/part-<k>.parquet``)."""
+
+    root: Path
+    n_partitions: int
+    files: dict[str, str]           # input name → file name (as in rejected.csv)
+    paths: list[Path]               # the input files, for the manifest
+    rows_read: dict[str, int]
+    region_counts: Counter          # roster region_code → rows, to pick the parameters
+    broadcast: dict[str, pd.DataFrame]
+    broadcast_rejected: pd.DataFrame
+
+    def part_path(self, name: str, part: int) -> Path:
+        return self.root / name / f"part-{part:05d}.parquet"
+
+
+def _count_rows(path: Path) -> int | None:
+    if path.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+        return pq.ParquetFile(path).metadata.num_rows
+    return None
+
+
+def choose_partitions(data_dir: Path | str, rows_per_partition: int) -> int:
+    """Enough partitions that the payments (the largest input) give about
+    ``rows_per_partition`` rows each; by file size for CSV/xlsx."""
+    path = base_io.find_input(Path(data_dir), "payments", required=True)
+    rows = _count_rows(path)
+    if rows is None:  # CSV: about 100 bytes a payment row
+        rows = path.stat().st_size // 100
+    return max(1, int(np.ceil(rows / max(1, rows_per_partition))))
+
+
+def stage_inputs(data_dir: Path | str, root: Path, n_partitions: int,
+                 batch_rows: int = BATCH_ROWS) -> Staged:
+    """Stream every input into per-partition Parquet files, each row carrying its 1-based
+    row number in the source file (``_source_row``), so rejected rows and evidence still
+    name the original row."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    data_dir = Path(data_dir)
+    files: dict[str, str] = {}
+    paths: list[Path] = []
+    rows_read: dict[str, int] = {}
+    region_counts: Counter = Counter()
+    broadcast: dict[str, pd.DataFrame] = {}
+    rejected: list[pd.DataFrame] = []
+    for name, (required, _) in SCHEMAS.items():
+        path = base_io.find_input(data_dir, name, required=required)
+        if path is None:
+            continue
+        paths.append(path)
+        files[name] = path.name
+        if name in BROADCAST:
+            frame = read_input(path)
+            table, rej = normalise(name, frame, path.name)
+            broadcast[name] = table
+            rows_read[name] = len(frame)
+            if len(rej):
+                rejected.append(rej)
+            continue
+        key = PARTITION_KEY[name]
+        (root / name).mkdir(parents=True, exist_ok=True)
+        writers: dict[int, Any] = {}
+        offset = 0
+        try:
+            for table in iter_batches(path, batch_rows):
+                if key not in table.column_names:
+                    raise UserInputError("required column is missing", file=path.name,
+                                         column=key)
+                n = table.num_rows
+                table = table.append_column(SOURCE_ROW, pa.array(
+                    np.arange(offset + 1, offset + n + 1, dtype=np.int64)))
+                offset += n
+                if name == "roster" and "region_code" in table.column_names:
+                    region_counts.update(pd.Series(
+                        table.column("region_code").to_pandas(), dtype="str").str.strip()
+                        .value_counts().to_dict())
+                parts = partition_of(table.column(key).to_pandas(), n_partitions)
+                order = np.argsort(parts, kind="stable")
+                sorted_parts = parts[order]
+                bounds = np.flatnonzero(np.diff(sorted_parts)) + 1
+                starts = np.concatenate([[0], bounds])
+                ends = np.concatenate([bounds, [n]])
+                for lo, hi in zip(starts, ends, strict=True):
+                    if hi <= lo:
+                        continue
+                    part = int(sorted_parts[lo])
+                    piece = table.take(pa.array(order[lo:hi]))
+                    if part not in writers:
+                        writers[part] = pq.ParquetWriter(
+                            root / name / f"part-{part:05d}.parquet", piece.schema)
+                    writers[part].write_table(piece)
+        finally:
+            for writer in writers.values():
+                writer.close()
+        rows_read[name] = offset
+    return Staged(root, n_partitions, files, paths, rows_read, region_counts, broadcast,
+                  pd.concat(rejected, ignore_index=True) if rejected
+                  else base_io.rejected_frame())
+
+
+def load_partition(staged: Staged, part: int) -> tuple[AuditTables, pd.DataFrame]:
+    """The normalised tables of one partition, rows renumbered to their source rows, and the
+    partition's rejected rows."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tables: dict[str, pd.DataFrame] = {}
+    rejected: list[pd.DataFrame] = []
+    for name in SCHEMAS:
+        if name in BROADCAST:
+            tables[name] = staged.broadcast.get(name, empty_table(name))
+            continue
+        path = staged.part_path(name, part)
+        if name not in staged.files or not path.is_file():
+            tables[name] = empty_table(name)
+            continue
+        frame = pq.read_table(path).to_pandas(
+            types_mapper=lambda t: pd.StringDtype("pyarrow") if t == pa.string() else None)
+        source = frame.pop(SOURCE_ROW).to_numpy(dtype=np.int64)
+        table, rej = normalise(name, frame, staged.files[name])
+        table["_row"] = source[table["_row"].to_numpy(dtype=np.int64) - 1]
+        if len(rej):
+            rej = rej.copy()
+            rej["row"] = source[rej["row"].to_numpy(dtype=np.int64) - 1]
+            rejected.append(rej)
+        tables[name] = table
+    rej_frame = (pd.concat(rejected, ignore_index=True) if rejected
+                 else base_io.rejected_frame())
+    return AuditTables(**tables, files=dict(staged.files)), rej_frame
+
+
+def audit_partition(part: int, common: dict) -> dict:
+    """Audit one partition: its findings, rejected rows, rejected counts and monthly counts.
+    A module-level function of ``(task, common)`` so Dask can ship it."""
+    from jiuzhu_sim.audit.checks.base import AuditContext
+    from jiuzhu_sim.audit.runner import run_checks
+    from jiuzhu_sim.audit.stats import monthly_stats
+
+    staged: Staged = common["staged"]
+    tables, rejected = load_partition(staged, part)
+    ctx = AuditContext(common["start_month"], common["end_month"], common["params"],
+                       region_code=str(common["params"].region_code),
+                       overrides=common["overrides"])
+    timings: dict[str, float] = {}
+    findings = run_checks(tables, ctx, timings)
+    stats = monthly_stats(tables, ctx)
+    rows_rejected = Counter()
+    for name, file in staged.files.items():
+        if name not in BROADCAST:
+            rows_rejected[name] = int((rejected["file"] == file).sum()) if len(rejected) else 0
+    return {"part": part, "findings": findings, "rejected": rejected,
+            "rows_rejected": dict(rows_rejected), "stats": stats, "timings": timings,
+            "rows": {name: len(tables[name]) for name in PARTITION_KEY}}
+
+
+def combine_stats(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Monthly counts of disjoint person partitions add up; an item no partition could
+    derive stays empty."""
+    first = parts[0]
+    out = first[["月份"]].copy()
+    for col in first.columns[1:]:
+        stacked = pd.concat([p[col].reset_index(drop=True) for p in parts], axis=1)
+        out[col] = stacked.sum(axis=1, min_count=1).astype("Int64")
+    return out
+
+
+class Workspace:
+    """A scratch folder for staged partitions (removed afterwards unless ``keep``)."""
+
+    def __init__(self, where: Path | str | None = None, keep: bool = False):
+        self.keep = keep
+        self.path = Path(tempfile.mkdtemp(prefix="jiuzhu-audit-", dir=where))
+
+    def __enter__(self) -> Path:
+        return self.path
+
+    def __exit__(self, *exc) -> None:
+        if not self.keep:
+            shutil.rmtree(self.path, ignore_errors=True)
+
+
+def run_partitioned(data_dir, start_month: int, end_month: int, params_resolver, overrides=(),
+                    workers: int | None = None, scheduler: str | None = None,
+                    partitions: int | None = None,
+                    rows_per_partition: int = DEFAULT_ROWS_PER_PARTITION,
+                    work_dir=None, progress: bool = True) -> dict:
+    """Stage, audit every partition (in-process or on Dask), combine.
+
+    ``params_resolver(region_counts)`` returns the parameters (the runner's rule: ``--params``
+    or the roster's most common region). Returns findings, rejected, stats, rows_read,
+    rows_rejected, paths, params and timings."""
+    from jiuzhu_sim.audit.findings import FINDING_COLUMNS, empty_findings
+    from jiuzhu_sim.distributed import run_partitions
+
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    n_parts = int(partitions) if partitions else choose_partitions(data_dir,
+                                                                   rows_per_partition)
+    if n_parts < 1:
+        raise UserInputError(f"--partitions {partitions}: must be at least 1")
+    with Workspace(work_dir) as root:
+        staged = stage_inputs(data_dir, root, n_parts)
+        timings["stage"] = round(time.perf_counter() - t0, 3)
+        params = params_resolver(staged.region_counts)
+        common = {"staged": staged, "start_month": start_month, "end_month": end_month,
+                  "params": params, "overrides": list(overrides)}
+        t1 = time.perf_counter()
+        results = run_partitions(audit_partition, range(n_parts), workers=workers,
+                                 scheduler=scheduler, progress=progress,
+                                 desc="audit partitions", common=common)
+        timings["checks_total"] = round(time.perf_counter() - t1, 3)
+    parts = [r["findings"] for r in results if len(r["findings"])]
+    findings = (pd.concat(parts, ignore_index=True)[FINDING_COLUMNS] if parts
+                else empty_findings())
+    findings = order_findings(findings)
+    rejected = pd.concat([staged.broadcast_rejected] + [r["rejected"] for r in results],
+                         ignore_index=True)
+    rejected = order_rejected(rejected, staged.files)
+    rows_rejected = {name: 0 for name in staged.rows_read}
+    for r in results:
+        for name, count in r["rows_rejected"].items():
+            rows_rejected[name] += count
+    for name, file in staged.files.items():
+        if name in BROADCAST:
+            rows_rejected[name] = int((staged.broadcast_rejected["file"] == file).sum())
+    check_seconds: Counter = Counter()
+    for r in results:
+        check_seconds.update(r["timings"])
+    timings.update({k: round(v, 3) for k, v in check_seconds.items()})
+    return {"findings": findings, "rejected": rejected,
+            "stats": combine_stats([r["stats"] for r in results]),
+            "rows_read": staged.rows_read, "rows_rejected": rows_rejected,
+            "paths": staged.paths, "params": params, "timings": timings,
+            "partitions": n_parts}
+
+
+def order_findings(findings: pd.DataFrame) -> pd.DataFrame:
+    """Registry order of checks, then region, person, period, finding ID — one order for
+    the single-machine and the partitioned paths."""
+    from jiuzhu_sim.audit.checks.registry import CHECKS
+
+    rank = {check.code: i for i, check in enumerate(CHECKS)}
+    key = findings["check"].map(rank).fillna(len(rank)).astype(int)
+    return (findings.assign(_rank=key)
+            .sort_values(["_rank", "region_code", "person_id", "period", "finding_id"],
+                         kind="stable")
+            .drop(columns="_rank").reset_index(drop=True))
+
+
+def order_rejected(rejected: pd.DataFrame, files: dict[str, str]) -> pd.DataFrame:
+    """Input order (CONTRACT §5), then source row."""
+    rank = {file: i for i, file in enumerate(files.values())}
+    if not len(rejected):
+        return rejected
+    return (rejected.assign(_rank=rejected["file"].map(rank).fillna(len(rank)))
+            .sort_values(["_rank", "row"], kind="stable").drop(columns="_rank")
+            .reset_index(drop=True))

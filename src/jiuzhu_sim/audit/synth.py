@@ -73,6 +73,32 @@ due day; dibao → tekun transitions at a month boundary; re-enrolment after an 
 in X and born on 29 February; marginal roster entries without payments; monitoring categories
 not on the screening list; new but non-severe disability records.
 
+Linkage cases (``audit_synth.linkage_cases``, off by default; audit/linkage.py)
+-----------------------------------------------------------------------------
+``max(min_linkage_cases, linkage_case_rate × roster persons)`` further clean persons per
+purpose, drawn from their own generator (``default_rng([seed, 0x11643])``) so that switching
+them on leaves every other draw and planted case unchanged. The ID as written elsewhere is
+mistyped (``linkage_typo_shares``): one digit changed, two adjacent unequal digits swapped —
+both with the check character recomputed, so the ID passes GB 11643, has a real birth date
+and is nobody's ID (no ``invalid_id``) — or, in death records only, the 15-digit
+first-generation form; ``linkage_name_variant_share`` of the names (not for payments, which
+carry no name) use a homophone character (NAME_VARIANTS).
+
+- probable_deceased_paid (true person, period): a death record under the mistyped ID and a
+  death date before the last month; the roster and payments go on under the true ID, so
+  ``deceased_paid`` finds nothing; truth = each month paid after the month of death.
+- probable_duplicate_region (true person, period): the neighbouring county's roster row and
+  payments (from a month on) under the mistyped ID; truth = months paid by both.
+- probable_paid_not_on_roster (true person, period): the roster row ends at the end of a
+  month before the last; later months are paid under the mistyped ID, which is on no roster
+  row — so these months are **also** exact ``paid_not_on_roster`` truth (under the mistyped
+  ID); truth = those months.
+
+``truth_linkage.csv`` (written only when switched on) pairs each case's written and true ID
+(``check, person_id_written, person_id_true, kind, name_variant``). A 15-digit death ID
+becomes an exact match once IDs are normalised (``resident_id.normalize_ids``); if the
+audit's input normalisation ever does that, those cases become ``deceased_paid`` truth.
+
 Everything is vectorised numpy (a million roster people × 6 months in seconds); random
 numbers come from one ``numpy.random.default_rng(seed)`` in a fixed order, so a seed gives
 the same files byte for byte.
@@ -117,6 +143,24 @@ INPUT_COLUMNS = {
 """CONTRACT §5 columns of each input (roster's optional columns included)."""
 
 TRUTH_COLUMNS = ["check", "person_id", "period"]
+
+LINKAGE_CHECKS = ("probable_deceased_paid", "probable_duplicate_region",
+                  "probable_paid_not_on_roster")
+"""Truth labels of planted linkage cases (``audit_synth.linkage_cases``): the person (true ID)
+an exact ID join misses but probabilistic linkage (audit/linkage.py) should find; periods as
+the exact check would give them."""
+
+LINKAGE_TRUTH_COLUMNS = ["check", "person_id_written", "person_id_true", "kind",
+                         "name_variant"]
+"""``truth_linkage.csv``: each planted case's ID as written in the other record and the true
+ID (kind: digit, transpose, old15)."""
+
+NAME_VARIANTS = dict(zip(
+    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华建国志红玉文辉燕荣婷金凤梅晨宇欣怡子涵浩然俊"
+    "雨嘉佳琪思轩淑珍德福美玲菊永清木成新君宏小龙惠珠",
+    "玮方纳绣瑛闽靖莉蔷垒君阳涌燕洁鹃滔铭潮岚侠萍钢贵桦健帼智虹钰雯晖艳蓉亭今峰玫辰雨新宜紫寒皓冉骏"
+    "宇佳嘉琦斯宣舒真得富媚铃桔勇青沐诚欣军鸿晓隆慧朱", strict=True))
+"""Homophone variant characters (同音异形字) for given names: same pinyin, other character."""
 
 PROGRAMS = np.array(["dibao", "tekun", "marginal"], dtype=object)
 DIBAO, TEKUN, MARGINAL = 0, 1, 2
@@ -257,7 +301,7 @@ class _Truth:
         out = pd.DataFrame({"check": np.concatenate(self.checks),
                             "person_id": np.concatenate(self.persons),
                             "period": np.concatenate(self.periods)})
-        order = {c: i for i, c in enumerate(CHECKS)}
+        order = {c: i for i, c in enumerate(CHECKS + LINKAGE_CHECKS)}
         out["_o"] = out["check"].map(order)
         out = out.drop_duplicates(["check", "person_id", "period"])
         return out.sort_values(["_o", "person_id", "period"]).drop(columns="_o").reset_index(
@@ -450,6 +494,18 @@ def generate_audit_data(params, n_households: int | None = None, seed: int = 202
         for name in ("death_in_month", "transition", "reenrol"):
             plan[name] = plan[name][:0]
 
+    # linkage cases (mistyped IDs) use their own generator, so switching them on leaves every
+    # other draw — and so every other planted case — exactly as it was
+    link_plan: dict[str, np.ndarray] = {}
+    link_rng = np.random.default_rng([seed, 0x11643])
+    if bool(params["audit_synth.linkage_cases"]) and n_months >= 2:
+        n_link = max(int(params["audit_synth.min_linkage_cases"]), int(round(
+            float(params["audit_synth.linkage_case_rate"]) * n_persons)))
+        for name in ("deceased_paid", "duplicate_region", "paid_not_on_roster"):
+            link_plan[name], pool = _pick(pool, n_link)
+        # off-roster payments under a mistyped ID follow an exit before the last month
+        link_exit = link_rng.integers(0, n_months - 1, len(link_plan["paid_not_on_roster"]))
+
     # ---- household-level plants: review overdue, ineligible, grace look-alikes --------------
     old = rng.integers(review_months + 2, review_months + 9, len(review_h))
     check_h[review_h] = _months_before(audit_end, old, rng)
@@ -545,6 +601,9 @@ def generate_audit_data(params, n_households: int | None = None, seed: int = 202
     r_end[pn_exit] = np.where(rng.random(n_exit) < 0.5, month_last[exit_month],
                               month_first[exit_month] + rng.integers(
                                   3, 26, n_exit).astype("timedelta64[D]"))
+
+    if link_plan:  # roster ends at the end of the exit month; the mistyped payments follow
+        r_end[link_plan["paid_not_on_roster"]] = month_last[link_exit]
 
     for rows, reg, prog, hh in extra:
         r_person = np.concatenate([r_person, rows])
@@ -829,6 +888,13 @@ def generate_audit_data(params, n_households: int | None = None, seed: int = 202
     hh_keep = ~np.isin(np.arange(n_households), hh_of[pn_ghost]) | (size_h > 1)
     households = households[hh_keep].reset_index(drop=True)
 
+    truth_linkage = None
+    if link_plan:
+        roster, payments, deaths, truth_linkage = _plant_linkage(
+            params, link_rng, link_plan, link_exit, roster, payments, deaths, pid, pname,
+            all_ids, person_ids, months, month_first, month_last, due_days, audit_end,
+            other_region, truth)
+
     # ---- alerts ---------------------------------------------------------------------------
     alerts = _alerts(params, rng, pid, plan, n_persons, month_first[0], audit_end, verify_new,
                      verify_initial_months, truth)
@@ -837,7 +903,154 @@ def generate_audit_data(params, n_households: int | None = None, seed: int = 202
     return {"roster": roster, "payments": payments, "deaths": deaths, "guardians": guardians,
             "staff_relatives": staff_relatives, "medical": medical, "disability": disability,
             "monitoring": monitoring, "households": households, "alerts": alerts,
-            "truth": truth.frame()}
+            "truth": truth.frame(),
+            **({"truth_linkage": truth_linkage} if truth_linkage is not None else {})}
+
+
+def mistyped_ids(ids: np.ndarray, kinds: np.ndarray, rng: np.random.Generator,
+                 taken: set, latest_birth: np.datetime64) -> np.ndarray:
+    """IDs as a clerk might mistype them — ``digit`` (one of the 17 digits changed),
+    ``transpose`` (two adjacent unequal digits swapped), ``old15`` (the 15-digit
+    first-generation form) — with the check character recomputed for the 18-character kinds,
+    so the result **passes GB 11643** (no ``invalid_id``), has a real birth date, and is
+    nobody's ID (not in ``taken``, which grows). Redrawn until so (a handful per county)."""
+    from jiuzhu_sim.audit.ids import id_problems
+
+    out = np.asarray(ids, dtype=object).copy()
+    for i, (original, kind) in enumerate(zip(ids, kinds, strict=True)):
+        if kind == "old15" and original[6:8] == "19":
+            out[i] = original[:6] + original[8:17]
+            continue
+        for _ in range(200):
+            body = list(original[:17])
+            if kind == "transpose":
+                spots = [j for j in range(16) if body[j] != body[j + 1]]
+                j = spots[int(rng.integers(0, len(spots)))]
+                body[j], body[j + 1] = body[j + 1], body[j]
+            else:
+                j = int(rng.integers(0, 17))
+                body[j] = str((int(body[j]) + int(rng.integers(1, 10))) % 10)
+            text = "".join(body)
+            candidate = text + str(id_check_char(np.array([int(text)]))[0])
+            if candidate not in taken and id_problems(
+                    np.array([candidate], dtype=object), latest_birth)[0] == "":
+                out[i] = candidate
+                break
+        else:  # pragma: no cover - 200 tries cannot all fail for a real ID
+            raise RuntimeError(f"no valid mistyped form of {original}")
+        taken.add(out[i])
+    return out
+
+
+def variant_names(names: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Each name with one given-name character replaced by a homophone (NAME_VARIANTS) where
+    it has one → (names, changed)."""
+    out = np.asarray(names, dtype=object).copy()
+    changed = np.zeros(len(out), dtype=bool)
+    for i, name in enumerate(out):
+        spots = [j for j in range(1, len(name)) if name[j] in NAME_VARIANTS]
+        if spots:
+            j = spots[int(rng.integers(0, len(spots)))]
+            out[i] = name[:j] + NAME_VARIANTS[name[j]] + name[j + 1:]
+            changed[i] = True
+    return out, changed
+
+
+def _plant_linkage(params, rng, link_plan, link_exit, roster, payments, deaths, pid, pname,
+                   all_ids, person_ids, months, month_first, month_last, due_days, audit_end,
+                   other_region, truth):
+    """Linkage cases (module docstring): death records, a second region's roster and
+    payments, and off-roster payments under mistyped IDs, with variant names. Only rows are
+    added; the persons are otherwise clean, so no exact check changes except
+    ``paid_not_on_roster`` (the mistyped payments genuinely have no roster row)."""
+    n_months = len(months)
+    period_str = np.array([str(m) for m in months], dtype=object)
+    taken = set(all_ids) | set(person_ids)
+    shares = _shares(params["audit_synth.linkage_typo_shares"])
+    variant_share = float(params["audit_synth.linkage_name_variant_share"])
+    kinds_all = np.array(["digit", "transpose", "old15"], dtype=object)
+    records = []
+
+    def written(people, allow_old):
+        kinds = kinds_all[rng.choice(3, len(people), p=shares)]
+        if not allow_old:
+            kinds[kinds == "old15"] = "digit"
+        ids = mistyped_ids(pid[people], kinds, rng, taken, audit_end)
+        names, changed = variant_names(pname[people], rng)
+        use_variant = changed & (rng.random(len(people)) < variant_share)
+        names = np.where(use_variant, names, pname[people])
+        return ids, names, kinds, use_variant
+
+    def record(check, ids, people, kinds, variant):
+        records.append(pd.DataFrame({"check": check, "person_id_written": ids,
+                                     "person_id_true": pid[people], "kind": kinds,
+                                     "name_variant": variant}))
+
+    # death records under a mistyped ID: the roster goes on, so do the payments
+    dead = link_plan["deceased_paid"]
+    ids, names, kinds, variant = written(dead, allow_old=True)
+    dmonth = rng.integers(-3, n_months - 1, len(dead))
+    dates = (months[0] + dmonth).astype("datetime64[D]") + rng.integers(
+        0, 27, len(dead)).astype("timedelta64[D]")
+    deaths = pd.concat([deaths, pd.DataFrame({"person_id": ids, "name": names,
+                                              "death_date": _date_strings(dates)})],
+                       ignore_index=True)
+    sel = np.arange(n_months)[None, :] > dmonth[:, None]
+    truth.add("probable_deceased_paid", np.repeat(pid[dead], sel.sum(1)),
+              np.tile(period_str, len(dead)).reshape(len(dead), n_months)[sel])
+    record("probable_deceased_paid", ids, dead, kinds, variant)
+
+    # a neighbouring county's roster and payments under a mistyped ID, from a month on
+    dup = link_plan["duplicate_region"]
+    ids, names, kinds, variant = written(dup, allow_old=False)
+    first = rng.integers(0, n_months, len(dup))
+    own = roster.drop_duplicates("person_id").set_index("person_id").loc[pid[dup]]
+    extra_roster = own.reset_index().assign(
+        person_id=ids, name=names, region_code=other_region,
+        household_id=[f"H{other_region}L{i:06d}" for i in range(len(dup))],
+        start_date=_date_strings(month_first[first]), end_date="",
+        last_check_date=_date_strings(np.full(len(dup), audit_end - np.timedelta64(20, "D"))),
+        unstable_income=False, last_visit_date="")
+    sel = np.arange(n_months)[None, :] >= first[:, None]
+    pay_person = np.repeat(np.arange(len(dup)), sel.sum(1))
+    pay_month = np.tile(np.arange(n_months), len(dup)).reshape(len(dup), n_months)[sel]
+    extra_pay = [pd.DataFrame({
+        "person_id": ids[pay_person], "account_holder_id": ids[pay_person],
+        "region_code": other_region, "program": own["program"].to_numpy()[pay_person],
+        "period": period_str[pay_month],
+        "amount": own["monthly_amount"].to_numpy()[pay_person],
+        "paid_date": _date_strings(_paid_dates(params, rng, month_first[pay_month],
+                                               month_last[pay_month], due_days))})]
+    truth.add("probable_duplicate_region", pid[dup][pay_person], period_str[pay_month])
+    record("probable_duplicate_region", ids, dup, kinds, variant)
+
+    # payments after the exit month under a mistyped ID (no roster row at all)
+    gone = link_plan["paid_not_on_roster"]
+    ids, _, kinds, _ = written(gone, allow_old=False)
+    sel = np.arange(n_months)[None, :] > link_exit[:, None]
+    pay_person = np.repeat(np.arange(len(gone)), sel.sum(1))
+    pay_month = np.tile(np.arange(n_months), len(gone)).reshape(len(gone), n_months)[sel]
+    own = roster.drop_duplicates("person_id").set_index("person_id").loc[pid[gone]]
+    extra_pay.append(pd.DataFrame({
+        "person_id": ids[pay_person], "account_holder_id": ids[pay_person],
+        "region_code": own["region_code"].to_numpy()[pay_person],
+        "program": own["program"].to_numpy()[pay_person], "period": period_str[pay_month],
+        "amount": own["monthly_amount"].to_numpy()[pay_person],
+        "paid_date": _date_strings(_paid_dates(params, rng, month_first[pay_month],
+                                               month_last[pay_month], due_days))}))
+    truth.add("paid_not_on_roster", ids[pay_person], period_str[pay_month])
+    truth.add("probable_paid_not_on_roster", pid[gone][pay_person], period_str[pay_month])
+    record("probable_paid_not_on_roster", ids, gone, kinds, np.zeros(len(gone), bool))
+
+    extra = pd.concat(extra_pay, ignore_index=True)
+    region = str(payments["payment_id"].iloc[0])[3:9] if len(payments) else "000000"
+    start = len(payments) + 1
+    extra.insert(0, "payment_id", [f"PAY{region}{i:09d}" for i in range(
+        start, start + len(extra))])
+    payments = pd.concat([payments, extra[payments.columns]], ignore_index=True)
+    roster = pd.concat([roster, extra_roster[roster.columns]], ignore_index=True)
+    return roster, payments, deaths, pd.concat(records, ignore_index=True)[
+        LINKAGE_TRUTH_COLUMNS]
 
 
 def _alerts(params, rng, pid, plan, n_persons, window_first, audit_end, verify_new,
@@ -998,6 +1211,6 @@ def write_audit_data(out_dir: Path | str, params, n_households: int | None = Non
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, frame in frames.items():
-        file_fmt = "csv" if name == "truth" else fmt
+        file_fmt = "csv" if name.startswith("truth") else fmt
         paths.append(write_table(frame, out / f"{name}.{file_fmt}", file_fmt))
     return paths

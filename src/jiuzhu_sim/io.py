@@ -107,11 +107,16 @@ def read_table(path: Path | str, string_columns: Sequence[str] = (),
 
 
 def _as_id_string(series: pd.Series) -> pd.Series:
-    """IDs as strings: floats like 350581.0 from Excel lose their '.0'; blanks become ''."""
+    """IDs as strings: floats like 350581.0 from Excel lose their '.0'; blanks become ''
+    (vectorised: no per-cell Python)."""
     if pd.api.types.is_float_dtype(series):
-        out = series.map(lambda x: "" if pd.isna(x) else (str(int(x)) if float(x).is_integer() else str(x)))
+        vals = series.to_numpy(dtype="float64", na_value=np.nan)
+        whole = np.isfinite(vals) & (np.floor(vals) == vals)
+        text = np.where(whole, np.nan_to_num(vals).astype(np.int64).astype(str),
+                        vals.astype(str))
+        out = pd.Series(np.where(np.isnan(vals), "", text), index=series.index, dtype="str")
     else:
-        out = series.astype(object).map(lambda x: "" if x is None or (isinstance(x, float) and np.isnan(x)) else str(x))
+        out = pd.Series(series, dtype="str").fillna("")
     return out.str.strip().astype(object)
 
 
@@ -210,3 +215,122 @@ def write_table(frame: pd.DataFrame, path: Path | str, fmt: str = "csv") -> Path
     else:
         frame.to_csv(path, index=False, encoding="utf-8-sig")
     return path
+
+
+# --- xlsx -----------------------------------------------------------------------------
+
+_XLSX_CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+    'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+    'officedocument.spreadsheetml.sheet.main+xml"/>'
+    '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-'
+    'officedocument.spreadsheetml.styles+xml"/>{sheets}</Types>')
+_XLSX_SHEET_TYPE = ('<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/'
+                    'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>')
+_XLSX_ROOT_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+_XLSX_STYLES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill></fills>'
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
+    '</cellStyleXfs><cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" '
+    'xfId="0"/></cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" '
+    'builtinId="0"/></cellStyles></styleSheet>')
+_XLSX_NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+_XLSX_REL_NS = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+_XML_INVALID = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+
+
+def _column_letters(i: int) -> str:
+    letters = ""
+    i += 1
+    while i:
+        i, rem = divmod(i - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _xlsx_cells(values: pd.Series, letter: str, row_numbers: pd.Series) -> pd.Series:
+    """One column's ``<c>`` elements (numbers as numbers, the rest as inline strings; blank
+    cells empty), vectorised."""
+    ref = '<c r="' + letter + row_numbers
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        number = values.to_numpy(dtype="float64", na_value=np.nan)
+        text = pd.Series(np.where(np.isnan(number), "", values.astype(str).to_numpy(
+            dtype=object)), dtype="str")
+        cells = ref + '"><v>' + text + "</v></c>"
+        return cells.where(text != "", "")
+    text = pd.Series(values.to_numpy(dtype=object), dtype="str").fillna("")
+    if text.str.contains(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f]", regex=True).any():
+        text = (text.str.replace("&", "&amp;", regex=False).str.replace("<", "&lt;", regex=False)
+                .str.replace(">", "&gt;", regex=False)
+                .str.replace(_XML_INVALID, "", regex=True))
+    cells = ref + '" t="inlineStr"><is><t xml:space="preserve">' + text + "</t></is></c>"
+    return cells.where(text != "", "")
+
+
+def write_xlsx(path: Path | str, sheets: Mapping[str, pd.DataFrame],
+               chunk_rows: int = 50_000) -> Path:
+    """Write ``sheets`` (name → frame, header row first) as one .xlsx workbook.
+
+    Plain values only (inline strings, numbers), no styles: the cell XML is built column by
+    column with vectorised string operations and streamed into the zip in chunks, which is
+    an order of magnitude faster than a per-cell writer for the large 整改清单."""
+    import zipfile
+
+    path = Path(path)
+    names = list(sheets)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        zf.writestr("[Content_Types].xml", _XLSX_CONTENT_TYPES.format(sheets="".join(
+            _XLSX_SHEET_TYPE.format(i=i + 1) for i in range(len(names)))))
+        zf.writestr("_rels/.rels", _XLSX_ROOT_RELS)
+        zf.writestr("xl/styles.xml", _XLSX_STYLES)
+        zf.writestr("xl/workbook.xml", (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            f"<workbook {_XLSX_NS} {_XLSX_REL_NS}><sheets>"
+            + "".join(f'<sheet name="{_xml_escape(n)}" sheetId="{i + 1}" r:id="rId{i + 1}"/>'
+                      for i, n in enumerate(names)) + "</sheets></workbook>"))
+        zf.writestr("xl/_rels/workbook.xml.rels", (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+            'relationships">'
+            + "".join(f'<Relationship Id="rId{i + 1}" Type="http://schemas.openxmlformats.org/'
+                      f'officeDocument/2006/relationships/worksheet" '
+                      f'Target="worksheets/sheet{i + 1}.xml"/>' for i in range(len(names)))
+            + f'<Relationship Id="rId{len(names) + 1}" Type="http://schemas.openxmlformats.'
+            'org/officeDocument/2006/relationships/styles" Target="styles.xml"/>'
+            "</Relationships>"))
+        for i, name in enumerate(names):
+            frame = sheets[name]
+            letters = [_column_letters(j) for j in range(frame.shape[1])]
+            with zf.open(f"xl/worksheets/sheet{i + 1}.xml", "w", force_zip64=True) as fh:
+                fh.write(('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                          f"<worksheet {_XLSX_NS}><sheetData>").encode())
+                header = pd.DataFrame([[str(c) for c in frame.columns]], columns=frame.columns)
+                for lo in [-1, *range(0, len(frame), chunk_rows)]:
+                    part = header if lo < 0 else frame.iloc[lo:lo + chunk_rows]
+                    first = 1 if lo < 0 else lo + 2
+                    numbers = pd.Series(np.arange(first, first + len(part)).astype(str),
+                                        dtype="str")
+                    rows = '<row r="' + numbers + '">'
+                    for j, letter in enumerate(letters):
+                        rows = rows + _xlsx_cells(part.iloc[:, j].reset_index(drop=True),
+                                                  letter, numbers)
+                    fh.write(("".join((rows + "</row>").to_numpy(dtype=object))).encode("utf-8"))
+                fh.write(b"</sheetData></worksheet>")
+    return path
+
+
+def _xml_escape(text: str) -> str:
+    return (str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;"))

@@ -1,5 +1,9 @@
 """The findings schema (CONTRACT §6), stable finding IDs, and vectorised Chinese text pieces.
 
+Every finding also names the input rows it rests on (its evidence, ``findings_evidence.csv``):
+``finding_id, file, row, key_fields`` with ``row`` the 1-based data row of the input file (as
+in rejected.csv) and ``key_fields`` a short ``col=value; col=value`` text of the fields used.
+
 A finding's stable key is ``check|person_id|period`` (plus an extra key, e.g. an alert ID,
 where one person can have several findings of a check in one month); ``finding_id`` is a
 deterministic 64-bit hash of it, so re-runs on the same data give the same IDs and a
@@ -15,6 +19,7 @@ from jiuzhu_sim.audit.calendar import month_label
 
 FINDING_COLUMNS = ["finding_id", "check", "severity", "person_id", "name", "region_code",
                    "program", "period", "amount_at_risk", "detail"]
+EVIDENCE_COLUMNS = ["finding_id", "file", "row", "key_fields"]
 PROGRAM_NAMES = {"dibao": "低保", "tekun": "特困供养", "marginal": "低保边缘", "": ""}
 _HEX = np.array(list("0123456789abcdef"))
 
@@ -114,3 +119,62 @@ def build(check: str, severity: str, *, person_id, name=None, region_code=None, 
         key = key + "|" + pd.Series(np.asarray(extra_key, dtype=object), dtype="str")
     frame["finding_id"] = hash_ids(key)
     return frame[FINDING_COLUMNS]
+
+
+# --- evidence ---------------------------------------------------------------------------
+
+
+def empty_evidence() -> pd.DataFrame:
+    return pd.DataFrame({"finding_id": pd.Series([], dtype="str"),
+                         "file": pd.Series([], dtype="str"),
+                         "row": np.zeros(0, dtype=np.int64),
+                         "key_fields": pd.Series([], dtype="str")})
+
+
+def plain_amount(values) -> pd.Series:
+    """Amounts as '2670.00' (two decimals, no separators) for machine-readable fields."""
+    v = np.asarray(values, dtype="float64")
+    cents = np.round(np.abs(np.nan_to_num(v)) * 100).astype(np.int64)
+    sign = pd.Series(np.where(v < 0, "-", ""), dtype="str")
+    return (sign + pd.Series((cents // 100).astype(str), dtype="str") + "."
+            + pd.Series((cents % 100).astype(str), dtype="str").str.zfill(2))
+
+
+def key_fields(**fields) -> pd.Series:
+    """``col=value; col=value`` per row, vectorised; each value an array-like of text."""
+    out = None
+    for name, values in fields.items():
+        part = name + "=" + text(values)
+        out = part if out is None else out + "; " + part
+    return out if out is not None else pd.Series([], dtype="str")
+
+
+def evidence(finding, file: str, row, fields: pd.Series) -> pd.DataFrame:
+    """Evidence rows of a check: ``finding`` = position of the finding in the check's
+    findings frame, ``row`` = the input data row (1-based, ``_row``)."""
+    return pd.DataFrame({"finding": np.asarray(finding, dtype=np.int64),
+                         "file": file, "row": np.asarray(row, dtype=np.int64),
+                         "key_fields": text(fields).to_numpy(dtype=object)})
+
+
+def attach(ctx, found: pd.DataFrame, *parts: pd.DataFrame) -> pd.DataFrame:
+    """Record the evidence ``parts`` of ``found`` (positions → finding IDs) in
+    ``ctx.evidence``; returns ``found`` unchanged."""
+    ids = found["finding_id"].to_numpy(dtype=object)
+    for part in parts:
+        if len(part):
+            position = part["finding"].to_numpy()
+            if position.min() < 0 or position.max() >= len(ids):  # pragma: no cover
+                raise ValueError("evidence points at no finding")
+            ctx.evidence.append(pd.DataFrame({
+                "finding_id": ids[part["finding"].to_numpy()], "file": part["file"].to_numpy(),
+                "row": part["row"].to_numpy(dtype=np.int64),
+                "key_fields": part["key_fields"].to_numpy(dtype=object)}))
+    return found
+
+
+def evidence_frame(ctx) -> pd.DataFrame:
+    """All evidence recorded in ``ctx`` (EVIDENCE_COLUMNS), in check order."""
+    if not ctx.evidence:
+        return empty_evidence()
+    return pd.concat(ctx.evidence, ignore_index=True)[EVIDENCE_COLUMNS]

@@ -25,20 +25,10 @@ def id_problems(ids: pd.Series | np.ndarray, latest_birth: np.datetime64 | None 
     """One reason per ID ('' when valid), vectorised. Checks in order: length, characters,
     region prefix, birth date (a real calendar date, 1900 or later, not after
     ``latest_birth``), check character. A lower-case x counts as X."""
-    text = pd.Series(ids, dtype=object).fillna("").astype(str).str.strip().str.upper()
-    n = len(text)
+    ok_len, ascii_ok, b = _id_bytes(ids)
+    n = len(ok_len)
     reason = np.full(n, "", dtype=object)
-    length = text.str.len().to_numpy()
-    ascii_ok = text.str.isascii().to_numpy(dtype=bool) if n else np.zeros(0, bool)
-    safe = text.where(ascii_ok, "")
-    raw = safe.to_numpy(dtype="U18").astype("S18")
-    ok_len = length == 18
     reason[~ok_len] = REASON_LENGTH
-    try:
-        b = np.frombuffer(raw.tobytes(), dtype=np.uint8).reshape(n, 18) if n else \
-            np.zeros((0, 18), np.uint8)
-    except ValueError:  # pragma: no cover - S18 always gives n*18 bytes
-        b = np.zeros((n, 18), np.uint8)
     digits = b[:, :17].astype(np.int64) - 48
     body_ok = ((digits >= 0) & (digits <= 9)).all(axis=1)
     last = b[:, 17]
@@ -69,6 +59,29 @@ def id_problems(ids: pd.Series | np.ndarray, latest_birth: np.datetime64 | None 
     todo = fmt_ok & region_ok & birth_ok & (expected != last)
     reason[todo] = REASON_CHECK
     return reason
+
+
+def _id_bytes(ids) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(18 characters?, ASCII only?, n × 18 uint8 matrix of the IDs' bytes) of the stripped,
+    upper-cased IDs, read straight from the Arrow string buffers (no per-ID Python work)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pd.Series(ids, dtype="str").fillna("")
+    arr = pa.array(text.to_numpy(dtype=object) if text.dtype == object else text,
+                   type=pa.large_string())
+    arr = pc.utf8_upper(pc.utf8_trim_whitespace(arr))
+    chars = pc.utf8_length(arr).to_numpy(zero_copy_only=False)
+    n_bytes = pc.binary_length(arr).to_numpy(zero_copy_only=False)
+    matrix = np.zeros((len(chars), 18), dtype=np.uint8)
+    sized = n_bytes == 18
+    if sized.any():
+        picked = pc.cast(arr.filter(pa.array(sized)), pa.large_binary())
+        offsets = np.frombuffer(picked.buffers()[1], dtype=np.int64)[
+            picked.offset:picked.offset + len(picked) + 1]
+        data = np.frombuffer(picked.buffers()[2], dtype=np.uint8)
+        matrix[sized] = data[offsets[0]:offsets[-1]].reshape(-1, 18)
+    return chars == 18, chars == n_bytes, matrix
 
 
 def is_valid_id(ids) -> np.ndarray:

@@ -290,9 +290,38 @@ def _map_values(text: pd.Series, mapping: dict[str, str]) -> pd.Series:
     return text.replace(mapping) if text.isin(list(mapping)).any() else text
 
 
+def _by_value(text: pd.Series, parse):
+    """Run ``parse`` (text Series → (values, bad)) on the distinct cells only and spread the
+    result back: dates, months and codes repeat a lot, so this is far cheaper than parsing
+    every cell."""
+    codes, uniques = pd.factorize(text)
+    values, bad = parse(pd.Series(np.asarray(uniques, dtype=object), dtype="str"))
+    if not len(text):
+        return values[:0], bad[:0]
+    return np.asarray(values)[codes], np.asarray(bad)[codes]
+
+
+def _mapped(text: pd.Series, mapping: dict[str, str] | None, lower: bool = False
+            ) -> pd.Series:
+    """Category values mapped (Chinese → contract), on the distinct cells only; str dtype."""
+    import pyarrow as pa
+
+    codes, uniques = pd.factorize(text)
+    values = pd.Series(np.asarray(uniques, dtype=object), dtype="str")
+    if mapping:
+        values = _map_values(values, mapping)
+    if lower:
+        values = values.str.lower()
+    taken = pa.array(values.to_numpy(dtype=object), type=pa.large_string()).take(
+        pa.array(codes, type=pa.int64()))
+    return pd.Series(taken, dtype="str", index=text.index)
+
+
 def normalise(name: str, frame: pd.DataFrame, file: str
               ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Typed table (good rows, original row number in ``_row``) and its rejected rows."""
+    """Typed table (good rows, 1-based data row number in ``_row``) and its rejected rows.
+    Text columns come out as pandas ``str`` (Arrow-backed), numbers as float64, dates as
+    ``datetime64[D]``, months as int64 month indices."""
     _, columns = SCHEMAS[name]
     frame = frame.rename(columns={c: CHINESE_COLUMNS[c] for c in frame.columns
                                   if c in CHINESE_COLUMNS and CHINESE_COLUMNS[c] not in
@@ -305,82 +334,103 @@ def normalise(name: str, frame: pd.DataFrame, file: str
     bad_any = np.zeros(n, dtype=bool)
     rejects: list[pd.DataFrame] = []
 
-    def reject(mask: np.ndarray, column: str, reason: str | pd.Series) -> None:
+    def reject(mask: np.ndarray, column: str, reason: str, cells: pd.Series | None = None
+               ) -> None:
+        """Reject the rows in ``mask`` not rejected yet (one reason per row: the first bad
+        column); the reason is followed by the cell text when ``cells`` is given."""
         nonlocal bad_any
-        first = mask & ~bad_any  # one reason per row: the first bad column
+        first = mask & ~bad_any
         if first.any():
             rows = np.flatnonzero(first)
-            rejects.append(pd.DataFrame({
-                "file": file, "row": rows + 1, "column": column,
-                "reason": reason if isinstance(reason, str) else
-                np.asarray(reason)[rows]}))
+            text = (reason if cells is None else
+                    reason + pd.Series(cells.to_numpy(dtype=object)[rows], dtype="str"
+                                       ).to_numpy(dtype=object))
+            rejects.append(pd.DataFrame({"file": file, "row": rows + 1, "column": column,
+                                         "reason": text}))
         bad_any |= mask
 
     for col in columns:
         if col.name not in frame.columns:
             out[col.name] = _empty_column(col.kind, n)
             continue
-        text = _text(frame[col.name])
+        series = frame[col.name]
+        if col.kind == "number" and _is_plain_numeric(series):
+            values = series.to_numpy(dtype="float64", na_value=np.nan)
+            if not col.blank_ok:
+                reject(np.isnan(values), col.name, "空值 empty cell")
+            out[col.name] = values
+            continue
+        if col.kind == "bool" and pd.api.types.is_bool_dtype(series):
+            out[col.name] = series.to_numpy(dtype=bool, na_value=False)
+            continue
+        text = _text(series)
         blank = (text == "").to_numpy()
         if not col.blank_ok:
             reject(blank, col.name, "空值 empty cell")
         if col.kind == "id":
-            out[col.name] = text.str.upper().to_numpy(dtype=object)
+            out[col.name] = text.str.upper()
         elif col.kind == "date":
-            values, bad = parse_dates(text)
-            reject(bad, col.name, "不是日期 not a date: " + text)
+            values, bad = _by_value(text, parse_dates)
+            reject(bad, col.name, "不是日期 not a date: ", text)
             out[col.name] = values
         elif col.kind == "month":
-            values, bad = parse_months(text)
-            reject(bad & ~blank, col.name, "不是月份 not a month (YYYY-MM): " + text)
+            values, bad = _by_value(text, parse_months)
+            reject(bad & ~blank, col.name, "不是月份 not a month (YYYY-MM): ", text)
             out[col.name] = values
         elif col.kind == "number":
             values, bad = _numbers(text, blank)
-            reject(bad, col.name, "不是数字 not a number: " + text)
-            out[col.name] = np.where(np.isnan(values), np.nan, values)
+            reject(bad, col.name, "不是数字 not a number: ", text)
+            out[col.name] = values
         elif col.kind == "bool":
-            values, bad = base_io.to_bool(text, blank=False)
-            reject(bad, col.name, "不是是/否 not a boolean: " + text)
+            values, bad = _by_value(text, lambda t: base_io.to_bool(t, blank=False))
+            reject(bad, col.name, "不是是/否 not a boolean: ", text)
             out[col.name] = values
         elif col.kind == "program":
-            text = _map_values(text, PROGRAM_VALUES).str.lower()
-            reject(~text.isin(PROGRAMS).to_numpy() & ~blank, col.name,
-                   "未知救助类别 unknown program (dibao, tekun, marginal): " + text)
-            out[col.name] = text.to_numpy(dtype=object)
-            if name == "roster":
-                raw = _text(frame[col.name])
-                out["_program_sub_type"] = raw.map(lambda v: PROGRAM_SUB_TYPES.get(v, "")
-                                                   ).to_numpy(dtype=object) if raw.isin(
-                    list(PROGRAM_SUB_TYPES)).any() else np.full(n, "", dtype=object)
+            mapped = _mapped(text, PROGRAM_VALUES, lower=True)
+            reject(~mapped.isin(PROGRAMS).to_numpy() & ~blank, col.name,
+                   "未知救助类别 unknown program (dibao, tekun, marginal): ", mapped)
+            out[col.name] = mapped
+            if name == "roster" and text.isin(list(PROGRAM_SUB_TYPES)).any():
+                out["_program_sub_type"] = _mapped(text, PROGRAM_SUB_TYPES).where(
+                    text.isin(list(PROGRAM_SUB_TYPES)), "")
         elif col.kind == "kind":
-            text = _map_values(text, KIND_VALUES).str.lower()
-            reject(~text.isin(["initial", "new"]).to_numpy() & ~blank, col.name,
-                   "未知预警类型 unknown kind (initial, new): " + text)
-            out[col.name] = text.to_numpy(dtype=object)
+            mapped = _mapped(text, KIND_VALUES, lower=True)
+            reject(~mapped.isin(["initial", "new"]).to_numpy() & ~blank, col.name,
+                   "未知预警类型 unknown kind (initial, new): ", mapped)
+            out[col.name] = mapped
         elif col.kind == "grade":
             text = _map_values(text, GRADE_VALUES).str.replace("级", "", regex=False)
             values, bad = base_io.to_numeric(text.where(~pd.Series(blank, index=text.index),
                                                         "nan"))
-            reject(bad & ~blank, col.name, "不是残疾等级 not a grade: " + text)
+            reject(bad & ~blank, col.name, "不是残疾等级 not a grade: ", text)
             out[col.name] = values
         else:
             mapping = {"sub_type": SUB_TYPE_VALUES, "relation": RELATION_VALUES,
                        "disability_type": DISABILITY_TYPE_VALUES,
                        "category": MONITORING_VALUES}.get(col.kind)
             if mapping:
-                text = _map_values(text.str.replace("残疾", "", regex=False)
-                                   if col.kind == "disability_type" else text, mapping)
-            out[col.name] = text.to_numpy(dtype=object)
-    table = pd.DataFrame(out)
+                out[col.name] = _mapped(text.str.replace("残疾", "", regex=False)
+                                        if col.kind == "disability_type" else text, mapping)
+            else:
+                out[col.name] = text
+    table = pd.DataFrame({k: (v.reset_index(drop=True) if isinstance(v, pd.Series) else v)
+                          for k, v in out.items()})
     if name == "roster" and "_program_sub_type" in table:
-        fill = (table["sub_type"] == "") & (table["_program_sub_type"] != "")
-        table.loc[fill, "sub_type"] = table.loc[fill, "_program_sub_type"]
+        fill = ((table["sub_type"] == "") & (table["_program_sub_type"] != "")).to_numpy()
+        if fill.any():
+            sub_type = table["sub_type"].to_numpy(dtype=object)
+            sub_type[fill] = table["_program_sub_type"].to_numpy(dtype=object)[fill]
+            table["sub_type"] = pd.Series(sub_type, dtype="str")
         table = table.drop(columns="_program_sub_type")
     if bad_any.any():
         table = table[~bad_any].reset_index(drop=True)
     rejected = (pd.concat(rejects, ignore_index=True) if rejects
                 else base_io.rejected_frame())
     return table, rejected
+
+
+def _is_plain_numeric(series: pd.Series) -> bool:
+    return (pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series))
 
 
 def _empty_column(kind: str, n: int):
@@ -392,7 +442,7 @@ def _empty_column(kind: str, n: int):
         return np.zeros(n, dtype=bool)
     if kind == "month":
         return np.zeros(n, dtype=np.int64)
-    return np.full(n, "", dtype=object)
+    return pd.Series(np.full(n, "", dtype=object), dtype="str")
 
 
 def empty_table(name: str) -> pd.DataFrame:

@@ -1,6 +1,6 @@
 """三项清单 (POLICY.md §8, 001 §三(三)): 问题清单 (problems by check × region), 整改清单 (one
 row per finding with action, responsible unit, deadline, empty status) and 成果清单
-(对账销号 against a previous 整改清单, 003), written with openpyxl."""
+(对账销号 against a previous 整改清单, 003), written as one xlsx workbook."""
 
 from __future__ import annotations
 
@@ -123,8 +123,9 @@ def results_list(findings: pd.DataFrame, previous: pd.DataFrame | None) -> pd.Da
 
 def write_three_lists(path: Path, findings: pd.DataFrame, deadline: str,
                       previous: pd.DataFrame | None) -> dict:
-    """Write 三项清单.xlsx (write-only openpyxl); returns counts for summary.json."""
-    from openpyxl import Workbook
+    """Write 三项清单.xlsx (plain values, ``jiuzhu_sim.io.write_xlsx``); returns counts for
+    summary.json."""
+    from jiuzhu_sim.io import write_xlsx
 
     sheets = {"问题清单": problem_list(findings),
               "整改清单": rectification_list(findings, deadline),
@@ -135,13 +136,7 @@ def write_three_lists(path: Path, findings: pd.DataFrame, deadline: str,
     if previous is None:
         sheets["成果清单"] = pd.DataFrame({"说明": [
             "未提供上期整改清单（--rectified），本次无对账销号结果"]})
-    book = Workbook(write_only=True)
-    for title, frame in sheets.items():
-        ws = book.create_sheet(title)
-        ws.append([str(c) for c in frame.columns])
-        for row in frame.itertuples(index=False, name=None):
-            ws.append(list(row))
-    book.save(path)
+    write_xlsx(path, sheets)
     res = sheets["成果清单"]
     counts = {"problem_rows": len(sheets["问题清单"]),
               "rectification_rows": len(sheets["整改清单"]),

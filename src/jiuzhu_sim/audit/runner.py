@@ -23,7 +23,7 @@ import pandas as pd
 from jiuzhu_sim.audit.calendar import month_last_day, parse_month
 from jiuzhu_sim.audit.checks.base import AuditContext
 from jiuzhu_sim.audit.checks.registry import CHECKS
-from jiuzhu_sim.audit.findings import FINDING_COLUMNS, empty_findings
+from jiuzhu_sim.audit.findings import FINDING_COLUMNS, empty_findings, evidence_frame
 from jiuzhu_sim.audit.io import AuditTables, load_inputs
 from jiuzhu_sim.exceptions import UserInputError
 
@@ -38,6 +38,8 @@ class AuditResult:
     monthly_stats: pd.DataFrame
     tables: AuditTables
     timings: dict[str, float] = field(default_factory=dict)
+    # finding_id, file, row, key_fields: the input rows behind each finding
+    evidence: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _region_of_roster(roster: pd.DataFrame) -> str:
@@ -64,7 +66,8 @@ def resolve_params(params, roster: pd.DataFrame, day: dt.date, overrides=()):
 
 def run_checks(tables: AuditTables, ctx: AuditContext, timings: dict | None = None
                ) -> pd.DataFrame:
-    """Every registered check; findings in registry order, then by region/person/period."""
+    """Every registered check; findings in registry order. The checks' evidence is left in
+    ``ctx.evidence`` (``findings.evidence_frame(ctx)`` gathers it)."""
     parts = []
     for check in CHECKS:
         t0 = time.perf_counter()
@@ -99,6 +102,8 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
                        overrides=overrides)
     t1 = time.perf_counter()
     findings = run_checks(loaded.tables, ctx, timings)
+    evidence = evidence_frame(ctx)
+    ctx.evidence.clear()
     timings["checks_total"] = round(time.perf_counter() - t1, 3)
     from jiuzhu_sim.audit.stats import HOW, monthly_stats, not_derivable
 
@@ -120,12 +125,15 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
         "monthly_stats_derived": {k: v for k, v in HOW.items()},
         "monthly_stats_not_derivable": not_derivable(stats),
     }
-    result = AuditResult(findings, loaded.rejected, summary, stats, loaded.tables, timings)
+    summary["evidence_rows"] = len(evidence)
+    result = AuditResult(findings, loaded.rejected, summary, stats, loaded.tables, timings,
+                         evidence)
     if out_dir is not None:
         t2 = time.perf_counter()
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         findings.to_csv(out / "findings.csv", index=False, encoding="utf-8-sig")
+        evidence.to_csv(out / "findings_evidence.csv", index=False, encoding="utf-8-sig")
         loaded.rejected.to_csv(out / "rejected.csv", index=False, encoding="utf-8-sig")
         stats.to_csv(out / "monthly_stats.csv", index=False, encoding="utf-8-sig")
         from jiuzhu_sim.audit.lists import read_rectified, write_three_lists

@@ -13,7 +13,13 @@ from jiuzhu_sim.audit.calendar import (
     workday_counter,
     working_days_between,
 )
-from jiuzhu_sim.audit.checks.base import AuditContext
+from jiuzhu_sim.audit.checks.base import (
+    AuditContext,
+    codes_of,
+    input_file,
+    person_codes,
+    roster_info,
+)
 from jiuzhu_sim.audit.io import AuditTables
 
 KIND_NAMES = {"new": "新增预警", "initial": "初始数据"}
@@ -26,7 +32,8 @@ def check_alert_overdue(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
     received it (``township_received_date``; else ``forwarded_date``; else
     ``received_date``). Late, or not verified by the audit end with the deadline passed, is a
     finding; a verification after the audit end counts as not verified. A date outside the
-    holiday calendar is a UserInputError. One finding per alert; amount 0."""
+    holiday calendar is a UserInputError. One finding per alert; amount 0. Evidence: the
+    alerts row."""
     a = tables.alerts
     if not len(a):
         return F.empty_findings()
@@ -70,17 +77,19 @@ def check_alert_overdue(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
               + kind + "，来源 " + source + "）乡镇于 " + F.dates_text(s) + " 接收，应于 "
               + F.dates_text(d) + " 前核实（" + rule + "），" + what + "，超期 " + over
               + "，应立即入户核实并说明超期原因")
-    r = tables.roster
-    info = pd.DataFrame({"person_id": pd.Series(r["person_id"], dtype="str").to_numpy(),
-                         "name": r["name"].to_numpy(dtype=object),
-                         "region": r["region_code"].to_numpy(dtype=object),
-                         "program": r["program"].to_numpy(dtype=object)}
-                        ).drop_duplicates("person_id").set_index("person_id").reindex(
-        pd.Series(sub["person_id"], dtype="str"))
+    info = roster_info(tables, ctx, codes_of(person_codes(tables, ctx), sub["person_id"]))
+    region = np.where(info["on_roster"].to_numpy(), info["region_code"].to_numpy(),
+                      ctx.region_code)
     extra = pd.Series(sub["alert_id"], dtype="str").to_numpy(dtype=object)
     extra = np.where(extra == "", F.dates_text(s).to_numpy(dtype=object), extra)
-    return F.build("alert_overdue", "medium", person_id=sub["person_id"],
-                   name=info["name"].fillna("").to_numpy(dtype=object),
-                   region_code=info["region"].fillna(ctx.region_code).to_numpy(dtype=object),
-                   program=info["program"].fillna("").to_numpy(dtype=object),
-                   period=month_of_dates(s), detail=detail, extra_key=extra)
+    found = F.build("alert_overdue", "medium", person_id=sub["person_id"],
+                    name=info["name"].to_numpy(dtype=object), region_code=region,
+                    program=info["program"].to_numpy(dtype=object),
+                    period=month_of_dates(s), detail=detail, extra_key=extra)
+    fields = F.key_fields(
+        alert_id=sub["alert_id"].to_numpy(dtype=object), kind=sub["kind"].to_numpy(dtype=object),
+        township_received_date=F.dates_text(s).to_numpy(dtype=object),
+        verified_date=F.dates_text(sub["verified_date"].to_numpy(dtype="datetime64[D]")
+                                   ).to_numpy(dtype=object))
+    return F.attach(ctx, found, F.evidence(np.arange(len(sub)), input_file(tables, "alerts"),
+                                           sub["_row"].to_numpy(dtype=np.int64), fields))

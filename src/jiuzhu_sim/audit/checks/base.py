@@ -28,6 +28,7 @@ class AuditContext:
     region_code: str = ""
     overrides: Any = ()
     cache: dict = field(default_factory=dict)
+    evidence: list = field(default_factory=list)  # evidence frames recorded by the checks
 
     @property
     def audit_end(self) -> np.datetime64:
@@ -68,29 +69,99 @@ def person_codes(tables: AuditTables, ctx: AuditContext) -> pd.Index:
 
 
 def _factorized(tables: AuditTables, ctx: AuditContext):
-    """(Index of person IDs, codes of roster rows, codes of payment rows) in one factorize."""
+    """(Index of person IDs, codes of roster rows, codes of payment rows, codes of death
+    rows) in one factorize: the only hashing of the long ID strings."""
     def build():
         parts = [pd.Series(tables.roster["person_id"], dtype="str"),
                  pd.Series(tables.payments["person_id"], dtype="str"),
                  pd.Series(tables.deaths["person_id"], dtype="str")]
         codes, uniques = pd.factorize(pd.concat(parts, ignore_index=True))
         n_r, n_p = len(parts[0]), len(parts[1])
-        return (pd.Index(uniques), codes[:n_r], codes[n_r:n_r + n_p])
+        return (pd.Index(uniques, dtype="str"), codes[:n_r], codes[n_r:n_r + n_p],
+                codes[n_r + n_p:])
     return _cached(ctx, tables, "factorized", build)
 
 
+def roster_person_codes(tables: AuditTables, ctx: AuditContext) -> np.ndarray:
+    """Person code of each roster row."""
+    return _factorized(tables, ctx)[1]
+
+
 def codes_of(index: pd.Index, ids) -> np.ndarray:
+    """Codes of other IDs (e.g. a screening list) in the person universe; −1 if absent."""
     return index.get_indexer(pd.Series(ids, dtype="str"))
+
+
+def program_codes(programs) -> np.ndarray:
+    """dibao 0, tekun 1, marginal 2 (anything else 0), mapped on the distinct values."""
+    codes, uniques = pd.factorize(pd.Series(programs, dtype="str"))
+    table = np.array([PROGRAM_CODES.get(str(u), 0) for u in uniques] + [0], dtype=np.int64)
+    return table[codes]
+
+
+def region_codes(tables: AuditTables, ctx: AuditContext):
+    """(region labels, code of each roster row, code of each payment row): one integer per
+    ``region_code`` shared by roster and payments."""
+    def build():
+        parts = [pd.Series(tables.roster["region_code"], dtype="str"),
+                 pd.Series(tables.payments["region_code"], dtype="str")]
+        codes, uniques = pd.factorize(pd.concat(parts, ignore_index=True))
+        n_r = len(parts[0])
+        return np.asarray(uniques, dtype=object), codes[:n_r], codes[n_r:]
+    return _cached(ctx, tables, "regions", build)
+
+
+def household_codes(tables: AuditTables, ctx: AuditContext):
+    """(household IDs, code of each roster row, code of each households row): one integer
+    per ``household_id`` shared by the roster and the households file."""
+    def build():
+        parts = [pd.Series(tables.roster["household_id"], dtype="str"),
+                 pd.Series(tables.households["household_id"], dtype="str")]
+        codes, uniques = pd.factorize(pd.concat(parts, ignore_index=True))
+        n_r = len(parts[0])
+        return np.asarray(uniques, dtype=object), codes[:n_r], codes[n_r:]
+    return _cached(ctx, tables, "households", build)
+
+
+def first_roster_row_by_code(tables: AuditTables, ctx: AuditContext) -> np.ndarray:
+    """The first roster row (position) of each person code, −1 when not on the roster."""
+    def build():
+        codes = roster_person_codes(tables, ctx)
+        out = np.full(len(person_codes(tables, ctx)), -1, dtype=np.int64)
+        people, first = np.unique(codes, return_index=True)
+        out[people] = first
+        return out
+    return _cached(ctx, tables, "first_roster_row", build)
+
+
+def roster_info(tables: AuditTables, ctx: AuditContext, codes: np.ndarray) -> pd.DataFrame:
+    """name, region_code and program of each person code's first roster row ('' when the
+    code is −1 or the person is not on the roster) and ``on_roster``."""
+    first = first_roster_row_by_code(tables, ctx)
+    codes = np.asarray(codes, dtype=np.int64)
+    known = (codes >= 0) & (codes < len(first))
+    rows = np.full(len(codes), -1, dtype=np.int64)
+    rows[known] = first[codes[known]]
+    on = rows >= 0
+    r = tables.roster
+    out = {}
+    for col in ("name", "region_code", "program"):
+        values = np.full(len(rows), "", dtype=object)
+        if on.any():
+            values[on] = r[col].to_numpy(dtype=object)[rows[on]]
+        out[col] = values
+    out["on_roster"] = on
+    return pd.DataFrame(out)
 
 
 def names_by_code(tables: AuditTables, ctx: AuditContext) -> np.ndarray:
     """Name per person code: roster first, then deaths."""
     def build():
-        index = person_codes(tables, ctx)
+        index, roster_c, _, death_c = _factorized(tables, ctx)
         names = np.full(len(index), "", dtype=object)
-        for frame in (tables.deaths, tables.roster):
+        for frame, codes in ((tables.deaths, death_c), (tables.roster, roster_c)):
             if len(frame):
-                names[codes_of(index, frame["person_id"])] = frame["name"].to_numpy(dtype=object)
+                names[codes] = frame["name"].to_numpy(dtype=object)
         return names
     return _cached(ctx, tables, "names", build)
 
@@ -103,32 +174,49 @@ def death_month_by_code(tables: AuditTables, ctx: AuditContext) -> np.ndarray:
         d = tables.deaths
         if len(d):
             m = month_of_dates(d["death_date"].to_numpy(dtype="datetime64[D]"))
-            np.minimum.at(out, codes_of(index, d["person_id"]), m)
+            np.minimum.at(out, _factorized(tables, ctx)[3], m)
         return out
     return _cached(ctx, tables, "death_month", build)
 
 
+def death_row_by_code(tables: AuditTables, ctx: AuditContext) -> np.ndarray:
+    """The deaths row (position) of each person code with the earliest death date, −1."""
+    def build():
+        out = np.full(len(person_codes(tables, ctx)), -1, dtype=np.int64)
+        d = tables.deaths
+        if len(d):
+            order = np.argsort(d["death_date"].to_numpy(dtype="datetime64[D]"),
+                               kind="stable")
+            people, first = np.unique(_factorized(tables, ctx)[3][order], return_index=True)
+            out[people] = order[first]  # the earliest date
+        return out
+    return _cached(ctx, tables, "death_row", build)
+
+
 def payment_view(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
-    """Payments inside the window with integer person code, program code and month."""
+    """Payments inside the window with integer person code, program code, region code and
+    month; ``source_row`` is the payment's data row in its file (as in rejected.csv)."""
     def build():
         p = tables.payments
         m = p["period"].to_numpy(dtype=np.int64)
         keep = (m >= ctx.start_month) & (m <= ctx.end_month)
         pid = _factorized(tables, ctx)[2]
+        reg = region_codes(tables, ctx)[2]
         if not keep.all():
-            p, pid = p[keep].reset_index(drop=True), pid[keep]
+            p, pid, reg = p[keep].reset_index(drop=True), pid[keep], reg[keep]
         return pd.DataFrame({
             "pid": pid,
-            "prog": pd.Series(p["program"], dtype="str").map(PROGRAM_CODES).to_numpy(
-                dtype=np.int64, na_value=0),
+            "prog": program_codes(p["program"]),
             "month": p["period"].to_numpy(dtype=np.int64),
             "amount": p["amount"].to_numpy(dtype="float64"),
+            "reg": reg,
             "region": pd.Series(p["region_code"], dtype="str"),
             "paid_date": p["paid_date"].to_numpy(dtype="datetime64[D]"),
             "account": pd.Series(p["account_holder_id"], dtype="str"),
             "payment_id": pd.Series(p["payment_id"], dtype="str"),
             "person_id": pd.Series(p["person_id"], dtype="str"),
             "program": pd.Series(p["program"], dtype="str"),
+            "source_row": p["_row"].to_numpy(dtype=np.int64),
         })
     return _cached(ctx, tables, "payments", build)
 
@@ -149,12 +237,16 @@ def roster_months(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
         rows = np.repeat(np.arange(len(r)), count)
         offsets = np.arange(len(rows)) - np.repeat(np.cumsum(count) - count, count)
         pid = _factorized(tables, ctx)[1]
-        prog = pd.Series(r["program"], dtype="str").map(PROGRAM_CODES).to_numpy(
-            dtype=np.int64, na_value=0)
+        prog = program_codes(r["program"])
         return pd.DataFrame({"row": rows, "pid": pid[rows], "prog": prog[rows],
                              "month": first[rows] + offsets,
                              "amount": r["monthly_amount"].to_numpy(dtype="float64")[rows]})
     return _cached(ctx, tables, "roster_months", build)
+
+
+def input_file(tables: AuditTables, name: str) -> str:
+    """The input's file name as in rejected.csv (the base name when not read from a file)."""
+    return tables.files.get(name, name)
 
 
 def pm_key(pid, prog, month, ctx: AuditContext) -> np.ndarray:
@@ -164,32 +256,36 @@ def pm_key(pid, prog, month, ctx: AuditContext) -> np.ndarray:
             + (np.asarray(month, np.int64) - ctx.start_month))
 
 
+def _last_match(keys: np.ndarray, values: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """For each query, ``values`` at the last position where ``keys`` equals it, or −1."""
+    if not len(keys):
+        return np.full(len(queries), -1, dtype=np.int64)
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    pos = np.searchsorted(ordered, queries, side="right") - 1
+    hit = (pos >= 0) & (ordered[np.maximum(pos, 0)] == queries)
+    return np.where(hit, values[order[np.maximum(pos, 0)]], -1)
+
+
 def payment_roster_row(tables: AuditTables, ctx: AuditContext) -> np.ndarray:
     """For each window payment, the roster row active for its person, program and month
-    (preferring a row of the same region), or −1."""
+    (preferring a row of the same region; among several, the last), or −1."""
     def build():
         pay = payment_view(tables, ctx)
         rm = roster_months(tables, ctx)
-        out = np.full(len(pay), -1, dtype=np.int64)
         if not len(rm) or not len(pay):
-            return out
+            return np.full(len(pay), -1, dtype=np.int64)
+        n_regions = len(region_codes(tables, ctx)[0]) + 1
+        rows = rm["row"].to_numpy()
         rkey = pm_key(rm["pid"], rm["prog"], rm["month"], ctx)
         pkey = pm_key(pay["pid"], pay["prog"], pay["month"], ctx)
-        rregion = pd.Series(tables.roster["region_code"], dtype="str").to_numpy(
-            dtype=object)[rm["row"].to_numpy()]
-        # same region first
-        both = pd.DataFrame({"k": rkey, "reg": rregion, "row": rm["row"].to_numpy()})
-        same = both.drop_duplicates(["k", "reg"], keep="last")
-        hit = pd.DataFrame({"k": pkey, "reg": pay["region"].to_numpy(dtype=object)}).merge(
-            same, on=["k", "reg"], how="left")["row"].to_numpy(dtype="float64",
-                                                               na_value=np.nan)
-        out = np.where(np.isnan(hit), -1, np.nan_to_num(hit)).astype(np.int64)
-        anyreg = both.drop_duplicates("k", keep="last").set_index("k")["row"]
-        miss = out < 0
+        rreg = region_codes(tables, ctx)[1][rows]
+        same = _last_match(rkey * n_regions + rreg, rows,
+                           pkey * n_regions + pay["reg"].to_numpy())
+        miss = same < 0
         if miss.any():
-            alt = anyreg.reindex(pkey[miss]).to_numpy(dtype="float64", na_value=np.nan)
-            out[miss] = np.where(np.isnan(alt), -1, np.nan_to_num(alt)).astype(np.int64)
-        return out
+            same[miss] = _last_match(rkey, rows, pkey[miss])
+        return same
     return _cached(ctx, tables, "payment_roster_row", build)
 
 

@@ -2,7 +2,8 @@
 amounts, timeliness, missing payments, payments off the roster, account holders.
 
 Each check: ``(tables, ctx) -> findings frame`` (CONTRACT §6 columns), one finding per person
-and month (period) unless said otherwise; vectorised over integer-coded keys.
+and month (period) unless said otherwise; vectorised over integer-coded keys. Each records
+its evidence (the payment, roster and deaths rows used) with ``F.attach``.
 """
 
 from __future__ import annotations
@@ -11,22 +12,34 @@ import numpy as np
 import pandas as pd
 
 from jiuzhu_sim.audit import findings as F
+from jiuzhu_sim.audit.calendar import month_label
 from jiuzhu_sim.audit.checks.base import (
     AuditContext,
     death_month_by_code,
+    death_row_by_code,
+    input_file,
     names_by_code,
     payment_roster_row,
     payment_view,
     person_codes,
+    pm_key,
+    region_codes,
     roster_months,
+    roster_person_codes,
 )
 from jiuzhu_sim.audit.io import AuditTables
+
+
+def _person_month(pid, month, ctx: AuditContext) -> np.ndarray:
+    """One int64 per (person, window month), ordered like (pid, month)."""
+    span = ctx.end_month - ctx.start_month + 1
+    return np.asarray(pid, np.int64) * span + (np.asarray(month, np.int64) - ctx.start_month)
 
 
 def _per_person_month(pay: pd.DataFrame, mask: np.ndarray, value: np.ndarray | None = None
                       ) -> pd.DataFrame:
     """Sum of ``value`` (default: amount) per (person, month) over the masked payments, with
-    the first region/program/person_id."""
+    the first region/program/person_id; sorted by person code and month."""
     sub = pay[mask]
     v = sub["amount"].to_numpy() if value is None else np.asarray(value)[mask]
     g = pd.DataFrame({"pid": sub["pid"].to_numpy(), "month": sub["month"].to_numpy(),
@@ -38,9 +51,59 @@ def _per_person_month(pay: pd.DataFrame, mask: np.ndarray, value: np.ndarray | N
         program=("program", "first"), person_id=("person_id", "first"))
 
 
+def _positions(group_keys: np.ndarray, row_keys: np.ndarray) -> np.ndarray:
+    """Position of each row's key among the (unique) group keys."""
+    return pd.Index(np.asarray(group_keys, np.int64)).get_indexer(
+        np.asarray(row_keys, np.int64))
+
+
+def payment_evidence(tables: AuditTables, pay: pd.DataFrame, rows: np.ndarray,
+                     finding: np.ndarray, *extra: str) -> pd.DataFrame:
+    """Evidence naming payments (positions ``rows`` of the payment view): payment_id,
+    period and amount, plus the ``extra`` view columns (paid_date, account, region)."""
+    sub = pay.iloc[rows]
+    fields = {"payment_id": sub["payment_id"].to_numpy(dtype=object),
+              "period": month_label(sub["month"].to_numpy()),
+              "amount": F.plain_amount(sub["amount"]).to_numpy(dtype=object)}
+    names = {"paid_date": "paid_date", "account": "account_holder_id",
+             "region": "region_code", "program": "program"}
+    for col in extra:
+        values = sub[col].to_numpy()
+        fields[names[col]] = (F.dates_text(values).to_numpy(dtype=object)
+                              if col == "paid_date" else values)
+    return F.evidence(finding, input_file(tables, "payments"),
+                      sub["source_row"].to_numpy(), F.key_fields(**fields))
+
+
+def roster_evidence(tables: AuditTables, rows: np.ndarray, finding: np.ndarray
+                    ) -> pd.DataFrame:
+    """Evidence naming roster rows (positions ``rows``): person, program, approved amount
+    and start date."""
+    r = tables.roster
+    rows = np.asarray(rows, dtype=np.int64)
+    fields = F.key_fields(
+        person_id=r["person_id"].to_numpy(dtype=object)[rows],
+        program=r["program"].to_numpy(dtype=object)[rows],
+        monthly_amount=F.plain_amount(r["monthly_amount"].to_numpy(dtype="float64")[rows]),
+        start_date=F.dates_text(r["start_date"].to_numpy(dtype="datetime64[D]")[rows]))
+    return F.evidence(finding, input_file(tables, "roster"),
+                      r["_row"].to_numpy(dtype=np.int64)[rows], fields)
+
+
+def _group_evidence(tables, ctx, pay, mask, g, *extra) -> pd.DataFrame:
+    """Evidence of per-person-month findings ``g`` (from ``_per_person_month``): the masked
+    payments, each pointed at its finding."""
+    rows = np.flatnonzero(mask)
+    finding = _positions(_person_month(g["pid"], g["month"], ctx),
+                         _person_month(pay["pid"].to_numpy()[rows],
+                                       pay["month"].to_numpy()[rows], ctx))
+    return payment_evidence(tables, pay, rows, finding, *extra)
+
+
 def check_deceased_paid(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
     """死人保: paid for a month after the month of death. The month of death itself is
-    legitimate (POLICY.md §6). Amount = paid for that month."""
+    legitimate (POLICY.md §6). Amount = paid for that month. Evidence: the deaths row and
+    the payments after the death month."""
     pay = payment_view(tables, ctx)
     death = death_month_by_code(tables, ctx)
     mask = pay["month"].to_numpy() > death[pay["pid"].to_numpy()]
@@ -51,30 +114,44 @@ def check_deceased_paid(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
     total = g.groupby("pid")["value"].transform("sum").to_numpy()
     months = g.groupby("pid")["value"].transform("size").to_numpy()
     after = g["month"].to_numpy() - death[pid]
-    death_day = tables.deaths.assign(_pid=lambda d: person_codes(tables, ctx).get_indexer(
-        pd.Series(d["person_id"], dtype="str"))).sort_values("death_date").drop_duplicates(
-        "_pid").set_index("_pid")["death_date"].reindex(pid).to_numpy(dtype="datetime64[D]")
+    death_row = death_row_by_code(tables, ctx)[pid]
+    death_day = tables.deaths["death_date"].to_numpy(dtype="datetime64[D]")[death_row]
     detail = ("死亡日期 " + F.dates_text(death_day) + "，" + F.months_text(g["month"])
               + " 死亡后第 " + F.ints_text(after) + " 个月仍发放 " + F.yuan(g["value"])
               + " 元（死亡后共发放 " + F.ints_text(months) + " 个月，合计 " + F.yuan(total)
               + " 元），应停发并追回")
-    return F.build("deceased_paid", "high", person_id=g["person_id"],
-                   name=names_by_code(tables, ctx)[pid], region_code=g["region"],
-                   program=g["program"], period=g["month"], amount=g["value"], detail=detail)
+    found = F.build("deceased_paid", "high", person_id=g["person_id"],
+                    name=names_by_code(tables, ctx)[pid], region_code=g["region"],
+                    program=g["program"], period=g["month"], amount=g["value"], detail=detail)
+    deaths = tables.deaths
+    death_evidence = F.evidence(
+        np.arange(len(g)), input_file(tables, "deaths"),
+        deaths["_row"].to_numpy(dtype=np.int64)[death_row],
+        F.key_fields(person_id=deaths["person_id"].to_numpy(dtype=object)[death_row],
+                     death_date=F.dates_text(death_day).to_numpy(dtype=object)))
+    return F.attach(ctx, found, death_evidence,
+                    _group_evidence(tables, ctx, pay, mask, g, "paid_date"))
 
 
 def check_duplicate_region(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
     """异地重复: paid by two or more regions for the same month. Amount = paid by the other
-    regions (total − the largest region's sum)."""
+    regions (total − the largest region's sum). Evidence: every payment of that month."""
     pay = payment_view(tables, ctx)
-    by_region = pay.groupby(["pid", "month", "region"], sort=False, as_index=False).agg(
+    key = _person_month(pay["pid"], pay["month"], ctx)
+    reg = pay["reg"].to_numpy()
+    n_keys = len(person_codes(tables, ctx)) * (ctx.end_month - ctx.start_month + 1)
+    low = np.full(n_keys, np.iinfo(np.int64).max)
+    high = np.full(n_keys, -1)
+    np.minimum.at(low, key, reg)
+    np.maximum.at(high, key, reg)
+    mask = (high > low)[key]  # two or more regions that person-month
+    if not mask.any():
+        return F.empty_findings()
+    pay_m = pay[mask]
+    by_region = pay_m.groupby(["pid", "month", "region"], sort=False, as_index=False).agg(
         amount=("amount", "sum"), person_id=("person_id", "first"),
         program=("program", "first"))
-    counts = by_region.groupby(["pid", "month"])["region"].transform("size").to_numpy()
-    multi = by_region[counts > 1].sort_values(["pid", "month", "amount"],
-                                              ascending=[True, True, False])
-    if not len(multi):
-        return F.empty_findings()
+    multi = by_region.sort_values(["pid", "month", "amount"], ascending=[True, True, False])
     multi = multi.assign(label=multi["region"].astype("str") + " 发放 "
                          + F.yuan(multi["amount"]).to_numpy() + " 元")
     g = multi.groupby(["pid", "month"], sort=True, as_index=False).agg(
@@ -83,61 +160,80 @@ def check_duplicate_region(tables: AuditTables, ctx: AuditContext) -> pd.DataFra
         label=("label", "；".join), n=("region", "size"))
     detail = (F.months_text(g["month"]) + " 同时由 " + F.ints_text(g["n"]) + " 个地区发放（"
               + F.text(g["label"]) + "），应核实户籍与居住地，保留一地、追回重复部分")
-    return F.build("duplicate_region", "high", person_id=g["person_id"],
-                   name=names_by_code(tables, ctx)[g["pid"].to_numpy()],
-                   region_code=g["region"], program=g["program"], period=g["month"],
-                   amount=g["total"] - g["top"], detail=detail)
+    found = F.build("duplicate_region", "high", person_id=g["person_id"],
+                    name=names_by_code(tables, ctx)[g["pid"].to_numpy()],
+                    region_code=g["region"], program=g["program"], period=g["month"],
+                    amount=g["total"] - g["top"], detail=detail)
+    return F.attach(ctx, found, _group_evidence(tables, ctx, pay, mask, g, "region"))
 
 
 def check_duplicate_program(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
     """低保、特困重复享受: paid both dibao and tekun for the same month (POLICY.md §3.5).
-    Amount = the dibao paid that month (tekun takes precedence)."""
+    Amount = the dibao paid that month (tekun takes precedence). Evidence: the dibao and
+    tekun payments of that month."""
     pay = payment_view(tables, ctx)
-    sub = pay[pay["prog"].isin([0, 1]).to_numpy()]
+    key = _person_month(pay["pid"], pay["month"], ctx)
+    prog = pay["prog"].to_numpy()
+    n_keys = len(person_codes(tables, ctx)) * (ctx.end_month - ctx.start_month + 1)
+    has_dibao = np.bincount(key[prog == 0], minlength=n_keys) > 0
+    has_tekun = np.bincount(key[prog == 1], minlength=n_keys) > 0
+    mask = (has_dibao & has_tekun)[key] & (prog <= 1)
+    if not mask.any():
+        return F.empty_findings()
+    sub = pay[mask]
     g = sub.groupby(["pid", "month", "prog"], sort=False, as_index=False).agg(
         amount=("amount", "sum"), person_id=("person_id", "first"), region=("region", "first"))
     w = g.pivot_table(index=["pid", "month"], columns="prog", values="amount",
-                      aggfunc="sum").dropna()
-    if not len(w) or 0 not in w.columns or 1 not in w.columns:
-        return F.empty_findings()
-    w = w.reset_index()
+                      aggfunc="sum").dropna().reset_index()
     first = g.drop_duplicates(["pid", "month"]).set_index(["pid", "month"])
-    key = pd.MultiIndex.from_frame(w[["pid", "month"]])
+    key_w = pd.MultiIndex.from_frame(w[["pid", "month"]])
     detail = (F.months_text(w["month"]) + " 同时领取低保 " + F.yuan(w[0]) + " 元和特困供养 "
               + F.yuan(w[1]) + " 元，应取消低保、追回重复部分")
-    return F.build("duplicate_program", "high",
-                   person_id=first["person_id"].reindex(key).to_numpy(dtype=object),
-                   name=names_by_code(tables, ctx)[w["pid"].to_numpy()],
-                   region_code=first["region"].reindex(key).to_numpy(dtype=object),
-                   program=np.full(len(w), "dibao", dtype=object), period=w["month"],
-                   amount=w[0], detail=detail)
+    found = F.build("duplicate_program", "high",
+                    person_id=first["person_id"].reindex(key_w).to_numpy(dtype=object),
+                    name=names_by_code(tables, ctx)[w["pid"].to_numpy()],
+                    region_code=first["region"].reindex(key_w).to_numpy(dtype=object),
+                    program=np.full(len(w), "dibao", dtype=object), period=w["month"],
+                    amount=w[0], detail=detail)
+    return F.attach(ctx, found, _group_evidence(tables, ctx, pay, mask, w, "program"))
 
 
 def check_duplicate_payment(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
     """重复发放: two or more payments for the same person, program, region and month.
-    Amount = total − the largest single payment."""
+    Amount = total − the largest single payment. Evidence: the repeated payments (all but
+    the one kept, the first of the largest), so their sum is the amount at risk."""
     pay = payment_view(tables, ctx)
-    g = pay.groupby(["pid", "prog", "month", "region"], sort=True, as_index=False).agg(
-        n=("amount", "size"), total=("amount", "sum"), top=("amount", "max"),
-        person_id=("person_id", "first"), program=("program", "first"))
-    g = g[g["n"].to_numpy() > 1]
-    if not len(g):
+    n_regions = len(region_codes(tables, ctx)[0]) + 1
+    key = pm_key(pay["pid"], pay["prog"], pay["month"], ctx) * n_regions + pay["reg"].to_numpy()
+    mask = pd.Series(key).duplicated(keep=False).to_numpy()
+    if not mask.any():
         return F.empty_findings()
+    groups = pay[mask].groupby(["pid", "prog", "month", "region"], sort=True)
+    g = groups.agg(n=("amount", "size"), total=("amount", "sum"), top=("amount", "max"),
+                   person_id=("person_id", "first"), program=("program", "first")
+                   ).reset_index()
     extra = g["total"] - g["top"]
     detail = (F.months_text(g["month"]) + " " + F.program_text(g["program"]) + "资金发放 "
               + F.ints_text(g["n"]) + " 笔，合计 " + F.yuan(g["total"]) + " 元，重复发放 "
               + F.yuan(extra) + " 元，应追回")
-    return F.build("duplicate_payment", "high", person_id=g["person_id"],
-                   name=names_by_code(tables, ctx)[g["pid"].to_numpy()],
-                   region_code=g["region"], program=g["program"], period=g["month"],
-                   amount=extra, detail=detail, extra_key=g["program"])
+    found = F.build("duplicate_payment", "high", person_id=g["person_id"],
+                    name=names_by_code(tables, ctx)[g["pid"].to_numpy()],
+                    region_code=g["region"], program=g["program"], period=g["month"],
+                    amount=extra, detail=detail, extra_key=g["program"])
+    rows = np.flatnonzero(mask)
+    finding = groups.ngroup().to_numpy()
+    order = np.lexsort((np.arange(len(rows)), -pay["amount"].to_numpy()[rows], finding))
+    kept = np.zeros(len(rows), dtype=bool)  # the first of the largest payments is kept
+    kept[order] = np.r_[True, finding[order][1:] != finding[order][:-1]]
+    return F.attach(ctx, found, payment_evidence(tables, pay, rows[~kept], finding[~kept]))
 
 
 def check_amount_mismatch(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
     """不足额/超额: a payment differs from the approved monthly amount of the roster row active
     for that person, program and month by more than ``audit.amount_tolerance``. Each payment
     is compared on its own (a double payment is duplicate_payment, not a mismatch).
-    Amount = |paid − approved| summed over the month's payments."""
+    Amount = |paid − approved| summed over the month's payments. Evidence: the payments and
+    the roster rows whose approved amount they were compared with."""
     pay = payment_view(tables, ctx)
     row = payment_roster_row(tables, ctx)
     tol = float(ctx.param("audit.amount_tolerance"))
@@ -156,15 +252,21 @@ def check_amount_mismatch(tables: AuditTables, ctx: AuditContext) -> pd.DataFram
     detail = (F.months_text(g["month"]) + " 实发 " + F.yuan(paid) + " 元，核定 " + F.yuan(appr)
               + " 元，" + pd.Series(kind, dtype="str") + F.yuan(np.abs(d)) + " 元"
               + pd.Series(label, dtype="str"))
-    return F.build("amount_mismatch", "medium", person_id=g["person_id"],
-                   name=names_by_code(tables, ctx)[g["pid"].to_numpy()],
-                   region_code=g["region"], program=g["program"], period=g["month"],
-                   amount=np.abs(d), detail=detail)
+    found = F.build("amount_mismatch", "medium", person_id=g["person_id"],
+                    name=names_by_code(tables, ctx)[g["pid"].to_numpy()],
+                    region_code=g["region"], program=g["program"], period=g["month"],
+                    amount=np.abs(d), detail=detail)
+    payments_used = _group_evidence(tables, ctx, pay, mask, g)
+    roster_used = pd.DataFrame({"finding": payments_used["finding"].to_numpy(),
+                                "row": row[mask]}).drop_duplicates()
+    return F.attach(ctx, found, payments_used,
+                    roster_evidence(tables, roster_used["row"].to_numpy(),
+                                    roster_used["finding"].to_numpy()))
 
 
 def check_late_payment(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
     """不及时: paid after the month's last day + ``audit.payment_due_days_after_month``.
-    Amount = the late payments' sum."""
+    Amount = the late payments' sum. Evidence: the late payments."""
     pay = payment_view(tables, ctx)
     due_days = int(ctx.param("audit.payment_due_days_after_month"))
     month = pay["month"].to_numpy()
@@ -176,41 +278,38 @@ def check_late_payment(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
     if not mask.any():
         return F.empty_findings()
     g = _per_person_month(pay, mask)
-    lateness = _per_person_month(pay, mask, late_days.astype("float64"))
     last_paid = pay[mask].groupby(["pid", "month"], sort=True)["paid_date"].max().to_numpy(
         dtype="datetime64[D]")
     due_g = (((g["month"].to_numpy() + 1 - 1970 * 12).astype("datetime64[M]")).astype(
         "datetime64[D]") + np.timedelta64(due_days - 1, "D"))
     days = (last_paid - due_g).astype(np.int64)
-    del lateness
     detail = (F.months_text(g["month"]) + " 资金于 " + F.dates_text(last_paid)
               + " 发放，超过规定期限（" + F.dates_text(due_g) + "）" + F.ints_text(days)
               + " 天，涉及 " + F.yuan(g["value"]) + " 元，应查明原因、按月及时发放")
-    return F.build("late_payment", "low", person_id=g["person_id"],
-                   name=names_by_code(tables, ctx)[g["pid"].to_numpy()],
-                   region_code=g["region"], program=g["program"], period=g["month"],
-                   amount=g["value"], detail=detail)
+    found = F.build("late_payment", "low", person_id=g["person_id"],
+                    name=names_by_code(tables, ctx)[g["pid"].to_numpy()],
+                    region_code=g["region"], program=g["program"], period=g["month"],
+                    amount=g["value"], detail=detail)
+    return F.attach(ctx, found, _group_evidence(tables, ctx, pay, mask, g, "paid_date"))
 
 
 def check_missing_payment(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
     """应发未发: a roster row with a positive approved amount is active in a month (overlap
     rule) and the person got no payment of that program that month. Months after the
-    month of death are not owed. Amount = the approved monthly amount."""
+    month of death are not owed. Amount = the approved monthly amount. Evidence: the
+    roster row."""
     rm = roster_months(tables, ctx)
     if not len(rm):
         return F.empty_findings()
     pay = payment_view(tables, ctx)
-    from jiuzhu_sim.audit.checks.base import pm_key
-
     rkey = pm_key(rm["pid"], rm["prog"], rm["month"], ctx)
-    pkey = np.unique(pm_key(pay["pid"], pay["prog"], pay["month"], ctx))
+    n_keys = len(person_codes(tables, ctx)) * 4 * (ctx.end_month - ctx.start_month + 1)
+    paid_keys = np.zeros(n_keys, dtype=bool)
+    paid_keys[pm_key(pay["pid"], pay["prog"], pay["month"], ctx)] = True
     death = death_month_by_code(tables, ctx)
     owed = (rm["amount"].to_numpy() > 0) & (rm["month"].to_numpy()
                                             <= death[rm["pid"].to_numpy()])
-    pos = np.searchsorted(pkey, rkey)
-    paid = (pos < len(pkey)) & (pkey[np.minimum(pos, len(pkey) - 1)] == rkey) if len(pkey) \
-        else np.zeros(len(rkey), bool)
-    m = owed & ~paid
+    m = owed & ~paid_keys[rkey]
     sub = rm[m].drop_duplicates(["pid", "prog", "month"]).sort_values(["pid", "month"])
     if not len(sub):
         return F.empty_findings()
@@ -221,15 +320,17 @@ def check_missing_payment(tables: AuditTables, ctx: AuditContext) -> pd.DataFram
               + F.yuan(sub["amount"]) + " 元/月，纳入日期 "
               + F.dates_text(r["start_date"].to_numpy(dtype="datetime64[D]")[rows])
               + "）但当月未发放，应核实并补发")
-    return F.build("missing_payment", "medium", person_id=r["person_id"].to_numpy(
+    found = F.build("missing_payment", "medium", person_id=r["person_id"].to_numpy(
         dtype=object)[rows], name=r["name"].to_numpy(dtype=object)[rows],
         region_code=r["region_code"].to_numpy(dtype=object)[rows], program=program,
         period=sub["month"], amount=sub["amount"], detail=detail, extra_key=program)
+    return F.attach(ctx, found, roster_evidence(tables, rows, np.arange(len(rows))))
 
 
 def check_paid_not_on_roster(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
     """无审批发放: a payment with no roster row active for its person, program and month.
-    Payments after the month of death are left to deceased_paid. Amount = paid."""
+    Payments after the month of death are left to deceased_paid. Amount = paid. Evidence:
+    those payments."""
     pay = payment_view(tables, ctx)
     row = payment_roster_row(tables, ctx)
     death = death_month_by_code(tables, ctx)
@@ -237,32 +338,35 @@ def check_paid_not_on_roster(tables: AuditTables, ctx: AuditContext) -> pd.DataF
     if not mask.any():
         return F.empty_findings()
     g = _per_person_month(pay, mask)
-    r = tables.roster
-    on_roster = pd.Index(pd.Series(r["person_id"], dtype="str")).unique()
-    known = on_roster.get_indexer(pd.Series(g["person_id"], dtype="str")) >= 0
+    on_roster = np.zeros(len(person_codes(tables, ctx)), dtype=bool)
+    on_roster[roster_person_codes(tables, ctx)] = True
+    known = on_roster[g["pid"].to_numpy()]
     why = np.where(known, "花名册中该月无有效审批记录（已退出或未纳入）",
                    "不在保障花名册中")
     detail = (F.months_text(g["month"]) + " 发放" + F.program_text(g["program"]) + "资金 "
               + F.yuan(g["value"]) + " 元，但" + pd.Series(why, dtype="str")
               + "，应核实审批手续，无审批的追回")
-    return F.build("paid_not_on_roster", "high", person_id=g["person_id"],
-                   name=names_by_code(tables, ctx)[g["pid"].to_numpy()],
-                   region_code=g["region"], program=g["program"], period=g["month"],
-                   amount=g["value"], detail=detail)
+    found = F.build("paid_not_on_roster", "high", person_id=g["person_id"],
+                    name=names_by_code(tables, ctx)[g["pid"].to_numpy()],
+                    region_code=g["region"], program=g["program"], period=g["month"],
+                    amount=g["value"], detail=detail)
+    return F.attach(ctx, found, _group_evidence(tables, ctx, pay, mask, g, "program"))
 
 
 def check_account_mismatch(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
     """发放账户非本人: the account holder is neither the beneficiary nor a registered
-    guardian (guardians file). A blank account holder is not assessed. Amount = paid."""
+    guardian (guardians file). A blank account holder is not assessed. Amount = paid.
+    Evidence: those payments with their account holder."""
     pay = payment_view(tables, ctx)
     account = pay["account"]
     own = (account == pay["person_id"]).to_numpy() | (account == "").to_numpy()
+    other = np.flatnonzero(~own)
     g = tables.guardians
-    pair = pay["person_id"] + "|" + account
+    pair = (pay["person_id"].iloc[other] + "|" + account.iloc[other]).reset_index(drop=True)
     known = pd.Index(pd.unique(pd.Series(g["person_id"], dtype="str") + "|"
                                + pd.Series(g["guardian_id"], dtype="str")))
-    registered = known.get_indexer(pair) >= 0
-    mask = ~own & ~registered
+    mask = np.zeros(len(pay), dtype=bool)
+    mask[other[known.get_indexer(pair) < 0]] = True
     if not mask.any():
         return F.empty_findings()
     g2 = _per_person_month(pay, mask)
@@ -271,7 +375,8 @@ def check_account_mismatch(tables: AuditTables, ctx: AuditContext) -> pd.DataFra
     detail = (F.months_text(g2["month"]) + " 资金 " + F.yuan(g2["value"]) + " 元发放至 "
               + pd.Series(holder, dtype="str")
               + " 的账户，该账户持有人既非本人也非登记监护人，应核实并更正发放账户")
-    return F.build("account_mismatch", "medium", person_id=g2["person_id"],
-                   name=names_by_code(tables, ctx)[g2["pid"].to_numpy()],
-                   region_code=g2["region"], program=g2["program"], period=g2["month"],
-                   amount=g2["value"], detail=detail)
+    found = F.build("account_mismatch", "medium", person_id=g2["person_id"],
+                    name=names_by_code(tables, ctx)[g2["pid"].to_numpy()],
+                    region_code=g2["region"], program=g2["program"], period=g2["month"],
+                    amount=g2["value"], detail=detail)
+    return F.attach(ctx, found, _group_evidence(tables, ctx, pay, mask, g2, "account"))

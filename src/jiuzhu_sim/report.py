@@ -501,7 +501,8 @@ def audit_input_files(data_dir: Path | str) -> list[Path]:
     """The CONTRACT §5 inputs found in a folder (any of csv/xlsx/parquet)."""
     found = []
     for path in sorted(Path(data_dir).iterdir()):
-        if path.suffix.lower() in (".csv", ".xlsx", ".parquet") and path.stem != "truth":
+        if (path.suffix.lower() in (".csv", ".xlsx", ".parquet")
+                and not path.stem.startswith("truth")):
             found.append(path)
     return found
 

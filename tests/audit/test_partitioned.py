@@ -86,6 +86,10 @@ def test_partitioned_findings_equal_single_machine(county, partitions):
     assert result["rows_read"] == single.summary["rows_read"]
     assert result["rows_rejected"] == single.summary["rows_rejected"]
     assert single.monthly_stats.astype(str).equals(result["stats"].astype(str))
+    assert _same_rows(single.evidence, result["evidence"], ["finding_id", "file", "row"])
+    # probable matches are linked across partitions: a mistyped ID hashes elsewhere
+    assert len(single.review) >= 20
+    assert _same_rows(single.review, result["review"], ["purpose", "left_key", "right_key"])
 
 
 def test_rejected_rows_name_the_source_row(county):

@@ -13,6 +13,7 @@ import pytest
 from jiuzhu_sim.audit.synth import (
     CHECKS,
     INPUT_COLUMNS,
+    LINKAGE_CHECKS,
     generate_audit_data,
     id_check_char,
     invalid_ids,
@@ -71,7 +72,9 @@ def test_known_id_check_character():
 def test_every_contract_file_is_written_with_its_columns(tmp_path, params):
     paths = write_audit_data(tmp_path, params, n_households=120, seed=3)
     names = {p.name for p in paths}
-    assert names == {f"{base}.csv" for base in CONTRACT_COLUMNS} | {"truth.csv"}
+    # truth_linkage.csv: the mistyped IDs behind the probable-match cases (on by default)
+    assert names == ({f"{base}.csv" for base in CONTRACT_COLUMNS}
+                     | {"truth.csv", "truth_linkage.csv"})
     for base, columns in CONTRACT_COLUMNS.items():
         raw = (tmp_path / f"{base}.csv").read_bytes()
         assert raw.startswith(b"\xef\xbb\xbf"), base  # utf-8-sig
@@ -82,7 +85,8 @@ def test_every_contract_file_is_written_with_its_columns(tmp_path, params):
     truth = pd.read_csv(tmp_path / "truth.csv", encoding="utf-8-sig", dtype=str,
                         keep_default_na=False)
     assert list(truth.columns) == ["check", "person_id", "period"]
-    assert set(truth["check"]) == set(CHECKS)
+    # every contract check, plus the probable-match (linkage) cases
+    assert set(truth["check"]) == set(CHECKS) | set(LINKAGE_CHECKS)
 
 
 def test_same_seed_same_files_other_seed_differs(tmp_path, params):
@@ -165,7 +169,7 @@ def test_each_check_planted_on_distinct_people(params):
     truth = generate_audit_data(params, n_households=3000, seed=4)["truth"]
     persons = truth.drop_duplicates(["check", "person_id"])
     per_check = persons.groupby("check").size()
-    assert (per_check >= 20).all(), per_check
+    assert (per_check.reindex(list(CHECKS)) >= 20).all(), per_check
     # one person, one check — except ineligible recipients, also overdue for review
     both = persons[persons["check"].isin(["ineligible_recipient", "review_overdue"])]
     others = persons[~persons["check"].isin(["ineligible_recipient", "review_overdue"])]
@@ -213,14 +217,14 @@ def test_cli_synth_audit_writes_the_files(tmp_path, capsys):
                    "--date", "2024-06-30", "--seed", "9"])
     assert status == 0
     printed = capsys.readouterr().out.split()
-    assert len(printed) == 11 and all(Path(p).is_file() for p in printed)
+    assert len(printed) == 12 and all(Path(p).is_file() for p in printed)
     assert (tmp_path / "truth.csv").is_file() and (tmp_path / "alerts.csv").is_file()
 
 
 def test_committed_sample_is_current_and_small():
     sample = Path(__file__).resolve().parents[2] / "data" / "synthetic" / "audit"
     files = sorted(sample.glob("*.csv"))
-    assert {f.stem for f in files} == set(CONTRACT_COLUMNS) | {"truth"}
+    assert {f.stem for f in files} == set(CONTRACT_COLUMNS) | {"truth", "truth_linkage"}
     assert sum(f.stat().st_size for f in files) < 1_000_000
     params = load_parameters("350581", "2024-06-30")
     fresh = generate_audit_data(params, n_households=330, seed=20240101)

@@ -80,6 +80,28 @@ class Column:
     blank_ok: bool = False  # an empty cell is allowed (otherwise the row is rejected)
 
 
+# columns holding resident IDs: normalised on read (full-width → ASCII, spaces, x → X,
+# 15 → 18 digits; resident_id.normalize_ids) so exact joins see one form per person
+RESIDENT_ID_COLUMNS = frozenset({"person_id", "account_holder_id", "guardian_id", "staff_id",
+                                 "relative_id"})
+
+
+def _resident_ids(text: pd.Series) -> pd.Series:
+    """Resident IDs in canonical form; the (usual) already-canonical cells untouched."""
+    from jiuzhu_sim.resident_id import normalize_ids
+
+    text = text.str.upper()
+    odd = ~text.str.fullmatch(r"[0-9]{17}[0-9X]").fillna(False).to_numpy(dtype=bool)
+    odd &= (text != "").to_numpy()
+    if odd.any():
+        dtype = text.dtype
+        fixed = normalize_ids(text[odd])
+        text = text.astype(object)
+        text[odd] = fixed.to_numpy(dtype=object)
+        text = text.astype(dtype)
+    return text
+
+
 def _c(name, kind="str", required=True, blank_ok=False):
     return Column(name, kind, required, blank_ok)
 
@@ -367,7 +389,9 @@ def normalise(name: str, frame: pd.DataFrame, file: str
         blank = (text == "").to_numpy()
         if not col.blank_ok:
             reject(blank, col.name, "空值 empty cell")
-        if col.kind == "id":
+        if col.kind == "id" and col.name in RESIDENT_ID_COLUMNS:
+            out[col.name] = _resident_ids(text)
+        elif col.kind == "id":
             out[col.name] = text.str.upper()
         elif col.kind == "date":
             values, bad = _by_value(text, parse_dates)

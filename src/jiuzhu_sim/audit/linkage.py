@@ -40,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -403,23 +404,174 @@ def _month_text(index: np.ndarray) -> np.ndarray:
 
 def _payment_months(payments: pd.DataFrame, start: int | None, end: int | None
                     ) -> pd.DataFrame:
+    """Window payments as (person_id, region_code, month, amount)."""
     pay = pd.DataFrame({"person_id": payments["person_id"].astype(str).to_numpy(dtype=object),
                         "region_code": payments["region_code"].astype(str).to_numpy(
                             dtype=object),
                         "month": _month_index(payments["period"]),
                         "amount": pd.to_numeric(payments["amount"], errors="coerce").fillna(
                             0.0).to_numpy()})
+    keep = np.ones(len(pay), dtype=bool)
     if start is not None:
-        pay = pay[pay["month"] >= start]
+        keep &= pay["month"].to_numpy() >= start
     if end is not None:
-        pay = pay[pay["month"] <= end]
-    return pay
+        keep &= pay["month"].to_numpy() <= end
+    return pay[keep].reset_index(drop=True)
 
 
-def _names(roster: pd.DataFrame) -> pd.Series:
-    first = roster.drop_duplicates("person_id")
-    return pd.Series(first["name"].to_numpy(dtype=object),
-                     index=first["person_id"].astype(str).to_numpy(dtype=object))
+@dataclass
+class LinkInputs:
+    """What the three uses need, at the level of people rather than payment rows, so a
+    partitioned audit can gather it from every partition (:func:`combine_inputs`) and link
+    across partitions: a mistyped ID hashes to another partition than its owner."""
+
+    pay_pairs: pd.DataFrame       # unique (person_id, region_code) paid in the window
+    region_counts: pd.Series      # window payments per region
+    people: pd.DataFrame          # roster person_id → name, region_code (first row)
+    deaths: pd.DataFrame          # key, person_id, name, death_month
+    off_roster: pd.DataFrame      # window payments (person_id, region_code, month, amount)
+                                  # of IDs on no roster row
+
+
+def link_inputs(roster: pd.DataFrame, payments: pd.DataFrame, deaths: pd.DataFrame,
+                start: int | None = None, end: int | None = None) -> LinkInputs:
+    """:class:`LinkInputs` of one set of audit tables (one partition, or all of them)."""
+    pay = _payment_months(payments, start, end)
+    people = roster.drop_duplicates("person_id")
+    people = pd.DataFrame({"person_id": people["person_id"].astype(str).to_numpy(dtype=object),
+                           "name": people["name"].to_numpy(dtype=object),
+                           "region_code": people["region_code"].astype(str).to_numpy(
+                               dtype=object)})
+    dead = deaths.reset_index(drop=True)
+    rows = (dead["_row"].to_numpy(dtype=np.int64) if "_row" in dead
+            else np.arange(len(dead), dtype=np.int64))
+    dead = pd.DataFrame({"key": ("D" + pd.Series(rows).astype(str)).to_numpy(dtype=object),
+                         "person_id": dead["person_id"].astype(str).to_numpy(dtype=object),
+                         "name": dead["name"].to_numpy(dtype=object),
+                         "death_month": _month_index(pd.to_datetime(dead["death_date"],
+                                                                    errors="coerce"))})
+    off = pay[~pay["person_id"].isin(set(people["person_id"]))].reset_index(drop=True)
+    return LinkInputs(pay[["person_id", "region_code"]].drop_duplicates().reset_index(
+        drop=True), pay["region_code"].value_counts(), people, dead, off)
+
+
+def combine_inputs(parts: list[LinkInputs]) -> LinkInputs:
+    """The inputs of disjoint person partitions, together."""
+    def cat(name):
+        return pd.concat([getattr(p, name) for p in parts], ignore_index=True)
+
+    counts = pd.concat([p.region_counts for p in parts]).groupby(level=0).sum()
+    return LinkInputs(cat("pay_pairs"), counts, cat("people"), cat("deaths"),
+                      cat("off_roster"))
+
+
+def _frame(keys, ids, names) -> pd.DataFrame:
+    out = pd.DataFrame({"key": np.asarray(keys, dtype=object),
+                        "person_id": np.asarray(ids, dtype=object),
+                        "name": np.asarray(names, dtype=object)})
+    return out.sort_values("key", kind="stable").reset_index(drop=True)
+
+
+def _main_region(inputs: LinkInputs):
+    counts = inputs.region_counts
+    return None if counts.empty else counts.sort_index().idxmax()
+
+
+def find_links(inputs: LinkInputs, params) -> dict[str, pd.DataFrame]:
+    """Probable matches for the three uses (records with no exact ID match only)."""
+    names = inputs.people.set_index("person_id")["name"]
+    paid = pd.Index(pd.unique(inputs.pay_pairs["person_id"]))
+    dead = inputs.deaths
+    # 死人保: death records whose ID was not paid ↔ paid people with no death record
+    left = dead[~dead["person_id"].isin(set(paid))]
+    right_ids = paid.difference(pd.Index(dead["person_id"]))
+    links = {"deceased_paid": link_candidates(
+        _frame(left["key"], left["person_id"], left["name"]),
+        _frame(right_ids, right_ids, names.reindex(right_ids)), params, "deceased_paid")}
+    # 异地重复: people paid by another region only ↔ people paid by the main region only
+    main = _main_region(inputs)
+    pairs = inputs.pay_pairs
+    if main is None:
+        links["duplicate_region"] = link_candidates(_frame([], [], []), _frame([], [], []),
+                                                    params, "duplicate_region")
+    else:
+        main_ids = pd.Index(pd.unique(pairs.loc[pairs["region_code"] == main, "person_id"]))
+        other = pairs[pairs["region_code"] != main]
+        other_keys = other[~other["person_id"].isin(set(main_ids))]
+        right_ids = main_ids.difference(pd.Index(other["person_id"]))
+        links["duplicate_region"] = link_candidates(
+            _frame(other_keys["person_id"] + "|" + other_keys["region_code"],
+                   other_keys["person_id"], names.reindex(other_keys["person_id"])),
+            _frame(right_ids, right_ids, names.reindex(right_ids)), params,
+            "duplicate_region")
+    # 不在册发放: IDs paid but on no roster row ↔ roster people
+    off_ids = pd.unique(inputs.off_roster["person_id"])
+    roster_ids = inputs.people["person_id"]
+    links["paid_not_on_roster"] = link_candidates(
+        _frame(off_ids, off_ids, [None] * len(off_ids)),
+        _frame(roster_ids, roster_ids, inputs.people["name"]), params, "paid_not_on_roster")
+    return links
+
+
+def persons_to_fetch(links: dict[str, pd.DataFrame]) -> set:
+    """People whose window payments the context needs (the linked paid people)."""
+    ids = set(links["deceased_paid"]["person_id_right"])
+    dup = links["duplicate_region"]
+    ids |= set(dup["person_id_left"]) | set(dup["person_id_right"])
+    return ids
+
+
+def review_rows(links: dict[str, pd.DataFrame], inputs: LinkInputs, pay: pd.DataFrame
+                ) -> pd.DataFrame:
+    """``review_matches.csv`` rows: each link with its context — the months paid after the
+    death / by both regions / off the roster, and the amount. ``pay``: window payments
+    (person_id, region_code, month, amount) of at least :func:`persons_to_fetch`."""
+    parts = []
+    dec = links["deceased_paid"]
+    if len(dec):
+        month = inputs.deaths.set_index("key")["death_month"]
+        ctx = _months_after(pay, dec["right_key"], month.reindex(dec["left_key"]).to_numpy())
+        region = pay.groupby("person_id")["region_code"].min()
+        parts.append(_with_context(dec, pd.DataFrame({
+            "left_key": dec["left_key"], "right_key": dec["right_key"], "region_left": "",
+            "region_right": dec["right_key"].map(region).fillna("").to_numpy(dtype=object),
+            "periods": ctx["periods"].to_numpy(dtype=object),
+            "amount": ctx["amount"].to_numpy()})))
+    dup = links["duplicate_region"]
+    if len(dup):
+        main = _main_region(inputs)
+        lpid = dup["left_key"].str.split("|").str[0]
+        lreg = dup["left_key"].str.split("|").str[1]
+        months_left = pay.groupby(["person_id", "region_code"])["month"].agg(set)
+        months_right = pay[pay["region_code"] == main].groupby("person_id")["month"].agg(set)
+        paid_left = pay.groupby(["person_id", "region_code", "month"])["amount"].sum()
+        periods, amount = [], []
+        for pid_l, reg_l, pid_r in zip(lpid, lreg, dup["right_key"], strict=True):
+            both = sorted(months_left.get((pid_l, reg_l), set())
+                          & months_right.get(pid_r, set()))
+            periods.append(";".join(_month_text(np.array(both, dtype=np.int64))))
+            amount.append(round(float(sum(paid_left[(pid_l, reg_l, m)] for m in both)), 2))
+        parts.append(_with_context(dup, pd.DataFrame({
+            "left_key": dup["left_key"], "right_key": dup["right_key"],
+            "region_left": lreg.to_numpy(dtype=object), "region_right": main,
+            "periods": periods, "amount": amount})))
+    off_links = links["paid_not_on_roster"]
+    if len(off_links):
+        off = inputs.off_roster
+        ctx = _months_after(off, off_links["left_key"], np.full(len(off_links), -1))
+        region = off.groupby("person_id")["region_code"].min()
+        roster_region = inputs.people.set_index("person_id")["region_code"]
+        parts.append(_with_context(off_links, pd.DataFrame({
+            "left_key": off_links["left_key"], "right_key": off_links["right_key"],
+            "region_left": off_links["left_key"].map(region).to_numpy(dtype=object),
+            "region_right": off_links["right_key"].map(roster_region).fillna("").astype(
+                str).to_numpy(dtype=object),
+            "periods": ctx["periods"].to_numpy(dtype=object),
+            "amount": ctx["amount"].to_numpy()})))
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame(columns=REVIEW_COLUMNS)
+    return pd.concat(parts, ignore_index=True)[REVIEW_COLUMNS]
 
 
 def _with_context(links: pd.DataFrame, context: pd.DataFrame) -> pd.DataFrame:
@@ -448,118 +600,12 @@ def _months_after(pay: pd.DataFrame, person_ids, after: np.ndarray) -> pd.DataFr
     return probe
 
 
-def deceased_paid_matches(roster, payments, deaths, params, start: int | None = None,
-                          end: int | None = None) -> pd.DataFrame:
-    """Death records whose ID matches no paid person, linked to paid people; kept when that
-    person was paid for a month after the month of death (死人保, 待核实)."""
-    pay = _payment_months(payments, start, end)
-    paid = pd.unique(pay["person_id"])
-    dead = deaths.reset_index(drop=True)
-    dead_ids = dead["person_id"].astype(str)
-    left = pd.DataFrame({"key": "D" + pd.Series(np.arange(len(dead))).astype(str),
-                         "person_id": dead_ids.to_numpy(dtype=object),
-                         "name": dead["name"].to_numpy(dtype=object)})
-    left = left[~dead_ids.isin(set(paid)).to_numpy()]
-    right_ids = pd.Index(paid).difference(pd.Index(dead_ids))
-    names = _names(roster)
-    right = pd.DataFrame({"key": right_ids.to_numpy(dtype=object),
-                          "person_id": right_ids.to_numpy(dtype=object),
-                          "name": names.reindex(right_ids).to_numpy(dtype=object)})
-    links = link_candidates(left, right, params, "deceased_paid")
-    if links.empty:
-        return pd.DataFrame(columns=REVIEW_COLUMNS)
-    death_month = _month_index(pd.to_datetime(dead["death_date"], errors="coerce"))
-    row = links["left_key"].str[1:].astype(int).to_numpy()
-    ctx = _months_after(pay, links["right_key"], death_month[row])
-    region = pay.groupby("person_id")["region_code"].first()
-    context = pd.DataFrame({"left_key": links["left_key"], "right_key": links["right_key"],
-                            "region_left": "", "region_right": links["right_key"].map(
-                                region).fillna("").to_numpy(dtype=object),
-                            "periods": ctx["periods"].to_numpy(dtype=object),
-                            "amount": ctx["amount"].to_numpy()})
-    return _with_context(links, context)
-
-
-def duplicate_region_matches(roster, payments, params, start: int | None = None,
-                             end: int | None = None) -> pd.DataFrame:
-    """People paid by a region other than the main one (the region with most payments),
-    linked to people paid by the main region under another ID; kept for the months both
-    paid (异地重复, 待核实). People paid by both under the same ID are exact findings and
-    left out."""
-    pay = _payment_months(payments, start, end)
-    if pay.empty:
-        return pd.DataFrame(columns=REVIEW_COLUMNS)
-    main = pay["region_code"].value_counts().sort_index().idxmax()
-    main_ids = pd.Index(pd.unique(pay.loc[pay["region_code"] == main, "person_id"]))
-    other = pay[pay["region_code"] != main]
-    other_keys = other.drop_duplicates(["person_id", "region_code"])
-    other_keys = other_keys[~other_keys["person_id"].isin(set(main_ids))]
-    names = _names(roster)
-    left = pd.DataFrame({"key": (other_keys["person_id"] + "|" + other_keys["region_code"]
-                                 ).to_numpy(dtype=object),
-                         "person_id": other_keys["person_id"].to_numpy(dtype=object),
-                         "name": names.reindex(other_keys["person_id"]).to_numpy(
-                             dtype=object)})
-    right_ids = main_ids.difference(pd.Index(other["person_id"]))
-    right = pd.DataFrame({"key": right_ids.to_numpy(dtype=object),
-                          "person_id": right_ids.to_numpy(dtype=object),
-                          "name": names.reindex(right_ids).to_numpy(dtype=object)})
-    links = link_candidates(left, right, params, "duplicate_region")
-    if links.empty:
-        return pd.DataFrame(columns=REVIEW_COLUMNS)
-    lpid = links["left_key"].str.split("|").str[0]
-    lreg = links["left_key"].str.split("|").str[1]
-    months_left = pay.groupby(["person_id", "region_code"])["month"].agg(set)
-    months_right = pay[pay["region_code"] == main].groupby("person_id")["month"].agg(set)
-    paid_left = pay.groupby(["person_id", "region_code", "month"])["amount"].sum()
-    periods, amount = [], []
-    for pid_l, reg_l, pid_r in zip(lpid, lreg, links["right_key"], strict=True):
-        both = sorted(months_left.get((pid_l, reg_l), set()) & months_right.get(pid_r, set()))
-        periods.append(";".join(_month_text(np.array(both, dtype=np.int64))))
-        amount.append(round(float(sum(paid_left[(pid_l, reg_l, m)] for m in both)), 2))
-    context = pd.DataFrame({"left_key": links["left_key"], "right_key": links["right_key"],
-                            "region_left": lreg.to_numpy(dtype=object), "region_right": main,
-                            "periods": periods, "amount": amount})
-    return _with_context(links, context)
-
-
-def paid_not_on_roster_matches(roster, payments, params, start: int | None = None,
-                               end: int | None = None) -> pd.DataFrame:
-    """Payments to IDs on no roster row, linked to roster people; each probable match says
-    whose payment it probably was (待核实: a mistyped ID in the payment system, possibly
-    after that person's exit)."""
-    pay = _payment_months(payments, start, end)
-    roster_ids = pd.Index(pd.unique(roster["person_id"].astype(str)))
-    off = pay[~pay["person_id"].isin(set(roster_ids))]
-    off_ids = pd.unique(off["person_id"])
-    left = pd.DataFrame({"key": off_ids, "person_id": off_ids, "name": None})
-    names = _names(roster)
-    right = pd.DataFrame({"key": roster_ids.to_numpy(dtype=object),
-                          "person_id": roster_ids.to_numpy(dtype=object),
-                          "name": names.reindex(roster_ids).to_numpy(dtype=object)})
-    links = link_candidates(left, right, params, "paid_not_on_roster")
-    if links.empty:
-        return pd.DataFrame(columns=REVIEW_COLUMNS)
-    ctx = _months_after(off, links["left_key"], np.full(len(links), -1))
-    region = off.groupby("person_id")["region_code"].first()
-    roster_region = roster.drop_duplicates("person_id").set_index("person_id")["region_code"]
-    context = pd.DataFrame({"left_key": links["left_key"], "right_key": links["right_key"],
-                            "region_left": links["left_key"].map(region).to_numpy(
-                                dtype=object),
-                            "region_right": links["right_key"].map(roster_region).fillna(
-                                "").astype(str).to_numpy(dtype=object),
-                            "periods": ctx["periods"].to_numpy(dtype=object),
-                            "amount": ctx["amount"].to_numpy()})
-    return _with_context(links, context)
-
-
 def review_matches(roster, payments, deaths, params, start: int | None = None,
                    end: int | None = None) -> pd.DataFrame:
-    """All three purposes → the rows of ``review_matches.csv`` (:data:`REVIEW_COLUMNS`)."""
-    parts = [deceased_paid_matches(roster, payments, deaths, params, start, end),
-             duplicate_region_matches(roster, payments, params, start, end),
-             paid_not_on_roster_matches(roster, payments, params, start, end)]
-    parts = [p for p in parts if len(p)]
-    if not parts:
-        return pd.DataFrame(columns=REVIEW_COLUMNS)
-    return pd.concat(parts, ignore_index=True)[REVIEW_COLUMNS]
+    """All three uses on one set of tables → the rows of ``review_matches.csv``
+    (:data:`REVIEW_COLUMNS`)."""
+    inputs = link_inputs(roster, payments, deaths, start, end)
+    links = find_links(inputs, params)
+    pay = _payment_months(payments, start, end)
+    pay = pay[pay["person_id"].isin(persons_to_fetch(links))]
+    return review_rows(links, inputs, pay)

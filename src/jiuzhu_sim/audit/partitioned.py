@@ -237,7 +237,8 @@ def stage_inputs(data_dir: Path | str, root: Path, n_partitions: int,
                   else base_io.rejected_frame())
 
 
-def load_partition(staged: Staged, part: int) -> tuple[AuditTables, pd.DataFrame]:
+def load_partition(staged: Staged, part: int, only: tuple[str, ...] | None = None
+                   ) -> tuple[AuditTables, pd.DataFrame]:
     """The normalised tables of one partition, rows renumbered to their source rows, and the
     partition's rejected rows."""
     import pyarrow as pa
@@ -250,7 +251,8 @@ def load_partition(staged: Staged, part: int) -> tuple[AuditTables, pd.DataFrame
             tables[name] = staged.broadcast.get(name, empty_table(name))
             continue
         path = staged.part_path(name, part)
-        if name not in staged.files or not path.is_file():
+        if (name not in staged.files or not path.is_file()
+                or (only is not None and name not in only)):
             tables[name] = empty_table(name)
             continue
         frame = pq.read_table(path).to_pandas(
@@ -272,6 +274,7 @@ def audit_partition(part: int, common: dict) -> dict:
     """Audit one partition: its findings, rejected rows, rejected counts and monthly counts.
     A module-level function of ``(task, common)`` so Dask can ship it."""
     from jiuzhu_sim.audit.checks.base import AuditContext
+    from jiuzhu_sim.audit.findings import evidence_frame
     from jiuzhu_sim.audit.runner import run_checks
     from jiuzhu_sim.audit.stats import monthly_stats
 
@@ -282,14 +285,37 @@ def audit_partition(part: int, common: dict) -> dict:
                        overrides=common["overrides"])
     timings: dict[str, float] = {}
     findings = run_checks(tables, ctx, timings)
+    evidence = evidence_frame(ctx)
+    ctx.evidence.clear()
     stats = monthly_stats(tables, ctx)
+    link = None
+    if common.get("linkage"):
+        from jiuzhu_sim.audit.linkage import link_inputs
+        link = link_inputs(tables.roster, tables.payments, tables.deaths,
+                           common["start_month"], common["end_month"])
     rows_rejected = Counter()
     for name, file in staged.files.items():
         if name not in BROADCAST:
             rows_rejected[name] = int((rejected["file"] == file).sum()) if len(rejected) else 0
-    return {"part": part, "findings": findings, "rejected": rejected,
+    return {"part": part, "findings": findings, "evidence": evidence, "rejected": rejected,
+            "link": link,
             "rows_rejected": dict(rows_rejected), "stats": stats, "timings": timings,
             "rows": {name: len(tables[name]) for name in PARTITION_KEY}}
+
+
+def fetch_payments(part: int, common: dict) -> pd.DataFrame:
+    """Window payments (person_id, region_code, month, amount) of the people in
+    ``common['persons']`` from one partition: the context of probable matches."""
+    from jiuzhu_sim.audit.linkage import _payment_months
+
+    staged: Staged = common["staged"]
+    path = staged.part_path("payments", part)
+    if "payments" not in staged.files or not path.is_file():
+        return _payment_months(empty_table("payments"), None, None)
+    tables, _ = load_partition(staged, part, only=("payments",))
+    pay = tables.payments
+    pay = pay[pd.Series(pay["person_id"], dtype="str").isin(common["persons"]).to_numpy()]
+    return _payment_months(pay, common["start_month"], common["end_month"])
 
 
 def combine_stats(parts: list[pd.DataFrame]) -> pd.DataFrame:
@@ -322,12 +348,14 @@ def run_partitioned(data_dir, start_month: int, end_month: int, params_resolver,
                     workers: int | None = None, scheduler: str | None = None,
                     partitions: int | None = None,
                     rows_per_partition: int = DEFAULT_ROWS_PER_PARTITION,
-                    work_dir=None, progress: bool = True) -> dict:
+                    work_dir=None, progress: bool = True, linkage: bool = True) -> dict:
     """Stage, audit every partition (in-process or on Dask), combine.
 
     ``params_resolver(region_counts)`` returns the parameters (the runner's rule: ``--params``
     or the roster's most common region). Returns findings, rejected, stats, rows_read,
-    rows_rejected, paths, params and timings."""
+    rows_rejected, paths, params, timings, evidence and the probable-match review list
+    (linked across partitions: people-level inputs are gathered, links found once, then the
+    linked people's payments fetched back from their partitions)."""
     from jiuzhu_sim.audit.findings import FINDING_COLUMNS, empty_findings
     from jiuzhu_sim.distributed import run_partitions
 
@@ -342,12 +370,28 @@ def run_partitioned(data_dir, start_month: int, end_month: int, params_resolver,
         timings["stage"] = round(time.perf_counter() - t0, 3)
         params = params_resolver(staged.region_counts)
         common = {"staged": staged, "start_month": start_month, "end_month": end_month,
-                  "params": params, "overrides": list(overrides)}
+                  "params": params, "overrides": list(overrides), "linkage": linkage}
         t1 = time.perf_counter()
         results = run_partitions(audit_partition, range(n_parts), workers=workers,
                                  scheduler=scheduler, progress=progress,
                                  desc="audit partitions", common=common)
         timings["checks_total"] = round(time.perf_counter() - t1, 3)
+        review = None
+        if linkage:
+            from jiuzhu_sim.audit import linkage as link
+
+            t2 = time.perf_counter()
+            inputs = link.combine_inputs([r["link"] for r in results])
+            links = link.find_links(inputs, params)
+            persons = link.persons_to_fetch(links)
+            pays = run_partitions(fetch_payments, range(n_parts), workers=workers,
+                                  scheduler=scheduler, progress=progress,
+                                  desc="linked payments",
+                                  common={**common, "persons": persons}) if persons else []
+            pay = (pd.concat(pays, ignore_index=True) if pays else
+                   link._payment_months(empty_table("payments"), None, None))
+            review = link.review_rows(links, inputs, pay)
+            timings["linkage"] = round(time.perf_counter() - t2, 3)
     parts = [r["findings"] for r in results if len(r["findings"])]
     findings = (pd.concat(parts, ignore_index=True)[FINDING_COLUMNS] if parts
                 else empty_findings())
@@ -366,8 +410,11 @@ def run_partitioned(data_dir, start_month: int, end_month: int, params_resolver,
     for r in results:
         check_seconds.update(r["timings"])
     timings.update({k: round(v, 3) for k, v in check_seconds.items()})
-    return {"findings": findings, "rejected": rejected,
-            "stats": combine_stats([r["stats"] for r in results]),
+    evidence = [r["evidence"] for r in results if len(r["evidence"])]
+    evidence = (pd.concat(evidence, ignore_index=True) if evidence
+                else results[0]["evidence"])
+    return {"findings": findings, "rejected": rejected, "evidence": evidence,
+            "review": review, "stats": combine_stats([r["stats"] for r in results]),
             "rows_read": staged.rows_read, "rows_rejected": rows_rejected,
             "paths": staged.paths, "params": params, "timings": timings,
             "partitions": n_parts}

@@ -40,6 +40,8 @@ class AuditResult:
     timings: dict[str, float] = field(default_factory=dict)
     # finding_id, file, row, key_fields: the input rows behind each finding
     evidence: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # review_matches.csv rows: probable matches behind mistyped IDs (None: linkage off)
+    review: pd.DataFrame | None = None
 
 
 def _region_of_roster(roster: pd.DataFrame) -> str:
@@ -82,32 +84,95 @@ def run_checks(tables: AuditTables, ctx: AuditContext, timings: dict | None = No
 
 
 def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectified=None,
-              command=None, overrides=(), date=None) -> AuditResult:
+              command=None, overrides=(), date=None, *, workers: int | None = None,
+              scheduler: str | None = None, partitions: int | None = None,
+              rows_per_partition: int | None = None, linkage: bool = True,
+              work_dir=None, progress: bool = False) -> AuditResult:
     """Audit ``data_dir`` over months ``start``..``end`` (YYYY-MM); write outputs to
-    ``out_dir`` when given."""
-    from jiuzhu_sim.manifest import build_manifest
+    ``out_dir`` when given.
 
+    In one process by default. With ``workers``/``scheduler`` (a Dask cluster) or
+    ``partitions``, the inputs are staged into partitions by person and audited partition
+    by partition (:mod:`jiuzhu_sim.audit.partitioned`): same findings, bounded memory.
+    ``linkage`` adds the probable matches behind mistyped IDs (``review_matches.csv``,
+    :mod:`jiuzhu_sim.audit.linkage`); they are never findings."""
     started = dt.datetime.now(dt.UTC)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     start_m, end_m = parse_month(start), parse_month(end)
     if start_m > end_m:
         raise UserInputError(f"--start {start} is after --end {end}")
-    loaded = load_inputs(data_dir)
-    timings["read"] = round(time.perf_counter() - t0, 3)
     day = (dt.date.fromisoformat(str(date)) if date else
            month_last_day(end_m).astype(dt.date))
-    params = resolve_params(params, loaded.tables.roster, day, overrides)
-    ctx = AuditContext(start_m, end_m, params, region_code=str(params.region_code),
-                       overrides=overrides)
-    t1 = time.perf_counter()
-    findings = run_checks(loaded.tables, ctx, timings)
-    evidence = evidence_frame(ctx)
-    ctx.evidence.clear()
-    timings["checks_total"] = round(time.perf_counter() - t1, 3)
-    from jiuzhu_sim.audit.stats import HOW, monthly_stats, not_derivable
+    engine: dict[str, Any] = {"engine": "in-process"}
+    if workers is not None or scheduler is not None or partitions is not None:
+        from jiuzhu_sim.audit import partitioned
 
-    stats = monthly_stats(loaded.tables, ctx)
+        def resolver(region_counts):
+            top = region_counts.most_common(1)
+            roster = pd.DataFrame({"region_code": [top[0][0]] if top else []}, dtype="str")
+            return resolve_params(params, roster, day, overrides)
+
+        run = partitioned.run_partitioned(
+            data_dir, start_m, end_m, resolver, overrides, workers=workers,
+            scheduler=scheduler, partitions=partitions,
+            rows_per_partition=rows_per_partition or partitioned.DEFAULT_ROWS_PER_PARTITION,
+            work_dir=work_dir, progress=progress, linkage=linkage)
+        params = run["params"]
+        findings, evidence, rejected = run["findings"], run["evidence"], run["rejected"]
+        stats, review, tables = run["stats"], run["review"], None
+        rows_read, rows_rejected, paths = run["rows_read"], run["rows_rejected"], run["paths"]
+        timings.update(run["timings"])
+        engine = {"engine": "dask" if workers is not None or scheduler is not None
+                  else "partitioned", "partitions": run["partitions"],
+                  "workers": workers, "scheduler": scheduler}
+    else:
+        loaded = load_inputs(data_dir)
+        timings["read"] = round(time.perf_counter() - t0, 3)
+        params = resolve_params(params, loaded.tables.roster, day, overrides)
+        ctx = AuditContext(start_m, end_m, params, region_code=str(params.region_code),
+                           overrides=overrides)
+        t1 = time.perf_counter()
+        findings = run_checks(loaded.tables, ctx, timings)
+        evidence = evidence_frame(ctx)
+        ctx.evidence.clear()
+        timings["checks_total"] = round(time.perf_counter() - t1, 3)
+        from jiuzhu_sim.audit.stats import monthly_stats
+
+        stats = monthly_stats(loaded.tables, ctx)
+        review = None
+        if linkage:
+            t2 = time.perf_counter()
+            review = review_list(loaded.tables, params, start_m, end_m)
+            timings["linkage"] = round(time.perf_counter() - t2, 3)
+        tables, rejected = loaded.tables, loaded.rejected
+        rows_read, rows_rejected, paths = (loaded.rows_read, loaded.rows_rejected,
+                                           loaded.paths)
+    summary = _summary(start, end, day, params, findings, stats, rows_read, rows_rejected,
+                       evidence, review)
+    summary["engine"] = engine
+    result = AuditResult(findings, rejected, summary, stats, tables, timings, evidence,
+                         review)
+    if out_dir is not None:
+        write_outputs(result, Path(out_dir), params, day, paths, rectified=rectified,
+                      command=command, started=started)
+    summary.setdefault("timings_seconds", timings)
+    return result
+
+
+def review_list(tables: AuditTables, params, start_month: int, end_month: int
+                ) -> pd.DataFrame:
+    """The probable matches behind mistyped IDs (待核实), ``review_matches.csv`` rows."""
+    from jiuzhu_sim.audit.linkage import review_matches
+
+    return review_matches(tables.roster, tables.payments, tables.deaths, params,
+                          start_month, end_month)
+
+
+def _summary(start, end, day, params, findings, stats, rows_read, rows_rejected, evidence,
+             review) -> dict[str, Any]:
+    from jiuzhu_sim.audit.stats import HOW, not_derivable
+
     per_check = {}
     for check in CHECKS:
         sel = findings["check"] == check.code
@@ -116,44 +181,56 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
     summary: dict[str, Any] = {
         "window": {"start": start, "end": end, "params_date": day.isoformat(),
                    "region_code": str(params.region_code)},
-        "rows_read": loaded.rows_read, "rows_rejected": loaded.rows_rejected,
-        "rows_used": {k: loaded.rows_read[k] - loaded.rows_rejected[k]
-                      for k in loaded.rows_read},
+        "rows_read": rows_read, "rows_rejected": rows_rejected,
+        "rows_used": {k: rows_read[k] - rows_rejected[k] for k in rows_read},
         "findings_total": len(findings),
         "amount_at_risk_total": round(float(findings["amount_at_risk"].sum()), 2),
         "findings": per_check,
         "monthly_stats_derived": {k: v for k, v in HOW.items()},
         "monthly_stats_not_derivable": not_derivable(stats),
+        "evidence_rows": len(evidence),
     }
-    summary["evidence_rows"] = len(evidence)
-    result = AuditResult(findings, loaded.rejected, summary, stats, loaded.tables, timings,
-                         evidence)
-    if out_dir is not None:
-        t2 = time.perf_counter()
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        findings.to_csv(out / "findings.csv", index=False, encoding="utf-8-sig")
-        evidence.to_csv(out / "findings_evidence.csv", index=False, encoding="utf-8-sig")
-        loaded.rejected.to_csv(out / "rejected.csv", index=False, encoding="utf-8-sig")
-        stats.to_csv(out / "monthly_stats.csv", index=False, encoding="utf-8-sig")
-        from jiuzhu_sim.audit.lists import read_rectified, write_three_lists
+    if review is not None:
+        summary["review_matches"] = {
+            "total": len(review), "threshold_match_probability": float(
+                params["linkage.review_threshold_match_probability"]),
+            "by_purpose": {k: int(v) for k, v in review["purpose"].value_counts().items()},
+            "amount": round(float(pd.to_numeric(review["amount"]).sum()), 2)
+            if len(review) else 0.0}
+    return summary
 
-        previous = read_rectified(Path(rectified)) if rectified else None
-        deadline = (np.datetime64(day, "D") + np.timedelta64(
-            int(params["audit.rectification_days"]), "D")).astype(str)
-        summary["three_lists"] = write_three_lists(out / "三项清单.xlsx", findings, deadline,
-                                                   previous)
-        summary["three_lists"]["deadline"] = deadline
-        timings["write"] = round(time.perf_counter() - t2, 3)
-        extra_inputs = [Path(rectified)] if rectified else []
-        summary["timings_seconds"] = timings
-        summary["manifest"] = build_manifest(
-            params=params, inputs=list(loaded.paths) + extra_inputs,
-            command=command if command is not None else sys.argv, started=started)
-        (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2,
-                                                     default=str), encoding="utf-8")
-    summary.setdefault("timings_seconds", timings)
-    return result
+
+def write_outputs(result: AuditResult, out: Path, params, day: dt.date, paths, *,
+                  rectified=None, command=None, started=None) -> None:
+    """findings.csv, findings_evidence.csv, rejected.csv, monthly_stats.csv,
+    review_matches.csv, 三项清单.xlsx and summary.json (with the manifest)."""
+    from jiuzhu_sim.audit.lists import read_rectified, write_three_lists
+    from jiuzhu_sim.manifest import build_manifest
+
+    t0 = time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
+    summary, timings = result.summary, result.timings
+    result.findings.to_csv(out / "findings.csv", index=False, encoding="utf-8-sig")
+    result.evidence.to_csv(out / "findings_evidence.csv", index=False, encoding="utf-8-sig")
+    result.rejected.to_csv(out / "rejected.csv", index=False, encoding="utf-8-sig")
+    result.monthly_stats.to_csv(out / "monthly_stats.csv", index=False, encoding="utf-8-sig")
+    if result.review is not None:
+        result.review.to_csv(out / "review_matches.csv", index=False, encoding="utf-8-sig")
+    previous = read_rectified(Path(rectified)) if rectified else None
+    deadline = (np.datetime64(day, "D") + np.timedelta64(
+        int(params["audit.rectification_days"]), "D")).astype(str)
+    summary["three_lists"] = write_three_lists(out / "三项清单.xlsx", result.findings,
+                                               deadline, previous)
+    summary["three_lists"]["deadline"] = deadline
+    timings["write"] = round(time.perf_counter() - t0, 3)
+    extra_inputs = [Path(rectified)] if rectified else []
+    summary["timings_seconds"] = timings
+    summary["manifest"] = build_manifest(
+        params=params, inputs=list(paths) + extra_inputs,
+        command=command if command is not None else sys.argv,
+        started=started or dt.datetime.now(dt.UTC))
+    (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2,
+                                                 default=str), encoding="utf-8")
 
 
 def run_audit_cli(args) -> int:
@@ -161,12 +238,21 @@ def run_audit_cli(args) -> int:
     result = run_audit(args.data_dir, args.start, args.end, params=args.params,
                        out_dir=args.out, rectified=getattr(args, "rectified", None),
                        command=sys.argv, overrides=list(getattr(args, "overrides", []) or []),
-                       date=getattr(args, "date", None))
+                       date=getattr(args, "date", None),
+                       workers=getattr(args, "workers", None),
+                       scheduler=getattr(args, "scheduler", None),
+                       partitions=getattr(args, "partitions", None),
+                       linkage=not getattr(args, "no_linkage", False),
+                       work_dir=getattr(args, "work_dir", None),
+                       progress=bool(getattr(args, "workers", None)
+                                     or getattr(args, "scheduler", None)))
     s = result.summary
     counts = Counter({k: v["findings"] for k, v in s["findings"].items() if v["findings"]})
     print(json.dumps({"findings_total": s["findings_total"],
                       "amount_at_risk_total": s["amount_at_risk_total"],
                       "findings": dict(counts), "rows_read": s["rows_read"],
-                      "rows_rejected": s["rows_rejected"], "out": str(args.out)},
+                      "rows_rejected": s["rows_rejected"],
+                      "review_matches": s.get("review_matches", {}).get("total", 0),
+                      "engine": s["engine"], "out": str(args.out)},
                      ensure_ascii=False, indent=2))
     return 0

@@ -96,8 +96,8 @@ carry no name) use a homophone character (NAME_VARIANTS).
 
 ``truth_linkage.csv`` (written only when switched on) pairs each case's written and true ID
 (``check, person_id_written, person_id_true, kind, name_variant``). A 15-digit death ID
-becomes an exact match once IDs are normalised (``resident_id.normalize_ids``); if the
-audit's input normalisation ever does that, those cases become ``deceased_paid`` truth.
+is an exact match once the audit normalises IDs on read (``resident_id.normalize_ids``), so
+those cases are ``deceased_paid`` truth, not ``probable_deceased_paid``.
 
 Everything is vectorised numpy (a million roster people × 6 months in seconds); random
 numbers come from one ``numpy.random.default_rng(seed)`` in a fixed order, so a seed gives
@@ -996,8 +996,11 @@ def _plant_linkage(params, rng, link_plan, link_exit, roster, payments, deaths, 
                                               "death_date": _date_strings(dates)})],
                        ignore_index=True)
     sel = np.arange(n_months)[None, :] > dmonth[:, None]
-    truth.add("probable_deceased_paid", np.repeat(pid[dead], sel.sum(1)),
-              np.tile(period_str, len(dead)).reshape(len(dead), n_months)[sel])
+    # the audit normalises IDs on read (15 → 18 digits), so an old-form ID is an exact hit
+    old = (kinds == "old15")[:, None]
+    periods = np.tile(period_str, len(dead)).reshape(len(dead), n_months)
+    for check, rows in (("probable_deceased_paid", sel & ~old), ("deceased_paid", sel & old)):
+        truth.add(check, np.repeat(pid[dead], rows.sum(1)), periods[rows])
     record("probable_deceased_paid", ids, dead, kinds, variant)
 
     # a neighbouring county's roster and payments under a mistyped ID, from a month on

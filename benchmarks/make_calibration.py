@@ -347,8 +347,9 @@ def main(argv: list[str] | None = None) -> int:
         + ("; ".join(r.split(" | ")[0].lstrip("| ") for r in table if "✗" in r) or "none")
         + ". Levers: `population.earning_weight.*` (whose households are poor: rural elderly "
         "without pensions, people unable to work, dependants), "
-        "`population.income.capacity_elasticity`, `population.no_supporter_probability.*` "
-        "(tekun), and the shape `population.income.sm_c` / `sm_d`. The published average "
+        "`population.income.capacity_elasticity`, "
+        "`population.income.size_dispersion_elasticity` (how much less a large household's "
+        "income varies by luck), `population.no_supporter_probability.*` (tekun), and the shape `population.income.sm_c` / `sm_d`. The published average "
         "benefit ≈ 0.65 × standard also reflects under-assessed incomes in practice, which "
         "the process model's measurement error does not push downwards.",
         "",

@@ -207,3 +207,51 @@ def test_reference_date_defines_birth_years():
     born = pd.to_datetime(persons["person_id"].str.slice(6, 14), format="%Y%m%d")
     assert (born <= pd.Timestamp(dt.date(2024, 2, 29))).all()
     assert persons["person_id"].str.startswith("450326").all()
+
+
+def test_arrays_to_population_equal_prepare_population_on_the_frames(shishi):
+    """The scenario fast path (arrays → Population) is the file path without the strings."""
+    import dataclasses
+
+    from jiuzhu_sim.population.generate import draw_population
+    from jiuzhu_sim.simulation import prepare_population
+
+    syn = draw_population(shishi, 3000, seed=5, start_index=6000)
+    via_frames = prepare_population(*syn.frames())
+    direct = syn.to_population()
+    for f in dataclasses.fields(via_frames):
+        if f.name in ("person_id", "person_household_id", "extra"):
+            continue  # persons are row numbers in the fast path (no resident IDs built)
+        a, b = getattr(via_frames, f.name), getattr(direct, f.name)
+        if isinstance(a, pd.Series):
+            assert a.equals(b), f.name
+        elif a is None:
+            assert b is None, f.name
+        else:
+            assert a.dtype == b.dtype and np.array_equal(a, b), f.name
+
+
+def test_recent_exit_state_only_just_above_the_standard(shishi):
+    """渐退 state: previous benefit and months above only where per-capita income is in
+    [standard, standard × (1 + band)); months in 1..max_months; benefit within the share
+    range × standard × members."""
+    persons, households = generate_population(shishi, 40_000, seed=11)
+    members = persons.groupby("household_id", sort=False).size().to_numpy()
+    pc = (persons.groupby("household_id", sort=False)["monthly_income"].sum().to_numpy()
+          / members)
+    standard = 941.0
+    band = float(shishi["population.recent_exit.income_band"])
+    left = households["previous_dibao_benefit"].to_numpy() > 0
+    months = households["months_above_standard"].to_numpy()
+    assert left.sum() > 0
+    # pc is recomputed from incomes rounded to fen: allow a fen of slack at the edges
+    assert (pc[left] >= standard - 0.01).all() and (pc[left] < standard * (1 + band) + 0.01).all()
+    assert (months[left] >= 1).all()
+    assert (months[left] <= int(shishi["population.recent_exit.max_months"])).all()
+    assert (months[~left] == 0).all()
+    lo, hi = shishi["population.recent_exit.previous_benefit_share_of_standard"]
+    per_member = households["previous_dibao_benefit"].to_numpy()[left] / members[left]
+    assert (per_member >= lo * standard - 0.01).all() and (per_member <= hi * standard + 0.01).all()
+    # share of band households that left ≈ population.recent_exit.share
+    in_band = (pc >= standard) & (pc < standard * (1 + band))
+    assert abs(left.sum() / in_band.sum() - float(shishi["population.recent_exit.share"])) < 0.05

@@ -15,6 +15,7 @@ from jiuzhu_sim.scenario import (
     parse_scenario,
     rates_from_sums,
     run_scenario,
+    simulate_variant,
     weighted_deciles,
 )
 
@@ -185,3 +186,87 @@ def test_cli_bad_scenario_exits_2_with_one_line(tmp_path, capsys):
     assert main(["scenario", str(path), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and str(path) in err and "dibao.no_such" in err
+
+
+def test_longer_gradual_exit_keeps_more_recent_leavers(tmp_path):
+    """渐退 (POLICY.md §3.4), Shishi 2024 standard 941, benefit share 1 (the whole previous
+    benefit is kept), no measurement error and no discretion, so only the grace period acts:
+
+    g1: one adult, income 1000 > 941, left dibao 4 months ago with a 300 yuan top-up;
+    g2: two adults, 1100 + 900 → 1000 per capita, left 9 months ago with 500 yuan;
+    g3: one adult, 1200, never on dibao.
+    3 months: nobody kept → 0. 6 months: g1 → 300 × 12 = 3,600 a year. 12 months: g1 + g2 →
+    800 × 12 = 9,600 a year. Kept households are on the roll already, so they are enrolled
+    and coverage stays 1 whenever anybody is eligible.
+    """
+    rows = [("g1", 1000.0), ("g2", 1100.0), ("g2", 900.0), ("g3", 1200.0)]
+    persons = pd.DataFrame([{**PERSON, "person_id": f"p{i}", "household_id": h,
+                             "monthly_income": inc, "work_capacity": False}
+                            for i, (h, inc) in enumerate(rows)])
+    households = pd.DataFrame({"household_id": ["g1", "g2", "g3"],
+                               "region_code": ["350581"] * 3, "urban": [True] * 3,
+                               "financial_assets": [0.0] * 3,
+                               "non_essential_vehicle": [False] * 3, "dwellings": [1] * 3,
+                               "previous_dibao_benefit": [300.0, 500.0, 0.0],
+                               "months_above_standard": [4, 9, 0]})
+    persons.to_csv(tmp_path / "persons.csv", index=False)
+    households.to_csv(tmp_path / "households.csv", index=False)
+    path = _write(tmp_path, {
+        "region": "350581", "date": "2024-01-01",
+        "population": {"files": {"persons": "persons.csv", "households": "households.csv"}},
+        "baseline": {"set": {"dibao.gradual_exit_months": 6,
+                             "dibao.gradual_exit_benefit_share": 1.0,
+                             "process.income_measurement_sigma": 0.0,
+                             "process.discretion_inclusion_probability": 0.0}},
+        "reforms": [{"name": "exit_12", "set": {"dibao.gradual_exit_months": 12}},
+                    {"name": "exit_3", "set": {"dibao.gradual_exit_months": 3}}],
+    })
+    comp = run_scenario(path, None, progress=False).comparison.set_index("scenario")
+    assert comp.loc["exit_3", "eligible_households"] == 0
+    assert comp.loc["exit_3", "cost_dibao"] == 0
+    assert comp.loc["baseline", "eligible_households"] == 1
+    assert comp.loc["baseline", "enrolled_households"] == 1
+    assert comp.loc["baseline", "cost_dibao"] == pytest.approx(300 * 12)
+    assert comp.loc["exit_12", "eligible_households"] == 2
+    assert comp.loc["exit_12", "dibao_recipients"] == 3  # g1's one member + g2's two
+    assert comp.loc["exit_12", "cost_dibao"] == pytest.approx(800 * 12)
+    assert comp.loc["exit_12", "coverage_rate"] == 1.0
+
+
+def test_gradual_exit_scenario_is_not_inert_on_synthetic_data():
+    """The shipped 渐退 scenario on a synthetic county (recent leavers drawn by the
+    generator): a longer grace period keeps more households at a higher cost; shorter, fewer."""
+    spec = load_scenario(SCENARIOS[[p.stem for p in SCENARIOS].index("gradual_exit_12_months")])
+    spec.population["synthetic"] = {"households": 20_000, "seed": 3}
+    comp = run_scenario(spec, None, progress=False).comparison.set_index("scenario")
+    base, longer, shorter = (comp.loc[k] for k in ("baseline", "exit_12_months",
+                                                   "exit_3_months"))
+    assert longer["eligible_households"] > base["eligible_households"] \
+        > shorter["eligible_households"]
+    assert longer["enrolled_households"] > base["enrolled_households"] \
+        > shorter["enrolled_households"]
+    assert longer["cost_dibao"] > base["cost_dibao"] > shorter["cost_dibao"]
+    assert longer["delta_cost_total"] > 0 > shorter["delta_cost_total"]
+
+
+def test_simulate_variant_equals_simulate_population():
+    """The partition's array path gives simulate_population's enrollment and payments."""
+    from jiuzhu_sim.parameters import load_parameters
+    from jiuzhu_sim.population.generate import draw_population
+    from jiuzhu_sim.population.process import (
+        household_hashes,
+        process_key,
+        uniforms_from_hashes,
+    )
+    from jiuzhu_sim.simulation import simulate_population
+
+    params = load_parameters("350581", "2024-01-01", {"dibao.gradual_exit_months": 12})
+    pop = draw_population(params, 5000, seed=9).to_population()
+    full = simulate_population(pop, params, 77).households
+    u = uniforms_from_hashes(household_hashes(pop.household_id),
+                             process_key(np.random.default_rng(77)), 4)
+    fast = simulate_variant(pop, params, u)
+    assert full["gradual_exit"].any()
+    np.testing.assert_array_equal(full["enrolled"].to_numpy(), fast["h_enrolled"])
+    np.testing.assert_array_equal(full["dibao_eligible"].to_numpy(), fast["h_eligible"])
+    np.testing.assert_array_equal(full["paid_dibao_monthly_benefit"].to_numpy(), fast["h_paid"])

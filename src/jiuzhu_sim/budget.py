@@ -142,15 +142,13 @@ def _int_seed(seq: np.random.SeedSequence) -> int:
 
 def _budget_chunk(part: Partition, common: dict) -> dict[str, Any]:
     """Generate and simulate one chunk; return base totals and bootstrap totals per rep."""
-    from jiuzhu_sim.population import generate_population
-    from jiuzhu_sim.simulation import prepare_population, simulate_population
+    from jiuzhu_sim.population.generate import draw_population
+    from jiuzhu_sim.simulation import simulate_population
 
     params = common["params"]
-    persons, households = generate_population(params, part.n_households,
-                                              seed=part.child_seed(0),
-                                              start_index=part.start_index)
-    pop = prepare_population(persons, households)
-    del persons, households
+    # arrays straight to the rules: no tables or resident IDs for a chunk nobody writes
+    pop = draw_population(params, part.n_households, seed=part.child_seed(0),
+                          start_index=part.start_index).to_population()
     result = simulate_population(pop, params, seed=_int_seed(part.child_seed(1)))
     quantities = household_quantities(result.households, result.persons, pop)
     return {"base": quantities.sum(axis=0),

@@ -108,8 +108,16 @@ def run_partitions(func: Callable[..., Any], tasks: Sequence[Any], *, workers: i
             except OSError as exc:
                 raise UserInputError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
         else:
-            cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1,
-                                   processes=processes, dashboard_address=None)
+            import dask
+
+            # Dask sets MALLOC_TRIM_THRESHOLD_ in its workers, which switches off glibc's
+            # dynamic mmap threshold: every array above 128 KiB is then mapped and
+            # page-faulted afresh, and a 100,000-household partition spent a third of its
+            # time in the kernel (docs/scaling.md). Keep glibc's default unless the user set it.
+            with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_":
+                                  None}):
+                cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1,
+                                       processes=processes, dashboard_address=None)
             client = Client(cluster)
         try:
             shared = client.scatter(common, broadcast=True) if common is not None else None

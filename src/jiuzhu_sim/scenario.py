@@ -314,13 +314,31 @@ def _cached(key: tuple, build):
 
 
 
-def household_types(pop, persons_out: pd.DataFrame, params) -> np.ndarray:
+_HASH_CACHE: list[tuple[pd.Series, np.ndarray]] = []
+
+
+def _household_hashes(pop) -> np.ndarray:
+    """The process model's per-household hashes, kept for the same ID Series object: a
+    synthetic chunk reuses one Series in every replication (``household_id_text``), a file
+    population is cached whole. The cache holds the Series, so identity cannot be recycled."""
+    from jiuzhu_sim.population.process import household_hashes
+
+    for ids, hashes in _HASH_CACHE:
+        if ids is pop.household_id:
+            return hashes
+    hashes = household_hashes(pop.household_id)
+    _HASH_CACHE.append((pop.household_id, hashes))
+    del _HASH_CACHE[:-_CACHE_SIZE]
+    return hashes
+
+
+def household_types(pop, severely_disabled: np.ndarray, params) -> np.ndarray:
     """Code per household into HOUSEHOLD_TYPES (first that applies): one person; a severely
     disabled member; a member aged ≥ ``dibao.elderly_age``; a member younger than
     ``tekun.minor_age``; other."""
     n = pop.n_households
     members = np.bincount(pop.hh, minlength=n)
-    severe = np.bincount(pop.hh, weights=persons_out["severely_disabled"].to_numpy(float),
+    severe = np.bincount(pop.hh, weights=np.asarray(severely_disabled, dtype=float),
                          minlength=n) > 0
     elderly = np.bincount(pop.hh, weights=(pop.age >= float(params["dibao.elderly_age"])),
                           minlength=n) > 0
@@ -360,22 +378,53 @@ def _temporary_expected(params, standard: np.ndarray, weight: np.ndarray) -> flo
     return float((weight * amounts).sum() * rate)
 
 
-def variant_sums(pop, result, params, baseline_line: np.ndarray, income_all: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """SUM_FIELDS totals and per-household monthly transfers for one simulated variant."""
-    h = result.households
-    w = h["weight"].to_numpy(float)
-    members = h["members"].to_numpy(float)
-    eligible = h["dibao_eligible"].to_numpy(bool)
-    enrolled = h["enrolled"].to_numpy(bool)
-    paid = h["paid_dibao_monthly_benefit"].to_numpy(float)
-    tekun = h["tekun_monthly_benefit"].to_numpy(float)
-    marginal_cash = h["marginal_monthly_benefit"].to_numpy(float)
+def simulate_variant(pop, params, uniforms: np.ndarray | None) -> dict[str, np.ndarray]:
+    """One variant on a population: the rules' arrays plus enrollment and money paid.
+
+    What ``simulation.simulate_population`` computes, kept as arrays (no frames, no
+    summary; a partition simulates every variant and keeps sums only). ``uniforms``:
+    the process model's (4, n) draws, shared by every variant (common random numbers);
+    None when enrollment is observed (``enrolled_dibao``). tests/test_scenario.py checks
+    that this equals ``simulate_population`` household by household.
+    """
+    from jiuzhu_sim.population.process import draw_process_arrays
+    from jiuzhu_sim.rules import TYPE_NONE, TYPE_SINGLE, round_yuan
+    from jiuzhu_sim.simulation import _paid, entitlement_arrays
+
+    a = entitlement_arrays(pop, params)
+    eligible = a["h_type"] != TYPE_NONE
+    assessed = a["h_assessed_out"]
+    assessed = round_yuan(np.where(np.isfinite(assessed), assessed, np.nan))
+    if uniforms is None:
+        enrolled, measured = np.asarray(pop.enrolled_observed, dtype=bool), assessed
+    else:
+        draw = draw_process_arrays(uniforms, assessed, a["h_standard"],
+                                   a["h_type"] == TYPE_SINGLE, a["h_assets_pass"],
+                                   a["h_unit"] > 0, a["h_gradual_exit"], params)
+        enrolled = draw.enrolled
+        measured = round_yuan(np.where(np.isfinite(draw.measured_per_capita_income),
+                                       draw.measured_per_capita_income, np.nan))
+    paid = _paid(pd.DataFrame({
+        "enrolled": enrolled, "dibao_eligible": eligible, "dibao_standard": a["h_standard"],
+        "measured_per_capita_income": measured, "assessed_members": a["h_unit"],
+        "dibao_monthly_benefit": a["h_dibao_benefit"]}), params)
+    return {**a, "h_eligible": eligible, "h_enrolled": enrolled, "h_paid": paid}
+
+
+def variant_sums(pop, v: dict[str, np.ndarray], params, baseline_line: np.ndarray,
+                 income_all: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """SUM_FIELDS totals and per-household monthly transfers for one simulated variant
+    (``v`` from :func:`simulate_variant`)."""
+    w = pop.weight
+    members = v["h_members"].astype(float)
+    eligible, enrolled, paid = v["h_eligible"], v["h_enrolled"], v["h_paid"]
+    tekun = v["h_tekun_benefit"]
+    marginal_cash = v["h_marginal_benefit"]
     transfers = paid + tekun + marginal_cash
-    covered = np.where(eligible, h["dibao_members"].to_numpy(float),
-                       h["assessed_members"].to_numpy(float))
-    single = result.persons["dibao_single"].to_numpy(bool)
-    single_hh = np.bincount(pop.hh, weights=single.astype(float), minlength=len(h))
+    dibao_members = v["h_dibao_members"].astype(float)
+    covered = np.where(eligible, dibao_members, v["h_unit"].astype(float))
+    single_hh = np.bincount(pop.hh, weights=v["p_single"].astype(float),
+                            minlength=pop.n_households)
     pw = float((w * members).sum())
     pc_before = income_all / members
     pc_after = pc_before + transfers / members
@@ -389,16 +438,16 @@ def variant_sums(pop, result, params, baseline_line: np.ndarray, income_all: np.
         "paid_to_eligible": (w * paid)[eligible].sum(),
         "paid_to_ineligible": (w * paid)[~eligible].sum(),
         "eligible_households": w[eligible].sum(),
-        "eligible_persons": (w * h["dibao_members"].to_numpy(float))[eligible].sum(),
+        "eligible_persons": (w * dibao_members)[eligible].sum(),
         "dibao_recipients": (w * covered)[enrolled].sum(),
         "single_person_entitled": (w * single_hh).sum(),
         "single_person_enrolled": (w * single_hh)[enrolled].sum(),
-        "tekun_persons": (w * h["tekun_persons"].to_numpy(float)).sum(),
-        "marginal_households": w[h["marginal"].to_numpy(bool)].sum(),
+        "tekun_persons": (w * v["h_tekun_persons"].astype(float)).sum(),
+        "marginal_households": w[v["h_marginal"]].sum(),
         "cost_dibao": (w * paid).sum() * months,
         "cost_tekun": (w * tekun).sum() * months,
         "cost_marginal": (w * marginal_cash).sum() * months,
-        "cost_temporary": _temporary_expected(params, h["dibao_standard"].to_numpy(float), w),
+        "cost_temporary": _temporary_expected(params, v["h_standard"], w),
     }
     for when, pc in (("before", pc_before), ("after", pc_after)):
         for alpha in (0, 1, 2):
@@ -409,7 +458,8 @@ def variant_sums(pop, result, params, baseline_line: np.ndarray, income_all: np.
 
 def _scenario_partition(part: Partition, common: dict) -> dict[str, np.ndarray]:
     """Simulate every variant on one partition's population; return summed cells."""
-    from jiuzhu_sim.simulation import prepare_population, read_population, simulate_population
+    from jiuzhu_sim.population.process import process_key, uniforms_from_hashes
+    from jiuzhu_sim.simulation import read_population
 
     spec: ScenarioSpec = common["spec"]
     params_row = common["params"][part.region_index]
@@ -420,17 +470,16 @@ def _scenario_partition(part: Partition, common: dict) -> dict[str, np.ndarray]:
         key = ("files", str(files["persons"]), str(files["households"]))
         pop = _cached(key, lambda: read_population(files["persons"], files["households"]))
     else:
-        from jiuzhu_sim.population import generate_population
+        from jiuzhu_sim.population.generate import draw_population
 
         # bootstrap: one population per (region, chunk), shared by every replication
         source = Partition(part.region_index, 0, part.chunk, part.start_index,
                            part.n_households, part.root_seed) if bootstrap else part
 
         def build():
-            persons, households = generate_population(base_params, source.n_households,
-                                                      seed=source.child_seed(0),
-                                                      start_index=source.start_index)
-            return prepare_population(persons, households)
+            # arrays straight to the rules: no tables, no resident IDs (nothing is written)
+            return draw_population(base_params, source.n_households, seed=source.child_seed(0),
+                                   start_index=source.start_index).to_population()
 
         if bootstrap:
             pop = _cached(("synthetic", common["key"], part.region_index, part.chunk,
@@ -441,21 +490,27 @@ def _scenario_partition(part: Partition, common: dict) -> dict[str, np.ndarray]:
         draws = np.random.default_rng(part.child_seed(2)).poisson(1.0, pop.n_households)
         pop = dataclasses.replace(pop, weight=pop.weight * draws)
     process_seed = int(part.child_seed(1).generate_state(1, dtype=np.uint32)[0])
+    uniforms = None
+    if pop.enrolled_observed is None:
+        # the same draws as simulate_population(pop, params, process_seed), once for all
+        hashes = _household_hashes(pop)
+        uniforms = uniforms_from_hashes(hashes, process_key(np.random.default_rng(process_seed)),
+                                        4)
     n = pop.n_households
     income_all = np.bincount(pop.hh, weights=pop.monthly_income, minlength=n)
     members = np.bincount(pop.hh, minlength=n).astype(float)
+    w = pop.weight
     sums = np.zeros((len(spec.variants), len(SUM_FIELDS)))
     groups = np.zeros((len(spec.variants), N_DECILES + len(HOUSEHOLD_TYPES), len(GROUP_FIELDS)))
     baseline_transfers = line = None
     for v, params in enumerate(params_row):
-        result = simulate_population(pop, params, process_seed)
+        arrays = simulate_variant(pop, params, uniforms)
         if v == 0:
-            line = result.households["dibao_standard"].to_numpy(float)
-            w = result.households["weight"].to_numpy(float)
+            line = arrays["h_standard"]
             group = np.concatenate([
                 weighted_deciles(income_all / members, w * members)[None, :],
-                N_DECILES + household_types(pop, result.persons, params)[None, :]])
-        sums[v], transfers = variant_sums(pop, result, params, line, income_all)
+                N_DECILES + household_types(pop, arrays["p_severe"], params)[None, :]])
+        sums[v], transfers = variant_sums(pop, arrays, params, line, income_all)
         if v == 0:
             baseline_transfers = transfers
         change = transfers - baseline_transfers

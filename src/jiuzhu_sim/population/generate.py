@@ -14,13 +14,23 @@ turns parameters into draws. The steps, per household then per person (``np.repe
 4. **Income**: household per-capita income is a Singh–Maddala draw (``scipy.stats.burr12``
    shapes ``population.income.sm_c`` / ``sm_d``) scaled to the area's mean and multiplied by
    (earning capacity / reference)^elasticity, so that households of elderly, disabled, ill
-   members and children are poorer. The household total is split across members by their
-   earning weights. Shapes and targets: docs/calibration.md.
+   members and children are poorer. The draw's log spread shrinks with household size
+   (``population.income.size_dispersion_elasticity``: members pool their luck). The
+   household total is split across members by their earning weights. Shapes and targets:
+   docs/calibration.md.
 5. **Assets and spending**: financial assets (lognormal in months of income), vehicle and
    dwellings (rising with income), self-paid medical, rehabilitation and education spending.
-6. **IDs**: an 18-character resident ID per person (GB 11643: region code, birth date,
-   sequence with the sex digit, check character), unique within a call; with ``start_index``
-   chunks use disjoint sequence keys (see :func:`resident_ids`).
+6. **Recent dibao leavers** (渐退 state): households just above the standard may have left
+   dibao recently: ``previous_dibao_benefit`` and ``months_above_standard`` (drawn last, so
+   the other draws do not depend on it; ``population.recent_exit.*``).
+7. **IDs**, only when tables are built (:meth:`SyntheticPopulation.frames`): an
+   18-character resident ID per person (GB 11643: region code, birth date, sequence with the
+   sex digit, check character), unique within a call; with ``start_index`` chunks use
+   disjoint sequence keys (see :func:`resident_ids`).
+
+:func:`draw_population` returns the arrays; :func:`generate_population` the tables.
+Scenario and budget partitions go from arrays to the rules directly
+(:meth:`SyntheticPopulation.to_population`): no strings are built for data never written.
 
 Deterministic per seed: one ``numpy.random.Generator`` from ``seed`` (an int or a
 ``SeedSequence``), drawn in a fixed order.
@@ -29,6 +39,8 @@ Deterministic per seed: one ``numpy.random.Generator`` from ``seed`` (an int or 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -94,6 +106,13 @@ def singh_maddala_mean(c: float, d: float) -> float:
     from scipy.special import beta
 
     return float(d * beta(d - 1.0 / c, 1.0 + 1.0 / c))
+
+
+def singh_maddala_moment(c: float, d: float, a: float) -> float:
+    """E[X^a] of ``burr12(c, d)`` with scale 1: d·B(d − a/c, 1 + a/c) (needs a < c·d)."""
+    from scipy.special import beta
+
+    return float(d * beta(d - a / c, 1.0 + a / c))
 
 
 def singh_maddala_gini(c: float, d: float) -> float:
@@ -216,14 +235,181 @@ def _member_ages(rng, params, head_age, n_persons, hh, position):
     return np.floor(age).astype(np.int64), relation
 
 
-def generate_population(params, n_households: int | None = None,
-                        seed: int | np.random.SeedSequence | np.random.Generator = 0, *,
-                        start_index: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(persons, households) frames with the CONTRACT §3 columns (plus ``sex``, ``relation``).
+@dataclass
+class SyntheticPopulation:
+    """A drawn population as numpy arrays (codes, not strings): what :func:`draw_population`
+    returns. :meth:`frames` turns it into the CONTRACT §3 tables (resident IDs, words);
+    ``jiuzhu_sim.scenario`` hands the arrays to the rules directly, so replications build
+    no strings. Person arrays are in household order; ``hh`` is each person's household row.
+    """
+
+    region_code: str
+    reference_date: dt.date
+    start_index: int
+    id_rank_stride: float
+    # households
+    size: np.ndarray
+    urban: np.ndarray
+    financial_assets: np.ndarray
+    non_essential_vehicle: np.ndarray
+    dwellings: np.ndarray
+    previous_dibao_benefit: np.ndarray
+    months_above_standard: np.ndarray
+    # persons
+    hh: np.ndarray
+    age: np.ndarray
+    male: np.ndarray
+    relation: np.ndarray
+    monthly_income: np.ndarray
+    disability_grade: np.ndarray
+    disability_type_index: np.ndarray  # into DISABILITY_TYPES; -1 = none
+    serious_illness: np.ndarray
+    work_capacity: np.ndarray
+    has_supporter: np.ndarray
+    in_school: np.ndarray
+    college_student: np.ndarray
+    care_code: np.ndarray  # into CARE_LEVELS
+    institutional: np.ndarray
+    medical_expense_annual: np.ndarray
+    education_expense_annual: np.ndarray
+    rehab_expense_annual: np.ndarray
+
+    @property
+    def n_households(self) -> int:
+        return len(self.size)
+
+    @property
+    def intellectual_mental(self) -> np.ndarray:
+        return np.isin(self.disability_type_index, INTELLECTUAL_MENTAL)
+
+    def household_ids(self) -> np.ndarray:
+        """``H`` + region code + 8-digit household number (start_index onwards), as str."""
+        return household_id_text(self.region_code, self.start_index,
+                                 self.n_households).to_numpy(dtype=object)
+
+    def person_ids(self) -> np.ndarray:
+        """18-character resident IDs (GB 11643), see :func:`resident_ids`."""
+        return resident_ids(self.region_code, self.age, self.male, self.reference_date,
+                            self.start_index, self.id_rank_stride)
+
+    def frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(persons, households) with the CONTRACT §3 columns, plus ``sex`` and ``relation``
+        per person and ``weight``, ``previous_dibao_benefit``, ``months_above_standard`` per
+        household (the recent-exit state read by the gradual-exit rule)."""
+        household_id = self.household_ids()
+        H = self.n_households
+        disabled = self.disability_type_index >= 0
+        persons = pd.DataFrame({
+            "person_id": self.person_ids(),
+            "household_id": household_id[self.hh],
+            "age": self.age,
+            "monthly_income": self.monthly_income,
+            "disability_grade": self.disability_grade,
+            "disability_type": np.where(disabled, DISABILITY_TYPES[
+                np.maximum(self.disability_type_index, 0)], "").astype(object),
+            "serious_illness": self.serious_illness,
+            "work_capacity": self.work_capacity,
+            "has_supporter": self.has_supporter,
+            "in_school": self.in_school,
+            "college_student": self.college_student,
+            "care_level": CARE_LEVELS[self.care_code],
+            "institutional": self.institutional,
+            "medical_expense_annual": self.medical_expense_annual,
+            "education_expense_annual": self.education_expense_annual,
+            "rehab_expense_annual": self.rehab_expense_annual,
+            "sex": np.where(self.male, "M", "F").astype(object),
+            "relation": RELATIONS[self.relation],
+        })
+        households = pd.DataFrame({
+            "household_id": household_id,
+            "region_code": np.full(H, self.region_code, dtype=object),
+            "urban": self.urban,
+            "financial_assets": self.financial_assets,
+            "non_essential_vehicle": self.non_essential_vehicle,
+            "dwellings": self.dwellings,
+            "weight": np.ones(H),
+            "previous_dibao_benefit": self.previous_dibao_benefit,
+            "months_above_standard": self.months_above_standard,
+        })
+        return persons, households
+
+
+    def to_population(self):
+        """The arrays as a :class:`jiuzhu_sim.simulation.Population`, without building the
+        tables: what ``prepare_population(*self.frames())`` gives, except that persons are
+        identified by their row number (no resident IDs are built). Household IDs are the
+        real strings: the process model hashes them, so draws match a run on the files.
+        """
+        from jiuzhu_sim.simulation import Population
+
+        H = self.n_households
+        hid = household_id_text(self.region_code, self.start_index, H)
+        return Population(
+            person_id=pd.Series(np.arange(len(self.hh))),
+            person_household_id=pd.Series(self.hh), hh=self.hh.astype(np.int64),
+            age=self.age.astype("float64"), monthly_income=self.monthly_income,
+            disability_grade=self.disability_grade.astype(np.int8),
+            intellectual_mental=self.intellectual_mental,
+            serious_illness=self.serious_illness, work_capacity=self.work_capacity,
+            has_supporter=self.has_supporter, in_school=self.in_school,
+            college_student=self.college_student, care_code=self.care_code.astype(np.int8),
+            institutional=self.institutional,
+            rigid_annual=(self.medical_expense_annual + self.education_expense_annual
+                          + self.rehab_expense_annual),
+            household_id=hid, region_code=pd.Series(np.full(H, self.region_code), dtype="str"),
+            urban=self.urban, financial_assets=self.financial_assets,
+            non_essential_vehicle=self.non_essential_vehicle,
+            dwellings=self.dwellings.astype("float64"), weight=np.ones(H),
+            enrolled_observed=None,
+            previous_dibao_benefit=self.previous_dibao_benefit.astype("float64"),
+            months_above_standard=self.months_above_standard.astype("float64"))
+
+
+@functools.lru_cache(maxsize=4)
+def household_id_text(region_code: str, start_index: int, n_households: int) -> pd.Series:
+    """Household IDs ``H`` + region + 8 digits as a pandas str Series (treat as read-only).
+
+    They depend only on (region, start index, count), so every replication of a chunk has
+    the same IDs: kept for the next call (a replication saves building and hashing them).
+    """
+    number = np.arange(start_index, start_index + n_households)
+    return pd.Series(np.char.add(f"H{region_code}", np.char.zfill(number.astype(str), 8)),
+                     dtype="str")
+
+
+def _recent_exit(rng, params, urban, size, per_capita):
+    """Recent dibao leavers (渐退 state, POLICY.md §3.4): previous benefit and months above.
+
+    A household whose per-capita income is at least the dibao standard and below
+    standard × (1 + ``population.recent_exit.income_band``) left dibao within the last
+    ``population.recent_exit.max_months`` months with probability
+    ``population.recent_exit.share``; months above the standard are uniform on
+    1..max_months. Its previous benefit was a top-up of a uniform share in
+    ``population.recent_exit.previous_benefit_share_of_standard`` × standard per member.
+    """
+    H = len(size)
+    standard = np.where(urban, _f(params, "dibao.standard.urban"),
+                        _f(params, "dibao.standard.rural"))
+    u = rng.random((3, H))
+    band = _f(params, "population.recent_exit.income_band")
+    near = (per_capita >= standard) & (per_capita < standard * (1.0 + band))
+    left = near & (u[0] < _f(params, "population.recent_exit.share"))
+    max_months = int(params["population.recent_exit.max_months"])
+    months = np.where(left, 1 + np.minimum((u[1] * max_months).astype(np.int64),
+                                           max_months - 1), 0)
+    lo, hi = _vec(params, "population.recent_exit.previous_benefit_share_of_standard")
+    previous = np.where(left, np.round((lo + (hi - lo) * u[2]) * standard * size, 2), 0.0)
+    return previous, months.astype(np.int64)
+
+
+def draw_population(params, n_households: int | None = None,
+                    seed: int | np.random.SeedSequence | np.random.Generator = 0, *,
+                    start_index: int = 0) -> SyntheticPopulation:
+    """Draw a synthetic population as arrays (see the module doc for the steps).
 
     ``seed`` may be an int, a ``numpy.random.SeedSequence`` (e.g. spawned per chunk) or a
     Generator. ``start_index`` numbers households from that index (IDs unique across chunks
-    generated with consecutive start indices).
+    drawn with consecutive start indices).
     """
     if n_households is None:
         n_households = int(params["population.default_households"])
@@ -234,7 +420,6 @@ def generate_population(params, n_households: int | None = None,
         raise UserInputError(f"--households must be ≥ 0, got {n_households}",
                              column="households")
     rng = _as_generator(seed)
-    region_code = str(params.region_code)
     H = n_households
 
     # 1. households
@@ -264,7 +449,6 @@ def generate_population(params, n_households: int | None = None,
     grade = np.where(disabled, _choose(rng, _vec(params, "population.disability_grade_shares"),
                                        N) + 1, 0).astype(np.int64)
     dtype_index = _choose(rng, _vec(params, "population.disability_type_shares"), N)
-    disability_type = np.where(disabled, DISABILITY_TYPES[dtype_index], "")
     intellectual_mental = disabled & np.isin(dtype_index, INTELLECTUAL_MENTAL)
     severe = disabled & ((grade <= int(params["dibao.severe_disability_max_grade"]))
                          | (intellectual_mental & (grade <= int(
@@ -290,7 +474,7 @@ def generate_population(params, n_households: int | None = None,
                                            "population.institutional_share_without_supporter")))
     old_old = age >= _f(params, "population.old_old_age")
     care_u = rng.random(N)
-    care = np.zeros(N, dtype=np.int64)
+    care = np.zeros(N, dtype=np.int8)
     for mask, name in ((~severe & ~old_old, "other"), (old_old & ~severe, "old_old"),
                        (severe, "severe_disability")):
         cum = np.cumsum(_vec(params, f"population.care_level_shares.{name}"))
@@ -324,7 +508,13 @@ def generate_population(params, n_households: int | None = None,
     weight_total = np.bincount(hh, weights=weight, minlength=H)
     capacity = np.maximum(weight_total / size, _f(params, "population.income.capacity_floor"))
     c, d = _f(params, "population.income.sm_c"), _f(params, "population.income.sm_d")
-    draw = singh_maddala_quantile(rng.random(H), c, d) / singh_maddala_mean(c, d)
+    # larger households pool more earners' luck: the draw's log spread shrinks as
+    # size^-theta (X^a with a = size^-theta, divided by its mean, which stays 1 per size)
+    exponent = np.power(np.arange(1, size.max(initial=1) + 1, dtype="float64"),
+                        -_f(params, "population.income.size_dispersion_elasticity"))
+    size_mean = np.array([singh_maddala_moment(c, d, a) for a in exponent])
+    draw = np.power(singh_maddala_quantile(rng.random(H), c, d), exponent[size - 1]) \
+        / size_mean[size - 1]
     area_mean = np.where(urban, _f(params, "population.income.mean_annual.urban"),
                          _f(params, "population.income.mean_annual.rural")) / 12.0
     reference = np.where(urban, _f(params, "population.income.capacity_reference.urban"),
@@ -333,8 +523,8 @@ def generate_population(params, n_households: int | None = None,
                           _f(params, "population.income.capacity_elasticity"))
     per_capita = area_mean * draw * multiplier
     household_total = per_capita * size
-    share = np.where(weight_total[hh] > 0, weight / np.where(weight_total[hh] > 0,
-                                                             weight_total[hh], 1.0),
+    member_total = weight_total[hh]
+    share = np.where(member_total > 0, weight / np.where(member_total > 0, member_total, 1.0),
                      1.0 / size[hh])
     monthly_income = np.round(household_total[hh] * share, 2)
 
@@ -377,43 +567,34 @@ def generate_population(params, n_households: int | None = None,
     education = np.where(in_school, edu_median * np.exp(
         _f(params, "population.education.log_sd") * rng.standard_normal(N)), 0.0)
 
-    # 6. identifiers
-    household_index = np.arange(start_index, start_index + H)
-    household_id = np.char.add(f"H{region_code}",
-                               np.char.zfill(household_index.astype(str), 8)).astype(object)
-    person_id = resident_ids(region_code, age, male, params.date, start_index,
-                             _f(params, "population.id_rank_stride"))
+    # 6. recent dibao leavers (drawn last: the draws above do not depend on it)
+    previous, months_above = _recent_exit(rng, params, urban, size,
+                                          household_total / size)
 
-    persons = pd.DataFrame({
-        "person_id": person_id,
-        "household_id": household_id[hh],
-        "age": age,
-        "monthly_income": monthly_income,
-        "disability_grade": grade,
-        "disability_type": disability_type.astype(object),
-        "serious_illness": serious,
-        "work_capacity": work_capacity,
-        "has_supporter": has_supporter,
-        "in_school": in_school,
-        "college_student": college_student,
-        "care_level": CARE_LEVELS[care],
-        "institutional": institutional,
-        "medical_expense_annual": np.round(medical, 2),
-        "education_expense_annual": np.round(education, 2),
-        "rehab_expense_annual": np.round(rehab, 2),
-        "sex": np.where(male, "M", "F").astype(object),
-        "relation": RELATIONS[relation],
-    })
-    households = pd.DataFrame({
-        "household_id": household_id,
-        "region_code": np.full(H, region_code, dtype=object),
-        "urban": urban,
-        "financial_assets": financial_assets,
-        "non_essential_vehicle": vehicle,
-        "dwellings": dwellings,
-        "weight": np.ones(H),
-    })
-    return persons, households
+    return SyntheticPopulation(
+        region_code=str(params.region_code), reference_date=params.date,
+        start_index=int(start_index), id_rank_stride=_f(params, "population.id_rank_stride"),
+        size=size, urban=urban, financial_assets=financial_assets,
+        non_essential_vehicle=vehicle, dwellings=dwellings, previous_dibao_benefit=previous,
+        months_above_standard=months_above, hh=hh, age=age, male=male, relation=relation,
+        monthly_income=monthly_income, disability_grade=grade,
+        disability_type_index=np.where(disabled, dtype_index, -1).astype(np.int8),
+        serious_illness=serious, work_capacity=work_capacity, has_supporter=has_supporter,
+        in_school=in_school, college_student=college_student, care_code=care,
+        institutional=institutional, medical_expense_annual=np.round(medical, 2),
+        education_expense_annual=np.round(education, 2), rehab_expense_annual=np.round(rehab, 2))
+
+
+def generate_population(params, n_households: int | None = None,
+                        seed: int | np.random.SeedSequence | np.random.Generator = 0, *,
+                        start_index: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(persons, households) frames with the CONTRACT §3 columns (plus ``sex``, ``relation``,
+    and the recent-exit state ``previous_dibao_benefit``, ``months_above_standard``).
+
+    Same arguments as :func:`draw_population`; :meth:`SyntheticPopulation.frames` builds the
+    tables.
+    """
+    return draw_population(params, n_households, seed, start_index=start_index).frames()
 
 
 def write_population(out_dir: Path | str, params, n_households: int | None = None,

@@ -13,6 +13,9 @@ mechanisms, all parameters in ``params/national/process.yaml`` (assumptions with
 3. **Discretion** (裁量, 人情保): a measured-ineligible household whose assets pass and whose
    measured income is < standard × (1 + ``process.discretion_band``) is enrolled with
    probability ``process.discretion_inclusion_probability``.
+4. **Gradual exit** (渐退): a household in its grace period (``gradual_exit`` in
+   households_out) is already on the roll — it was paid ``previous_dibao_benefit`` — so it
+   stays enrolled without a new application or income test.
 
 Random numbers are hash-based per household (splitmix64 of the household id's hash and a
 key drawn from ``rng``): the draw is deterministic per seed and does not depend on row order.
@@ -45,12 +48,16 @@ def _splitmix64(x: np.ndarray) -> np.ndarray:
         return z ^ (z >> np.uint64(31))
 
 
-def household_uniforms(household_id, key: int, streams: int) -> np.ndarray:
-    """(streams, n) uniforms in (0, 1), a pure function of (household id, key, stream)."""
-    ids = pd.util.hash_pandas_object(pd.Series(household_id).astype("str"), index=False,
-                                     hash_key=_HASH_KEY).to_numpy()
-    base = _splitmix64(ids.astype(np.uint64) ^ np.uint64(key))
-    out = np.empty((streams, len(ids)), dtype="float64")
+def household_hashes(household_id) -> np.ndarray:
+    """uint64 hash of each household ID (as text): the per-household part of every draw."""
+    return pd.util.hash_pandas_object(pd.Series(household_id).astype("str"), index=False,
+                                      hash_key=_HASH_KEY).to_numpy().astype(np.uint64)
+
+
+def uniforms_from_hashes(hashes: np.ndarray, key: int, streams: int) -> np.ndarray:
+    """(streams, n) uniforms in (0, 1) from :func:`household_hashes` and a key."""
+    base = _splitmix64(hashes ^ np.uint64(key))
+    out = np.empty((streams, len(hashes)), dtype="float64")
     for s in range(streams):
         with np.errstate(over="ignore"):
             bits = _splitmix64(base + np.uint64(s + 1) * np.uint64(0xD1B54A32D192ED03))
@@ -58,33 +65,56 @@ def household_uniforms(household_id, key: int, streams: int) -> np.ndarray:
     return out
 
 
-def draw_process(households_out: pd.DataFrame, params, rng: np.random.Generator) -> ProcessDraw:
-    """Measured income, measured eligibility and enrollment per household (see module doc).
+def household_uniforms(household_id, key: int, streams: int) -> np.ndarray:
+    """(streams, n) uniforms in (0, 1), a pure function of (household id, key, stream)."""
+    return uniforms_from_hashes(household_hashes(household_id), key, streams)
 
-    ``households_out`` needs: household_id, assessed_per_capita_income, dibao_standard,
-    dibao_type, assets_pass, assessed_members.
-    """
+
+def process_key(rng: np.random.Generator) -> int:
+    """The run's key for :func:`uniforms_from_hashes`: one draw from the seeded ``rng``."""
+    return int(rng.integers(0, 2**63 - 1))
+
+
+def draw_process_arrays(uniforms: np.ndarray, assessed_per_capita_income: np.ndarray,
+                        standard: np.ndarray, single: np.ndarray, assets_pass: np.ndarray,
+                        has_unit: np.ndarray, gradual_exit: np.ndarray, params) -> ProcessDraw:
+    """The process model on arrays (see the module doc); ``uniforms`` is (4, n) from
+    :func:`uniforms_from_hashes`. Variants of one scenario share the uniforms (common
+    random numbers)."""
     take_up = float(params["process.take_up_probability"])
     sigma = float(params["process.income_measurement_sigma"])
     band = float(params["process.discretion_band"])
     p_disc = float(params["process.discretion_inclusion_probability"])
-    key = int(rng.integers(0, 2**63 - 1))
-    u = household_uniforms(households_out["household_id"], key, 4)
+    u = uniforms
     # Box–Muller normal from two uniforms; mean-one lognormal factor
     z = np.sqrt(-2.0 * np.log(u[0])) * np.cos(2.0 * np.pi * u[1])
     factor = np.exp(sigma * z - 0.5 * sigma * sigma)
-    assessed = households_out["assessed_per_capita_income"].to_numpy(dtype="float64")
-    measured = assessed * factor
-    standard = households_out["dibao_standard"].to_numpy(dtype="float64")
-    assets_pass = households_out["assets_pass"].to_numpy(dtype=bool)
-    has_unit = households_out["assessed_members"].to_numpy() > 0
-    single = households_out["dibao_type"].to_numpy(dtype=object) == "single"
-    measured_eligible = single | (assets_pass & has_unit & (measured < standard))
+    measured = assessed_per_capita_income * factor
+    measured_eligible = single | gradual_exit | (assets_pass & has_unit & (measured < standard))
     in_band = (~measured_eligible & assets_pass & has_unit
                & (measured < standard * (1.0 + band)))
-    enrolled = (measured_eligible & (u[2] < take_up)) | (in_band & (u[3] < p_disc))
+    enrolled = (gradual_exit | (measured_eligible & (u[2] < take_up))
+                | (in_band & (u[3] < p_disc)))
     return ProcessDraw(enrolled=enrolled, measured_per_capita_income=measured,
                        measured_eligible=measured_eligible)
+
+
+def draw_process(households_out: pd.DataFrame, params, rng: np.random.Generator) -> ProcessDraw:
+    """Measured income, measured eligibility and enrollment per household (see module doc).
+
+    ``households_out`` needs: household_id, assessed_per_capita_income, dibao_standard,
+    dibao_type, assets_pass, assessed_members; optional gradual_exit.
+    """
+    u = household_uniforms(households_out["household_id"], process_key(rng), 4)
+    n = len(households_out)
+    return draw_process_arrays(
+        u, households_out["assessed_per_capita_income"].to_numpy(dtype="float64"),
+        households_out["dibao_standard"].to_numpy(dtype="float64"),
+        households_out["dibao_type"].to_numpy(dtype=object) == "single",
+        households_out["assets_pass"].to_numpy(dtype=bool),
+        households_out["assessed_members"].to_numpy() > 0,
+        (households_out["gradual_exit"].to_numpy(dtype=bool)
+         if "gradual_exit" in households_out else np.zeros(n, dtype=bool)), params)
 
 
 def draw_enrollment(households_out: pd.DataFrame, params, rng: np.random.Generator) -> np.ndarray:

@@ -102,6 +102,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_params(p, default_region=None)
     p.add_argument("--rectified", type=Path, default=None,
                    help="a previous 整改清单 (xlsx/csv) with its status column filled in")
+    engine = p.add_mutually_exclusive_group()
+    engine.add_argument("--workers", type=int, default=None,
+                        help="audit partitions on a local Dask cluster of N workers")
+    engine.add_argument("--scheduler", default=None,
+                        help="audit partitions on an existing Dask cluster (ADDRESS)")
+    p.add_argument("--partitions", type=int, default=None,
+                   help="cut the inputs into N partitions by person (default with "
+                        "--workers/--scheduler: about a million payment rows each)")
+    p.add_argument("--work-dir", type=Path, default=None,
+                   help="where partitions are staged (must be visible to the workers)")
+    p.add_argument("--no-linkage", action="store_true",
+                   help="skip the probable-match review list (review_matches.csv)")
 
     p = sub.add_parser("scenario", help="compare a baseline with reforms")
     p.add_argument("scenario_file", type=Path)

@@ -606,6 +606,50 @@ def top_cases(findings: pd.DataFrame, n: int = 15, mask: bool = True,
     return masked(frame, mask, names)
 
 
+def top_case_evidence(findings: pd.DataFrame, evidence: pd.DataFrame | None, n: int = 5,
+                      mask: bool = True, names: Iterable[str] = ()) -> pd.DataFrame:
+    """The input rows behind the ``n`` findings with the largest amounts
+    (``findings_evidence.csv``: file, row, key fields), IDs and names masked."""
+    cols = ["check", "person_id", "period", "amount_at_risk", "file", "row", "key_fields"]
+    if evidence is None or evidence.empty or findings.empty:
+        return pd.DataFrame(columns=cols)
+    top = (findings.assign(amount_at_risk=_amounts(findings))
+           .sort_values(["amount_at_risk", "check", "person_id"],
+                        ascending=[False, True, True]).head(n))
+    frame = top[["finding_id", "check", "person_id", "period", "amount_at_risk"]].merge(
+        evidence, on="finding_id", how="left")
+    frame = frame.sort_values(["amount_at_risk", "finding_id", "file", "row"],
+                              ascending=[False, True, True, True], kind="stable")
+    return masked(frame[cols].reset_index(drop=True), mask, names)
+
+
+REVIEW_SHOWN = ["purpose", "person_id_left", "name_left", "person_id_right", "name_right",
+                "periods", "amount", "match_probability", "agreeing_fields", "match_rule"]
+
+
+def review_table(review: pd.DataFrame | None, n: int = 20, mask: bool = True
+                 ) -> pd.DataFrame:
+    """Probable matches behind mistyped IDs (待核实, ``review_matches.csv``): the ``n`` with
+    the largest amounts, best match per record, IDs and names masked."""
+    if review is None or review.empty:
+        return pd.DataFrame(columns=REVIEW_SHOWN)
+    frame = review[pd.to_numeric(review["rank"]) == 1].copy()
+    frame["amount"] = pd.to_numeric(frame["amount"], errors="coerce").fillna(0.0)
+    frame = frame.sort_values(["amount", "purpose", "left_key"],
+                              ascending=[False, True, True]).head(n)
+    return masked(frame[REVIEW_SHOWN].reset_index(drop=True), mask)
+
+
+def review_summary(review: pd.DataFrame | None) -> pd.DataFrame:
+    """Probable matches per use: records, amount paid in the matched months."""
+    if review is None or review.empty:
+        return pd.DataFrame(columns=["purpose", "matches", "amount"])
+    best = review[pd.to_numeric(review["rank"]) == 1]
+    return (best.assign(amount=pd.to_numeric(best["amount"], errors="coerce"))
+            .groupby("purpose", as_index=False)
+            .agg(matches=("left_key", "size"), amount=("amount", "sum")))
+
+
 def monthly_stats_table(stats: pd.DataFrame) -> pd.DataFrame:
     """The 002 monthly statistics with items as rows and months as columns; "—" where the
     inputs cannot give a figure."""

@@ -60,7 +60,7 @@ COMPARISONS = ("name", "birth_date", "sex", "region", "id_distance")
 """Splink comparisons, in settings order; their fixed m/u live under ``linkage.m_u``."""
 
 RECORD_COLUMNS = ["key", "person_id", "name", "id_norm", "id_body", "birth_date", "sex",
-                  "region6", "region4", "seq3", "name_pinyin"]
+                  "region6", "region4", "seq3", "name_pinyin", "birth_year", "birth_md"]
 
 
 # --- record preparation ----------------------------------------------------------------
@@ -68,13 +68,24 @@ RECORD_COLUMNS = ["key", "person_id", "name", "id_norm", "id_body", "birth_date"
 
 def name_pinyin(names: pd.Series) -> pd.Series:
     """Toneless pinyin of each name, syllables joined (王玮 → ``wangwei``); ``""`` for blanks.
-    Computed once per distinct name."""
+    Computed once per distinct character."""
     from pypinyin import lazy_pinyin
 
     text = pd.Series(names, dtype=object).fillna("").astype(str)
     unique = pd.unique(text)
-    table = {n: "".join(lazy_pinyin(n)).lower().replace(" ", "") if n else "" for n in unique}
+    # character by character (a name is read syllable by syllable; pypinyin's phrase
+    # context adds nothing for names), so pypinyin runs once per distinct character
+    chars = {c for n in unique for c in n}
+    reading = {c: "".join(lazy_pinyin(c)).lower().replace(" ", "") for c in chars}
+    table = {n: "".join(reading[c] for c in n) for n in unique}
     return text.map(table).astype(object)
+
+
+def _prepared(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` if it already has the linkage fields (:func:`prepare_records`), else them."""
+    if all(c in frame.columns for c in RECORD_COLUMNS):
+        return frame[RECORD_COLUMNS]
+    return prepare_records(frame)
 
 
 def prepare_records(frame: pd.DataFrame) -> pd.DataFrame:
@@ -106,6 +117,9 @@ def prepare_records(frame: pd.DataFrame) -> pd.DataFrame:
     out["region6"] = np.where(digits17, ids.str[:6], "")
     out["region4"] = np.where(digits17, ids.str[:4], "")
     out["seq3"] = np.where(digits17, ids.str[14:17], "")
+    # birth year / month-day apart, for blocking: one mistyped date digit leaves one intact
+    out["birth_year"] = np.where(digits17, ids.str[6:10], "")
+    out["birth_md"] = np.where(digits17, ids.str[10:14], "")
     out["name_pinyin"] = name_pinyin(out["name"]).to_numpy(dtype=object)
     for col in RECORD_COLUMNS[2:]:
         out[col] = out[col].astype(object).where(out[col].astype(str) != "", None)
@@ -163,7 +177,10 @@ def _blocking_rules():
     from splink import block_on
 
     return [block_on("birth_date"), block_on("name_pinyin", "sex"),
-            block_on("region6", "seq3")]
+            # address + sequence code alone is a block of ~1,000 people per county at a
+            # million people (16 M pairs for 16 k death records); with the birth year or
+            # the month-day it stays small and still catches a mistyped date digit
+            block_on("region6", "seq3", "birth_year"), block_on("region6", "seq3", "birth_md")]
 
 
 @contextlib.contextmanager
@@ -186,7 +203,10 @@ def _db_api(backend: str):
         from splink import DuckDBAPI
 
         con = duckdb.connect(":memory:")
-        con.execute("SET enable_progress_bar = false")
+        try:
+            con.execute("SET enable_progress_bar = false")
+        except duckdb.Error:  # in Jupyter without ipywidgets: no bar can be shown anyway
+            pass
         return DuckDBAPI(connection=con)
     if backend == "spark":  # pragma: no cover - pyspark is not installed here
         from pyspark.sql import SparkSession
@@ -260,7 +280,11 @@ def _splink_predict(left: pd.DataFrame, right: pd.DataFrame, params,
                 model = "fixed"
             if model == "fixed":
                 linker = new_linker()
-        scored = linker.inference.predict(warning_mode="never").as_pandas_dataframe()
+        # only pairs at the review threshold leave DuckDB (all blocked pairs: GBs at 1 M)
+        scored = linker.inference.predict(
+            threshold_match_probability=float(
+                params["linkage.review_threshold_match_probability"]),
+            warning_mode="never").as_pandas_dataframe()
     return scored[["key_l", "key_r", "match_weight", "match_probability"]], model
 
 
@@ -321,7 +345,7 @@ def link_candidates(left: pd.DataFrame, right: pd.DataFrame, params,
     (``rank`` 1 = best). Deterministic: same input, same rows in the same order."""
     if purpose not in PURPOSES:
         raise ValueError(f"purpose {purpose!r}: expected one of {PURPOSES}")
-    lhs, rhs = prepare_records(left), prepare_records(right)
+    lhs, rhs = _prepared(left), _prepared(right)
     empty = pd.DataFrame({c: pd.Series(dtype=object) for c in LINK_COLUMNS})
     if lhs.empty or rhs.empty:
         return empty
@@ -405,9 +429,9 @@ def _month_text(index: np.ndarray) -> np.ndarray:
 def _payment_months(payments: pd.DataFrame, start: int | None, end: int | None
                     ) -> pd.DataFrame:
     """Window payments as (person_id, region_code, month, amount)."""
-    pay = pd.DataFrame({"person_id": payments["person_id"].astype(str).to_numpy(dtype=object),
-                        "region_code": payments["region_code"].astype(str).to_numpy(
-                            dtype=object),
+    # IDs stay Arrow strings (no Python objects for millions of payments)
+    pay = pd.DataFrame({"person_id": payments["person_id"].astype("str").to_numpy(),
+                        "region_code": payments["region_code"].astype("str").to_numpy(),
                         "month": _month_index(payments["period"]),
                         "amount": pd.to_numeric(payments["amount"], errors="coerce").fillna(
                             0.0).to_numpy()})
@@ -450,7 +474,8 @@ def link_inputs(roster: pd.DataFrame, payments: pd.DataFrame, deaths: pd.DataFra
                          "name": dead["name"].to_numpy(dtype=object),
                          "death_month": _month_index(pd.to_datetime(dead["death_date"],
                                                                     errors="coerce"))})
-    off = pay[~pay["person_id"].isin(set(people["person_id"]))].reset_index(drop=True)
+    off = pay[~pay["person_id"].isin(pd.Index(people["person_id"]).astype("str"))
+              ].reset_index(drop=True)
     return LinkInputs(pay[["person_id", "region_code"]].drop_duplicates().reset_index(
         drop=True), pay["region_code"].value_counts(), people, dead, off)
 
@@ -479,15 +504,24 @@ def _main_region(inputs: LinkInputs):
 
 def find_links(inputs: LinkInputs, params) -> dict[str, pd.DataFrame]:
     """Probable matches for the three uses (records with no exact ID match only)."""
-    names = inputs.people.set_index("person_id")["name"]
     paid = pd.Index(pd.unique(inputs.pay_pairs["person_id"]))
+    # every right-hand side is a subset of (roster people ∪ paid people), keyed by ID with
+    # the roster name: prepare their linkage fields once
+    known = pd.Index(inputs.people["person_id"]).append(paid).unique()
+    names = inputs.people.set_index("person_id")["name"]
+    directory = prepare_records(_frame(known, known, names.reindex(known))).set_index(
+        "key", drop=False)
+
+    def right(ids) -> pd.DataFrame:
+        ids = pd.Index(ids).sort_values()
+        return directory.loc[ids].reset_index(drop=True)
+
     dead = inputs.deaths
     # 死人保: death records whose ID was not paid ↔ paid people with no death record
-    left = dead[~dead["person_id"].isin(set(paid))]
-    right_ids = paid.difference(pd.Index(dead["person_id"]))
+    left = dead[~dead["person_id"].isin(paid)]
     links = {"deceased_paid": link_candidates(
         _frame(left["key"], left["person_id"], left["name"]),
-        _frame(right_ids, right_ids, names.reindex(right_ids)), params, "deceased_paid")}
+        right(paid.difference(pd.Index(dead["person_id"]))), params, "deceased_paid")}
     # 异地重复: people paid by another region only ↔ people paid by the main region only
     main = _main_region(inputs)
     pairs = inputs.pay_pairs
@@ -497,19 +531,17 @@ def find_links(inputs: LinkInputs, params) -> dict[str, pd.DataFrame]:
     else:
         main_ids = pd.Index(pd.unique(pairs.loc[pairs["region_code"] == main, "person_id"]))
         other = pairs[pairs["region_code"] != main]
-        other_keys = other[~other["person_id"].isin(set(main_ids))]
-        right_ids = main_ids.difference(pd.Index(other["person_id"]))
+        other_keys = other[~other["person_id"].isin(main_ids)]
         links["duplicate_region"] = link_candidates(
             _frame(other_keys["person_id"] + "|" + other_keys["region_code"],
                    other_keys["person_id"], names.reindex(other_keys["person_id"])),
-            _frame(right_ids, right_ids, names.reindex(right_ids)), params,
+            right(main_ids.difference(pd.Index(other["person_id"]))), params,
             "duplicate_region")
     # 不在册发放: IDs paid but on no roster row ↔ roster people
     off_ids = pd.unique(inputs.off_roster["person_id"])
-    roster_ids = inputs.people["person_id"]
     links["paid_not_on_roster"] = link_candidates(
         _frame(off_ids, off_ids, [None] * len(off_ids)),
-        _frame(roster_ids, roster_ids, inputs.people["name"]), params, "paid_not_on_roster")
+        right(inputs.people["person_id"].unique()), params, "paid_not_on_roster")
     return links
 
 

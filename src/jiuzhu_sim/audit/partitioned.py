@@ -361,10 +361,10 @@ def run_partitioned(data_dir, start_month: int, end_month: int, params_resolver,
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    n_parts = int(partitions) if partitions else choose_partitions(data_dir,
-                                                                   rows_per_partition)
-    if n_parts < 1:
+    if partitions is not None and int(partitions) < 1:
         raise UserInputError(f"--partitions {partitions}: must be at least 1")
+    n_parts = (int(partitions) if partitions is not None
+               else choose_partitions(data_dir, rows_per_partition))
     with Workspace(work_dir) as root:
         staged = stage_inputs(data_dir, root, n_parts)
         timings["stage"] = round(time.perf_counter() - t0, 3)

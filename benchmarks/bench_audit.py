@@ -14,6 +14,7 @@ them), findings per check, and the audit process's peak resident memory. No asse
 
     .venv/bin/python benchmarks/bench_audit.py            # both cases
     .venv/bin/python benchmarks/bench_audit.py --people 200000 --format csv
+    .venv/bin/python benchmarks/bench_audit.py --rows 20000000     # province, partitioned
 """
 
 from __future__ import annotations
@@ -63,7 +64,6 @@ def _per_check_seconds(result) -> dict:
 
 def _audit(data: str, out: str, queue) -> None:
     from jiuzhu_sim.audit.runner import run_audit
-
     from jiuzhu_sim.parameters import load_parameters
 
     params = load_parameters("350581", "2024-06-30")
@@ -110,7 +110,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=None, help="one case of this size only")
     parser.add_argument("--format", choices=["csv", "parquet"], default="parquet")
+    parser.add_argument("--rows", type=int, default=None,
+                        help="province-sized year of N payment rows through the partitioned "
+                             "audit (benchmarks/bench_audit_province.py)")
+    parser.add_argument("--workers", type=int, default=None, help="with --rows: Dask workers")
     args = parser.parse_args(argv)
+    if args.rows:
+        import bench_audit_province
+
+        return bench_audit_province.main(
+            ["--rows", str(args.rows)]
+            + (["--workers", str(args.workers)] if args.workers else []))
     if args.people:
         run_case(args.people, args.format)
         return 0

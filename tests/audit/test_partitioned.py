@@ -107,3 +107,24 @@ def test_local_cluster_one_and_two_workers_agree(county):
     two = _partitioned(county, partitions=4, workers=2)
     assert one["findings"].equals(two["findings"])
     assert one["findings"].equals(order_findings(run_audit(county, START, END).findings))
+
+
+def test_cli_partitions_write_the_same_outputs(county, tmp_path):
+    import json
+
+    from jiuzhu_sim.cli import main
+
+    args = ["audit", str(county), "--start", START, "--end", END]
+    assert main([*args, "--out", str(tmp_path / "one")]) == 0
+    assert main([*args, "--out", str(tmp_path / "parts"), "--partitions", "3"]) == 0
+    for name, key in (("findings.csv", ["finding_id"]),
+                      ("findings_evidence.csv", ["finding_id", "file", "row"]),
+                      ("review_matches.csv", ["purpose", "left_key", "right_key"]),
+                      ("rejected.csv", ["file", "row"])):
+        a = pd.read_csv(tmp_path / "one" / name, dtype=str, keep_default_na=False)
+        b = pd.read_csv(tmp_path / "parts" / name, dtype=str, keep_default_na=False)
+        assert _same_rows(a, b, key), name
+    summary = json.loads((tmp_path / "parts" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["engine"] == {"engine": "partitioned", "partitions": 3, "workers": None,
+                                 "scheduler": None}
+    assert main([*args, "--out", str(tmp_path / "bad"), "--partitions", "0"]) == 2

@@ -105,7 +105,7 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
     day = (dt.date.fromisoformat(str(date)) if date else
            month_last_day(end_m).astype(dt.date))
     engine: dict[str, Any] = {"engine": "in-process"}
-    if workers is not None or scheduler is not None or partitions is not None:
+    if any(v is not None for v in (workers, scheduler, partitions, rows_per_partition)):
         from jiuzhu_sim.audit import partitioned
 
         def resolver(region_counts):

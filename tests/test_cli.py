@@ -54,3 +54,42 @@ def test_params_diff_shows_minimum_wage(capsys):
     # Shishi 1960 (Fujian tier 2 assumption) vs Yongfu 1430 (Guangxi tier 3 assumption)
     line = next(x for x in out.splitlines() if x.startswith("minimum_wage"))
     assert "1960" in line and "1430" in line
+
+
+def test_params_show_names_source_file_and_inheritance_chain(capsys):
+    assert main(["params", "show", "350581", "--date", "2023-06-01"]) == 0
+    out = capsys.readouterr().out
+    assert "inheritance: 000000 全国 → 350000 福建省 → 350500 泉州市 → 350581 石狮市" in out
+    lines = out.splitlines()
+    i = next(n for n, x in enumerate(lines) if x.startswith("minimum_wage "))
+    # Shishi's own value (shishi.yaml, 1960 from 2022-04-01) ...
+    assert "1960" in lines[i] and "2022-04-01" in lines[i]
+    assert "params/regions/fujian/quanzhou/shishi.yaml" in lines[i]
+    # ... replaced Fujian's tier-1 row of the table (2030) and Quanzhou's city.yaml (1960)
+    assert "params/tables/minimum_wage.csv row 1 = 2030" in lines[i + 1]
+    assert "350500 params/regions/fujian/quanzhou/city.yaml = 1960" in lines[i + 1]
+
+
+def test_params_show_json_has_chain_and_derivation(capsys):
+    import json
+
+    assert main(["params", "show", "350000", "--date", "2023-06-01", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    std = doc["values"]["dibao.standard"]
+    # Fujian tier 1: ceil(2030 × 0.48) = ceil(974.4) = 975
+    assert std["value"] == 975 and std["inputs"][0]["source"].endswith("minimum_wage.csv row 1")
+    assert [r["region_code"] for r in doc["inheritance"]] == ["000000", "350000"]
+
+
+def test_params_diff_two_dates_of_one_region(capsys):
+    # Quangang's 42000 screening threshold (001, quangang.yaml) applies from 2022-08-18; the
+    # nearest definition wins, so before that date Quangang has no value of its own
+    assert main(["params", "diff", "350505@2022-06-01", "350505@2022-09-01"]) == 0
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines()
+                if x.startswith("screening.medical_self_paid_threshold "))
+    assert "(none)" in line and "42000" in line and "quangang.yaml" in line
+    assert "350505@2022-06-01" in out and "350505@2022-09-01" in out
+    assert main(["params", "diff", "350505", "350505", "--date-a", "2022-06-01",
+                 "--date-b", "2022-09-01"]) == 0
+    assert "42000" in capsys.readouterr().out

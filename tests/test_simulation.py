@@ -369,3 +369,137 @@ def test_process_discretion_only_enrolls_ineligible_near_the_line(sim_params, si
     # paid at least the floor 0.2 × 941 = 188.2 per assessed member
     assert (enrolled.paid_dibao_monthly_benefit
             >= 188.2 * enrolled.assessed_members - 0.005).all()
+
+
+# --- households of several regions in one run (each gets its own region's standard) ----------
+
+
+def _three_regions(make_frames, **extra):
+    # one member, no income, in Shishi, Nan'an (Quanzhou) and Yongfu (Guangxi)
+    return make_frames([
+        {"household_id": "S", "region_code": "350581", "members": [{}], **extra},
+        {"household_id": "N", "region_code": "350583", "members": [{}], **extra},
+        {"household_id": "Y", "region_code": "450326", "urban": False, "members": [{}],
+         **extra}])
+
+
+def test_each_household_gets_its_own_regions_standard(sim_params, sim_frames):
+    # Shishi: ceil(1960 × 0.48) = 941; Nan'an: ceil(1810 × 0.48) = ceil(868.8) = 869;
+    # Yongfu: ceil(1430 × 0.45) = ceil(643.5) = 644 (its own ratio, yongfu.yaml)
+    persons, households = _three_regions(sim_frames)
+    h = simulate(persons, households, sim_params).households.set_index("household_id")
+    assert list(h.dibao_standard) == [941, 869, 644]
+    assert list(h.dibao_monthly_benefit) == [941, 869, 644]
+    # marginal threshold follows: 644 × 1.5 = 966
+    assert h.loc["Y", "marginal_threshold"] == 966
+
+
+def test_set_dibao_standard_overrides_every_region(sim_params, sim_frames):
+    persons, households = _three_regions(sim_frames)
+    params = sim_params.with_overrides(["dibao.standard=900"])
+    result = simulate(persons, households, params)
+    assert list(result.households.dibao_standard) == [900, 900, 900]
+    assert set(result.summary["regional_standards"]) == {"350581", "350583", "450326"}
+
+
+def test_tekun_care_standard_follows_the_region(sim_params, sim_frames):
+    # Yongfu rural, 70, alone: basic ceil(644 × 1.3) = ceil(837.2) = 838, care ceil(1430 ×
+    # 0.1) = 143 → 981; Shishi: 1224 + 196 = 1420
+    persons, households = sim_frames([
+        {"household_id": "S", "members": [{"age": 70, "work_capacity": False,
+                                           "has_supporter": False}]},
+        {"household_id": "Y", "region_code": "450326", "urban": False,
+         "members": [{"age": 70, "work_capacity": False, "has_supporter": False}]}])
+    h = simulate(persons, households, sim_params).households.set_index("household_id")
+    assert h.loc["S", "tekun_monthly_benefit"] == 1420
+    assert h.loc["Y", "tekun_monthly_benefit"] == 981
+
+
+def test_single_region_run_has_no_regional_section(sim_params, sim_frames):
+    persons, households = _four_households(sim_frames)
+    assert "regional_standards" not in simulate(persons, households, sim_params).summary
+
+
+def test_published_standard_table_is_looked_up_per_household(tmp_path, sim_frames):
+    """A copy of params/ with a dibao.standard table (test values, not real ones)."""
+    import shutil
+
+    from jiuzhu_sim.parameters import default_params_dir, load_parameters
+
+    root = tmp_path / "params"
+    shutil.copytree(default_params_dir(), root)
+    index = root / "tables" / "tables.yaml"
+    index.write_text(index.read_text(encoding="utf-8") + (
+        "  dibao.standard:\n    file: dibao_standard.csv\n    unit: yuan/person/month\n"),
+        encoding="utf-8")
+    (root / "tables" / "dibao_standard.csv").write_text(
+        "region_code,effective_date,value,reference\n"
+        "350583,2022-01-01,900,test: not a real standard\n"
+        "350583,2023-07-01,950,test: not a real standard\n", encoding="utf-8")
+    persons, households = _three_regions(sim_frames)
+    for date, nanan in (("2023-06-01", 900), ("2023-08-01", 950)):
+        params = load_parameters("350581", date, params_dir=root)
+        h = simulate(persons, households, params).households.set_index("household_id")
+        # Nan'an's published standard replaces ceil(1810 × 0.48); the others are unchanged
+        assert list(h.dibao_standard) == [941, nanan, 644]
+
+
+# --- money: float64, rounding rule, totals reconcile to the fen --------------------------------
+
+
+def test_money_columns_are_float64(sim_params, sim_random_frames):
+    persons, households = sim_random_frames(500, seed=2)
+    result = simulate(persons, households, sim_params)
+    for col in ("per_capita_income", "assessed_per_capita_income", "dibao_standard",
+                "dibao_monthly_benefit", "tekun_monthly_benefit", "marginal_threshold",
+                "paid_dibao_monthly_benefit"):
+        assert result.households[col].dtype == np.float64, col
+    assert result.persons.tekun_monthly_benefit.dtype == np.float64
+
+
+def test_benefit_rounding_parameter(sim_run):
+    # ill member spends 6001/year: (12 × 2000 − 6001) / 12 / 2 = 17999 / 24 = 749.958…;
+    # top-up 941 × 2 − 17999/12 = 1882 − 1499.9166… = 382.0833…
+    spec = [{"household_id": "E", "members": [
+        {"monthly_income": 1200},
+        {"monthly_income": 800, "serious_illness": True, "medical_expense_annual": 6001}]}]
+    assert sim_run(spec)[0].loc["E"].dibao_monthly_benefit == 382.08  # fen (default)
+    assert sim_run(spec, {"dibao.benefit_rounding": "yuan"})[0].loc["E"] \
+        .dibao_monthly_benefit == 382
+    assert sim_run(spec, {"dibao.benefit_rounding": "ceil_yuan"})[0].loc["E"] \
+        .dibao_monthly_benefit == 383
+
+
+def test_summary_totals_reconcile_to_the_fen_with_the_output_files(tmp_path, sim_params,
+                                                                    sim_random_frames):
+    persons, households = sim_random_frames(3000, seed=11)
+    households["weight"] = np.round(np.random.default_rng(1).uniform(0.5, 3.0,
+                                                                     len(households)), 3)
+    pp, hp = tmp_path / "p.csv", tmp_path / "h.csv"
+    persons.to_csv(pp, index=False)
+    households.to_csv(hp, index=False)
+    summary = simulate_files(pp, hp, tmp_path / "out", sim_params, seed=5)
+    h = pd.read_csv(tmp_path / "out" / "households_out.csv")
+    p = pd.read_csv(tmp_path / "out" / "persons_out.csv")
+    w = h["weight"].to_numpy()
+    by = summary["monthly_cost"]["by_program"]
+    fen = 0.005  # half a fen: the summary rounds each total to the fen once
+    assert abs(by["dibao"] - (w * h.paid_dibao_monthly_benefit).sum()) <= fen
+    assert abs(by["tekun"] - (w * h.tekun_monthly_benefit).sum()) <= fen
+    assert abs(by["marginal"] - (w * h.marginal_monthly_benefit).sum()) <= fen
+    assert abs(summary["monthly_cost"]["total"] - sum(by.values())) < 1e-6
+    assert abs(summary["entitled_monthly_cost"]["dibao"]
+               - (w * h.dibao_monthly_benefit).sum()) <= fen
+    # annual = 12 × monthly, per program, to the fen; totals are the sums of their parts
+    for k, v in by.items():
+        assert abs(summary["annual_cost"]["by_program"][k] - 12 * v) < 1e-6
+    assert abs(summary["annual_cost"]["total"]
+               - sum(summary["annual_cost"]["by_program"].values())) < 1e-6
+    # persons_out's tekun amounts add up to households_out's, household by household
+    per_household = p.groupby("household_id").tekun_monthly_benefit.sum()
+    joined = h.set_index("household_id").tekun_monthly_benefit
+    assert np.abs(per_household.reindex(joined.index) - joined).max() < 1e-6
+    # every amount is whole fen
+    for col in ("dibao_monthly_benefit", "tekun_monthly_benefit", "paid_dibao_monthly_benefit"):
+        cents = h[col].to_numpy() * 100
+        assert np.abs(cents - np.round(cents)).max() < 1e-6, col

@@ -153,10 +153,14 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--date", type=_date, default=None)
     q.add_argument("--set", dest="overrides", action="append", default=[])
     q.add_argument("--format", choices=["text", "json"], default="text")
-    q = psub.add_parser("diff")
-    q.add_argument("a")
-    q.add_argument("b")
-    q.add_argument("--date", type=_date, default=None)
+    q = psub.add_parser("diff", help="compare two regions or two dates: A B, "
+                        "A@YYYY-MM-DD B@YYYY-MM-DD, or A A --date-a D1 --date-b D2")
+    q.add_argument("a", help="region, or region@YYYY-MM-DD")
+    q.add_argument("b", help="region, or region@YYYY-MM-DD")
+    q.add_argument("--date", type=_date, default=None, help="date of both sides")
+    q.add_argument("--date-a", type=_date, default=None)
+    q.add_argument("--date-b", type=_date, default=None)
+    q.add_argument("--set", dest="overrides", action="append", default=[])
     q = psub.add_parser("regions")
     return parser
 
@@ -229,7 +233,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_params(args: argparse.Namespace) -> int:
-    from jiuzhu_sim.parameters import diff_parameters, list_regions, load_parameters
+    from jiuzhu_sim.parameters import (
+        diff_parameters,
+        list_regions,
+        load_parameters,
+        parse_region_at,
+    )
 
     if args.params_command == "regions":
         for reg in list_regions():
@@ -238,19 +247,43 @@ def _cmd_params(args: argparse.Namespace) -> int:
     if args.params_command == "show":
         params = load_parameters(args.region, args.date, args.overrides)
         if args.format == "json":
-            print(json.dumps(params.manifest_entry(), ensure_ascii=False, indent=2, default=str))
+            doc = params.manifest_entry()
+            doc["inheritance"] = params.inheritance
+            doc["values"] = {n: params.explain_value(n) for n in sorted(params.values)}
+            print(json.dumps(doc, ensure_ascii=False, indent=2, default=str))
             return EXIT_OK
         print(f"# {params.region_code} {params.region_name} on {params.date.isoformat()}")
-        for rec in params.to_records():
-            value = rec["value"]
-            print(f"{rec['name']:<58} {value!s:>14} {rec['unit']:<24} {rec['reference']}")
+        print("# 继承链 inheritance: " + " → ".join(
+            f"{r['region_code']} {r['name']}" for r in params.inheritance))
+        print(f"# {'name':<56} {'value':>14} {'unit':<24} {'since':<10} source · reference")
+        for name in sorted(params.values):
+            pv = params.values[name]
+            print(f"{name:<58} {pv.value!s:>14} {pv.unit:<24} {pv.since or '-':<10} "
+                  f"{pv.source} · {pv.reference}")
+            chain = params.chains.get(name, [])
+            replaced = [e for e in chain if e.get("status") == "overridden"]
+            if replaced or (pv.source == "--set" and chain):
+                shown = replaced if pv.source != "--set" else chain
+                print("    ↳ 覆盖了 replaces: " + "; ".join(
+                    f"{e['region_code']} {e['source']} = {e['value']}"
+                    + (f" (since {e['since']})" if e["since"] else "") for e in shown))
         return EXIT_OK
-    a = load_parameters(args.a, args.date)
-    b = load_parameters(args.b, args.date)
+    region_a, at_a = parse_region_at(args.a)
+    region_b, at_b = parse_region_at(args.b)
+    a = load_parameters(region_a, at_a or args.date_a or args.date, args.overrides)
+    b = load_parameters(region_b, at_b or args.date_b or args.date, args.overrides)
     rows = diff_parameters(a, b)
-    print(f"# {a.region_code} {a.region_name} vs {b.region_code} {b.region_name}")
+    labels = [k for k in (rows[0] if rows else {}) if k not in (
+        "name", "source_a", "source_b", "reference_a", "reference_b")]
+    if not labels:
+        labels = [f"{a.region_code}@{a.date.isoformat()}", f"{b.region_code}@{b.date.isoformat()}"]
+    print(f"# A = {a.region_code} {a.region_name} on {a.date.isoformat()}; "
+          f"B = {b.region_code} {b.region_name} on {b.date.isoformat()}")
+    print(f"# {'name':<56} {labels[0]:>20} {labels[1]:>20}  source A | source B")
     for row in rows:
-        print(f"{row['name']:<58} {row[a.region_code]!s:>14} {row[b.region_code]!s:>14}")
+        va, vb = ("(none)" if row[k] is None else row[k] for k in labels)
+        print(f"{row['name']:<58} {va!s:>20} {vb!s:>20}  "
+              f"{row['source_a'] or '-'} | {row['source_b'] or '-'}")
     if not rows:
         print("(no differences)")
     return EXIT_OK

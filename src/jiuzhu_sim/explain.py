@@ -1,13 +1,23 @@
-"""`jiuzhu explain`: how the rules treat one household, step by step (CONTRACT §1, §4).
+"""`jiuzhu explain`: every rule step for one household, in Chinese and English (CONTRACT §1).
 
-Runs the same vectorised rules as the simulation (:func:`jiuzhu_sim.simulation.
-entitlement_arrays`) on the one household, after validating both input files in full, and
-prints each member's facts and each rule step with its numbers — as text or JSON.
+The trace is read off the **same** vectorised code path as the simulation: the household is
+cut out of the validated population and :func:`jiuzhu_sim.simulation.entitlement_arrays`
+runs on it; its final numbers are the ``households_out`` row that :func:`simulation._frames`
+builds from those arrays. What this module adds is presentation: each test with the numbers
+compared, pass or fail, and the parameters behind it (value, unit, the date it applies from,
+its reference and the file that set it; a derived standard also shows what it is derived
+from). Where a decision has parts (the asset test, the tekun criteria), the parts come from
+the rule functions themselves and are checked against the decision the arrays took, so the
+trace cannot drift from the rules without failing loudly.
+
+Python: :func:`explain` (frames) and :func:`explain_household` (a validated population)
+return a :class:`Trace`; ``trace.text()`` / ``trace.to_json()`` / ``trace.data``.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +25,59 @@ import numpy as np
 import pandas as pd
 
 from jiuzhu_sim.exceptions import UserInputError
-from jiuzhu_sim.rules import DIBAO_TYPES
+from jiuzhu_sim.parameters import follows_region, regional_parameters
+from jiuzhu_sim.rules import dibao as dibao_rules
 from jiuzhu_sim.rules import tekun as tekun_rules
-from jiuzhu_sim.simulation import Population, entitlement_arrays, read_population
+from jiuzhu_sim.simulation import (
+    Population,
+    _frames,
+    entitlement_arrays,
+    prepare_population,
+    read_population,
+)
 
 PERSON_FIELDS = ("person_id", "person_household_id", "age", "monthly_income",
                  "disability_grade", "intellectual_mental", "serious_illness", "work_capacity",
                  "has_supporter", "in_school", "college_student", "care_code", "institutional",
                  "rigid_annual")
+RESULT_FIELDS = ("dibao_type", "dibao_eligible", "dibao_members", "dibao_monthly_benefit",
+                 "tekun_persons", "tekun_monthly_benefit", "marginal", "per_capita_income",
+                 "assessed_per_capita_income", "dibao_standard", "gradual_exit",
+                 "marginal_monthly_benefit")
+DIBAO_TYPE_ZH = {"none": "不纳入", "household": "整户保", "expenditure": "支出型（整户）",
+                 "single": "单人保"}
+CARE_ZH = {"self_care": "全自理", "semi_care": "半护理", "full_care": "全护理"}
+
+
+class TraceDriftError(AssertionError):
+    """The trace's parts disagree with the decision the vectorised rules took (a bug)."""
+
+
+@dataclass
+class Trace:
+    """One household's explanation; ``data`` is JSON-ready, ``text()`` is bilingual text."""
+
+    data: dict[str, Any]
+
+    def text(self) -> str:
+        return render_text(self.data)
+
+    def to_json(self) -> str:
+        return json.dumps(self.data, ensure_ascii=False, indent=2, default=str)
+
+    @property
+    def result(self) -> dict[str, Any]:
+        return self.data["result"]
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def _repr_pretty_(self, printer, cycle) -> None:  # IPython / notebooks show the text
+        printer.text(self.text())
+
+
+# ---------------------------------------------------------------------------------------
+# Building the trace
 
 
 def _subset(pop: Population, index: int) -> Population:
@@ -44,30 +99,108 @@ def _subset(pop: Population, index: int) -> Population:
 
 
 def _money(x: float) -> float | None:
-    return None if not np.isfinite(x) else round(float(x), 2)
+    return None if x is None or not np.isfinite(x) else round(float(x), 2)
 
 
-def explain_household(pop: Population, household_id: str, params) -> dict[str, Any]:
-    """Every step of the rules for one household, as a JSON-ready dict."""
+def _plain(x: Any) -> Any:
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, float) and not np.isfinite(x):
+        return None
+    return x
+
+
+def _fmt(x: Any) -> str:
+    if isinstance(x, bool | np.bool_):
+        return "是 yes" if x else "否 no"
+    if isinstance(x, float | np.floating):
+        if not np.isfinite(x):
+            return "—"
+        return f"{x:.2f}" if not float(x).is_integer() else f"{x:.0f}"
+    return str(x)
+
+
+class _Builder:
+    """Collects parameter records (with their derivation inputs) as tests use them."""
+
+    def __init__(self, params, region_params):
+        self.params = params
+        self.region_params = region_params
+
+    def source_of(self, name: str):
+        return self.region_params if follows_region(name) else self.params
+
+    def record(self, name: str) -> dict[str, Any]:
+        src = self.source_of(name)
+        pv = src.values.get(name)
+        if pv is None:
+            src[name]  # the one-line reason
+        rec = {"name": name, "value": _plain(pv.value), "unit": pv.unit, "since": pv.since,
+               "reference": pv.reference, "source": pv.source}
+        if pv.inputs:
+            rec["inputs"] = [self.record(i) for i in pv.inputs if i in src.values]
+        return rec
+
+    def value(self, name: str) -> Any:
+        return self.source_of(name)[name]
+
+    def test(self, test_id: str, zh: str, en: str, expression: str, passed: bool,
+             names: tuple[str, ...] = (), person_id: str | None = None) -> dict[str, Any]:
+        out = {"id": test_id, "zh": zh, "en": en, "expression": expression,
+               "passed": bool(passed), "parameters": [self.record(n) for n in names]}
+        if person_id is not None:
+            out["person_id"] = person_id
+        return out
+
+
+def _quantity(qid: str, zh: str, en: str, value: Any, formula: str = "",
+              person_id: str | None = None) -> dict[str, Any]:
+    out = {"id": qid, "zh": zh, "en": en, "value": _plain(value)}
+    if formula:
+        out["formula"] = formula
+    if person_id is not None:
+        out["person_id"] = person_id
+    return out
+
+
+def _step(step_id: str, zh: str, en: str, policy: str, quantities=(), tests=(),
+          parameters=(), outcome: str = "", b: _Builder | None = None) -> dict[str, Any]:
+    return {"id": step_id, "zh": zh, "en": en, "policy": policy,
+            "quantities": list(quantities), "tests": list(tests),
+            "parameters": [b.record(n) for n in parameters] if b else [],
+            "outcome": outcome}
+
+
+def _check(condition: bool, what: str) -> None:
+    if not condition:
+        raise TraceDriftError(f"explain: {what} disagrees with the vectorised rules")
+
+
+def explain_household(pop: Population, household_id: str, params) -> Trace:
+    """Every step of the rules for one household of a validated population."""
     hits = np.flatnonzero((pop.household_id == str(household_id)).to_numpy())
     if not len(hits):
         raise UserInputError(f"household {household_id!r} not found", column="household_id")
     one = _subset(pop, int(hits[0]))
     a = entitlement_arrays(one, params)
-    category = tekun_rules.tekun_category(
-        one.age, one.disability_grade, one.intellectual_mental, one.in_school,
-        elderly_age=float(params["tekun.elderly_age"]),
-        disability_max_grade=int(params["tekun.disability_max_grade"]),
-        disability_max_grade_intellectual_mental=int(
-            params["dibao.severe_disability_max_grade_intellectual_mental"]),
-        minor_age=float(params["tekun.minor_age"]),
-        minor_age_in_school=float(params["tekun.minor_age_in_school"]))
+    hframe, pframe = _frames(one, a)
+    row = hframe.iloc[0]
+    code = str(one.region_code.iloc[0])
+    b = _Builder(params, regional_parameters(params, [code])[code])
+    area = "urban" if one.urban[0] else "rural"
+    area_zh = "城镇" if one.urban[0] else "农村"
+    pids = [str(x) for x in one.person_id]
     std = float(a["h_standard"][0])
+    threshold = float(a["h_threshold"][0])
+    members = int(a["h_members"][0])
     unit = int(a["h_unit"][0])
-    members = []
-    for i in range(len(one.person_id)):
-        members.append({
-            "person_id": one.person_id.iloc[i], "age": float(one.age[i]),
+    steps: list[dict[str, Any]] = []
+
+    # inputs
+    member_inputs = []
+    for i, pid in enumerate(pids):
+        member_inputs.append({
+            "person_id": pid, "age": float(one.age[i]),
             "monthly_income": _money(one.monthly_income[i]),
             "disability_grade": int(one.disability_grade[i]),
             "intellectual_or_mental": bool(one.intellectual_mental[i]),
@@ -78,100 +211,431 @@ def explain_household(pop: Population, household_id: str, params) -> dict[str, A
             "care_level": tekun_rules.CARE_LEVELS[int(one.care_code[i])],
             "institutional": bool(one.institutional[i]),
             "rigid_spending_annual": _money(one.rigid_annual[i]),
-            "severely_disabled": bool(a["p_severe"][i]),
-            "tekun_category": bool(category[i]),
-            "tekun": bool(a["p_tekun"][i]),
-            "tekun_monthly_benefit": _money(a["p_tekun_benefit"][i]),
-            "earner": bool(a["p_earner"][i]),
-            "income_disregard": _money(a["p_disregard"][i]),
-            "dibao_covered": bool(a["p_covered"][i]),
-            "single_monthly_benefit": _money(a["p_single_benefit"][i]),
         })
-    limit_months = float(params["dibao.asset_limit_months"])
-    assets = float(one.financial_assets[0])
-    h_type = DIBAO_TYPES[int(a["h_type"][0])]
-    whole = bool(unit > 0 and a["h_assets_pass"][0] and a["h_assessed_pc"][0] < std)
-    steps = [
-        {"step": "standards", "dibao_standard": std,
-         "area": "urban" if one.urban[0] else "rural",
-         "marginal_threshold": float(a["h_threshold"][0])},
-        {"step": "tekun (POLICY.md §3.5)", "tekun_persons": int(a["h_tekun_persons"][0]),
-         "tekun_monthly_benefit": _money(a["h_tekun_benefit"][0]),
-         "note": "tekun members are assessed apart; dibao looks at the other members"},
-        {"step": "assessment unit", "members": int(a["h_members"][0]), "assessed_members": unit,
-         "income_of_assessed_members": _money(a["h_income_unit"][0]),
-         "income_after_disregard": _money(a["h_assessed_total"][0]),
-         "per_capita_income": _money(a["h_pc_income"][0]),
-         "assessed_per_capita_income": _money(a["h_assessed_pc"][0])},
-        {"step": "asset test (POLICY.md §3.1)", "financial_assets": assets,
-         "asset_limit": _money(limit_months * std * int(a["h_members"][0])),
-         "asset_limit_formula": f"{limit_months:g} months × {std:g} × "
-                                f"{int(a['h_members'][0])} members (all co-resident)",
-         "non_essential_vehicle": bool(one.non_essential_vehicle[0]),
-         "vehicle_disqualifies": bool(params["dibao.vehicle_disqualifies"]),
-         "dwellings": int(one.dwellings[0]), "max_dwellings": int(params["dibao.max_dwellings"]),
-         "passes": bool(a["h_assets_pass"][0])},
-        {"step": "(1) whole household 整户保", "test": "assessed per-capita income < standard "
-         "and assets pass", "applies": whole},
-        {"step": "(2) expenditure-type 支出型", "low_income": bool(a["h_low_income"][0]),
-         "has_ill_disabled_or_student": bool(a["h_special"][0]),
-         "rigid_spending_annual": _money(a["h_rigid"][0]),
-         "expenditure_assessed_per_capita_income": _money(a["h_expenditure_pc"][0]),
-         "formula": "(12 × monthly income − annual rigid spending) / 12 / members",
-         "applies": h_type == "expenditure" and not bool(a["h_gradual_exit"][0])},
-        {"step": "(3) single person 单人保", "covered_members": int(
-            a["p_single"].sum()), "applies": h_type == "single"},
-        {"step": "gradual exit 渐退", "previous_dibao_benefit": _money(
-            one.previous_dibao_benefit[0]),
-         "months_above_standard": float(one.months_above_standard[0]),
-         "grace_months": float(params["dibao.gradual_exit_months"]),
-         "applies": bool(a["h_gradual_exit"][0])},
-        {"step": "result", "dibao_type": h_type, "dibao_members": int(a["h_dibao_members"][0]),
-         "dibao_monthly_benefit": _money(a["h_dibao_benefit"][0]),
-         "benefit_arithmetic": _arithmetic(h_type, a, std),
-         "marginal": bool(a["h_marginal"][0]),
-         "tekun_monthly_benefit": _money(a["h_tekun_benefit"][0])},
+    household_inputs = {
+        "region_code": code, "urban": bool(one.urban[0]),
+        "financial_assets": _money(one.financial_assets[0]),
+        "non_essential_vehicle": bool(one.non_essential_vehicle[0]),
+        "dwellings": int(one.dwellings[0]),
+        "previous_dibao_benefit": _money(one.previous_dibao_benefit[0]),
+        "months_above_standard": float(one.months_above_standard[0]),
+    }
+
+    # 1 standards
+    std_names = (f"dibao.standard.{area}", f"marginal.threshold.{area}",
+                 f"tekun.basic_standard.{area}", f"tekun.institutional_basic_standard.{area}",
+                 *(f"tekun.care_standard.{lv}" for lv in tekun_rules.CARE_LEVELS))
+    steps.append(_step(
+        "standards", f"适用标准（{area_zh}）", f"Standards ({area})", "POLICY.md §2",
+        quantities=[
+            _quantity("dibao_standard", "低保标准", "dibao standard", std),
+            _quantity("marginal_threshold", "低保边缘认定线", "marginal threshold", threshold),
+            _quantity("tekun_basic_standard", "特困基本生活标准", "tekun basic standard",
+                      float(b.value(f"tekun.basic_standard.{area}"))),
+        ], parameters=std_names, b=b,
+        outcome=f"低保标准 dibao standard {std:g} 元/人/月 yuan/person/month"))
+
+    # 2 tekun, per member
+    elderly_age = float(params["tekun.elderly_age"])
+    max_grade = int(params["tekun.disability_max_grade"])
+    im_max = int(params["dibao.severe_disability_max_grade_intellectual_mental"])
+    minor_age = float(params["tekun.minor_age"])
+    minor_school = float(params["tekun.minor_age_in_school"])
+    category = tekun_rules.tekun_category(
+        one.age, one.disability_grade, one.intellectual_mental, one.in_school,
+        elderly_age=elderly_age, disability_max_grade=max_grade,
+        disability_max_grade_intellectual_mental=im_max, minor_age=minor_age,
+        minor_age_in_school=minor_school)
+    basic = float(b.value(f"tekun.basic_standard.{area}"))
+    limit_ratio = float(params["tekun.income_limit_ratio_to_basic"])
+    tests, quantities = [], []
+    for i, pid in enumerate(pids):
+        age, grade = float(one.age[i]), int(one.disability_grade[i])
+        tests.append(b.test(
+            "tekun_category", "特困类别：老年、残疾或未成年", "category: elderly, disabled or minor",
+            f"age {age:g} ≥ {elderly_age:g}? disability grade {grade} in 1..{max_grade}"
+            f"{f' (intellectual/mental 1..{im_max})' if one.intellectual_mental[i] else ''}? "
+            f"age {age:g} < {minor_age:g} (in school: < {minor_school:g})?",
+            category[i], ("tekun.elderly_age", "tekun.disability_max_grade",
+                          "dibao.severe_disability_max_grade_intellectual_mental",
+                          "tekun.minor_age", "tekun.minor_age_in_school"), pid))
+        tests.append(b.test("tekun_no_work_capacity", "无劳动能力", "no work capacity",
+                            f"work_capacity = {bool(one.work_capacity[i])}",
+                            not one.work_capacity[i], (), pid))
+        tests.append(b.test("tekun_no_supporter", "无法定赡养、抚养、扶养义务人（或其无能力）",
+                            "no supporter able to support",
+                            f"has_supporter = {bool(one.has_supporter[i])}",
+                            not one.has_supporter[i], (), pid))
+        income_ok = float(one.monthly_income[i]) < limit_ratio * basic
+        tests.append(b.test(
+            "tekun_no_income", "无生活来源：本人收入低于特困基本生活标准×比例",
+            "no income source: own income < ratio × tekun basic standard",
+            f"{float(one.monthly_income[i]):.2f} < {limit_ratio:g} × {basic:g} = "
+            f"{limit_ratio * basic:.2f}", income_ok,
+            ("tekun.income_limit_ratio_to_basic", f"tekun.basic_standard.{area}"), pid))
+        parts = (bool(category[i]) and not one.work_capacity[i] and not one.has_supporter[i]
+                 and income_ok)
+        _check(parts == bool(a["p_tekun"][i]), f"tekun criteria of {pid}")
+        if a["p_tekun"][i]:
+            inst = bool(one.institutional[i])
+            level = tekun_rules.CARE_LEVELS[int(one.care_code[i])]
+            basic_name = (f"tekun.institutional_basic_standard.{area}" if inst
+                          else f"tekun.basic_standard.{area}")
+            quantities.append(_quantity(
+                "tekun_monthly_benefit", f"特困供养金（{'集中' if inst else '分散'}供养，"
+                f"{CARE_ZH[level]}）", f"tekun benefit ({'institutional' if inst else 'dispersed'}"
+                f", {level})", float(a["p_tekun_benefit"][i]),
+                f"{basic_name} {float(b.value(basic_name)):g} + tekun.care_standard.{level} "
+                f"{float(b.value(f'tekun.care_standard.{level}')):g}", pid))
+    steps.append(_step(
+        "tekun", "特困人员认定（特困人员不再纳入低保）",
+        "Tekun (a tekun person gets tekun, not dibao, and is assessed apart)",
+        "POLICY.md §3.5, §4; 002 §二(六)", quantities, tests,
+        ("tekun.institutional_multiplier", "tekun.institutional_multiplier_applies_to_care"),
+        outcome=f"特困人员 tekun persons {int(a['h_tekun_persons'][0])}, 月供养金 monthly "
+                f"{float(a['h_tekun_benefit'][0]):.2f}", b=b))
+
+    # 3 income and deductions
+    share = float(params["dibao.employment_income_disregard_share"])
+    quantities = [
+        _quantity("members", "共同生活成员", "co-resident members", members),
+        _quantity("assessed_members", "低保核算人数（不含特困人员）",
+                  "assessed members (tekun excluded)", unit, f"{members} − "
+                  f"{int(a['h_tekun_persons'][0])} tekun"),
+        _quantity("income_all", "家庭月收入（全部成员）", "monthly income, all members",
+                  _money(a["h_income_all"][0])),
+        _quantity("income_assessed_members", "核算成员月收入", "monthly income of assessed members",
+                  _money(a["h_income_unit"][0])),
     ]
-    return {"household_id": str(household_id), "region_code": one.region_code.iloc[0],
-            "parameters_date": params.date.isoformat(), "members": members, "steps": steps}
+    for i, pid in enumerate(pids):
+        if a["p_earner"][i]:
+            quantities.append(_quantity(
+                "income_disregard", "就业收入扣减", "employment-income disregard",
+                _money(a["p_disregard"][i]), f"min({float(one.monthly_income[i]):.2f} × "
+                f"{share:g}, {float(params['dibao.employment_income_disregard_cap']):g} × "
+                f"{std:g})", pid))
+    quantities += [
+        _quantity("assessed_income", "扣减后核算收入", "assessed income after deductions",
+                  _money(a["h_assessed_total"][0])),
+        _quantity("per_capita_income", "人均月收入", "per-capita income",
+                  _money(a["h_pc_income"][0]),
+                  f"{float(a['h_income_unit'][0]):.2f} / {unit}" if unit else ""),
+        _quantity("assessed_per_capita_income", "扣减后人均收入", "assessed per-capita income",
+                  _money(a["h_assessed_pc"][0]),
+                  f"{float(a['h_assessed_total'][0]):.2f} / {unit}" if unit else ""),
+    ]
+    steps.append(_step(
+        "income", "收入与扣减", "Income and deductions", "POLICY.md §3.1, §3.4", quantities,
+        parameters=("dibao.employment_income_disregard_share",
+                    "dibao.employment_income_disregard_cap", "dibao.elderly_age",
+                    "tekun.minor_age"), b=b,
+        outcome=f"扣减后人均收入 assessed per-capita income "
+                f"{_fmt(_money(a['h_assessed_pc'][0]))}"))
+
+    # 4 assets
+    months = float(params["dibao.asset_limit_months"])
+    parts = dibao_rules.asset_test_parts(
+        one.financial_assets, a["h_members"], a["h_standard"], one.non_essential_vehicle,
+        one.dwellings, asset_limit_months=months,
+        vehicle_disqualifies=bool(params["dibao.vehicle_disqualifies"]),
+        max_dwellings=int(params["dibao.max_dwellings"]))
+    assets_pass = bool(a["h_assets_pass"][0])
+    _check(assets_pass == bool(unit > 0 and all(bool(v[0]) for v in parts.values())),
+           "asset test")
+    limit = months * std * members
+    tests = [
+        b.test("financial_assets", "人均金融资产不超过N个月低保标准",
+               "financial assets ≤ N months of standard per member",
+               f"{float(one.financial_assets[0]):.2f} ≤ {months:g} × {std:g} × {members} = "
+               f"{limit:.2f}", parts["financial_assets"][0],
+               ("dibao.asset_limit_months", f"dibao.standard.{area}")),
+        b.test("vehicle", "无非生活必需机动车", "no non-essential vehicle",
+               f"non_essential_vehicle = {bool(one.non_essential_vehicle[0])}",
+               parts["vehicle"][0], ("dibao.vehicle_disqualifies",)),
+        b.test("dwellings", "住房不超过规定套数", "dwellings within the limit",
+               f"{int(one.dwellings[0])} ≤ {int(params['dibao.max_dwellings'])}",
+               parts["dwellings"][0], ("dibao.max_dwellings",)),
+    ]
+    steps.append(_step("assets", "财产状况", "Asset test", "POLICY.md §3.1", tests=tests,
+                       outcome=("通过 passes" if assets_pass else "未通过 fails"), b=b))
+
+    # 5 path (1): whole household
+    pc = float(a["h_assessed_pc"][0])
+    whole = bool(a["h_whole"][0])
+    tests = [b.test("below_standard", "人均收入低于低保标准", "assessed per-capita income < standard",
+                    f"{_fmt(_money(pc))} < {std:g}", pc < std, (f"dibao.standard.{area}",)),
+             b.test("assets_pass", "财产状况符合", "assets pass", "see asset test",
+                    assets_pass)]
+    _check(whole == (pc < std and assets_pass), "path (1)")
+    steps.append(_step("whole_household", "（1）整户保", "(1) Whole household",
+                       "POLICY.md §3.1; CONTRACT §4 (1)", tests=tests,
+                       outcome="适用 applies" if whole else "不适用 does not apply"))
+
+    # 6 path (2): expenditure-type
+    low_income = bool(a["h_low_income"][0])
+    special = bool(a["h_special"][0])
+    exp_pc = float(a["h_expenditure_pc"][0])
+    expenditure = bool(a["h_expenditure"][0])
+    rigid = float(a["h_rigid"][0])
+    tests = [
+        b.test("low_income", "低收入：人均收入低于边缘认定线且财产符合、未整户纳入",
+               "low income: per-capita income < marginal threshold, assets pass, not whole",
+               f"{_fmt(_money(pc))} < {threshold:g}", low_income, (f"marginal.threshold.{area}",)),
+        b.test("has_special_member", "有重病、重残成员或大学生",
+               "a seriously ill or severely disabled member, or a college student",
+               ", ".join(pid for pid, s in zip(pids, a["p_special"], strict=True) if s) or "none",
+               special, ("dibao.severe_disability_max_grade",
+                         "dibao.severe_disability_max_grade_intellectual_mental")),
+        b.test("expenditure_below_standard", "扣除刚性支出后人均收入低于低保标准",
+               "(12 × income − annual rigid spending) / 12 / members < standard",
+               f"(12 × {float(a['h_assessed_total'][0]):.2f} − {rigid:.2f}) / 12 / {unit} = "
+               f"{_fmt(_money(exp_pc))} < {std:g}", exp_pc < std, (f"dibao.standard.{area}",)),
+    ]
+    _check(expenditure == (low_income and special and exp_pc < std), "path (2)")
+    steps.append(_step("expenditure", "（2）支出型贫困（刚性支出扣减）",
+                       "(2) Expenditure-type poverty (rigid spending deducted)",
+                       "POLICY.md §3.3; CONTRACT §4 (2)", tests=tests,
+                       outcome="适用 applies" if expenditure else "不适用 does not apply"))
+
+    # 7 path (3): single person
+    tests = []
+    severe_max = int(params["dibao.severe_disability_max_grade"])
+    for i, pid in enumerate(pids):
+        if not (one.serious_illness[i] or a["p_severe"][i]) or a["p_tekun"][i]:
+            continue
+        own = float(a["p_assessed_income"][i])
+        tests.append(b.test(
+            "single_candidate", "重病或重度残疾（重残：1–2级，智力/精神类放宽）",
+            "seriously ill or severely disabled",
+            f"serious_illness = {bool(one.serious_illness[i])}; grade "
+            f"{int(one.disability_grade[i])} ≤ {severe_max}"
+            f"{f' (intellectual/mental ≤ {im_max})' if one.intellectual_mental[i] else ''}",
+            True, ("dibao.severe_disability_max_grade",
+                   "dibao.severe_disability_max_grade_intellectual_mental"), pid))
+        tests.append(b.test(
+            "single_income_below_standard", "所在家庭为低收入且未整户纳入，本人收入低于低保标准",
+            "in a low-income household not covered whole, own income < standard",
+            f"low income {low_income}, covered whole {whole or expenditure}; "
+            f"{own:.2f} < {std:g}", bool(a["p_single"][i]), (f"dibao.standard.{area}",), pid))
+        _check(bool(a["p_single"][i]) == (low_income and not expenditure and own < std),
+               f"path (3) of {pid}")
+    single = bool(a["p_single"].any())
+    steps.append(_step("single_person", "（3）单人保（单列对象）", "(3) Single person",
+                       "POLICY.md §3.2; CONTRACT §4 (3)", tests=tests,
+                       outcome=(f"单人保 covered alone: {int(a['p_single'].sum())}" if single
+                                else "不适用 does not apply")))
+
+    # 8 gradual exit
+    grace = float(params["dibao.gradual_exit_months"])
+    previous = float(one.previous_dibao_benefit[0])
+    months_above = float(one.months_above_standard[0])
+    in_grace = bool(a["h_gradual_exit"][0])
+    tests = [b.test("gradual_exit", "不再符合但上月领取低保，且在渐退期内",
+                    "no longer eligible, was paid, within the grace period",
+                    f"previous benefit {previous:.2f} > 0; months above standard "
+                    f"{months_above:g} ≤ {grace:g}", in_grace,
+                    ("dibao.gradual_exit_months", "dibao.gradual_exit_benefit_share"))]
+    steps.append(_step("gradual_exit", "渐退", "Gradual exit", "POLICY.md §3.4", tests=tests,
+                       outcome="适用 applies" if in_grace else "不适用 does not apply"))
+
+    # 9 benefit
+    dibao_type = str(row["dibao_type"])
+    benefit = float(row["dibao_monthly_benefit"])
+    if in_grace:
+        formula = (f"{previous:.2f} × {float(params['dibao.gradual_exit_benefit_share']):g} "
+                   f"(gradual exit)")
+    elif whole or expenditure:
+        assessed_for_topup = exp_pc * unit if expenditure else float(a["h_assessed_total"][0])
+        formula = (f"{std:g} × {unit} − {assessed_for_topup:.2f} = "
+                   f"{float(a['h_topup'][0]):.2f}  (= (standard − assessed per-capita "
+                   f"{_fmt(_money(float(a['h_assessed_out'][0])))}) × {unit})")
+    elif single:
+        formula = " + ".join(f"({std:g} − {float(a['p_assessed_income'][i]):.2f})"
+                             for i in np.flatnonzero(a["p_single"]))
+    else:
+        formula = "0"
+    quantities = [_quantity("dibao_monthly_benefit", "低保月补差", "monthly dibao benefit",
+                            benefit, formula)]
+    for i, pid in enumerate(pids):
+        if a["p_addon"][i]:
+            quantities.append(_quantity("classified_addon", "分类施保加发", "classified add-on",
+                                        _money(a["p_addon"][i]), person_id=pid))
+    steps.append(_step(
+        "benefit", "补差金额", "Benefit (top-up)", "POLICY.md §4", quantities,
+        parameters=("dibao.minimum_benefit", "dibao.addon.elderly_share",
+                    "dibao.addon.disabled_share", "dibao.addon.child_share",
+                    "dibao.benefit_rounding"), b=b,
+        outcome=f"{DIBAO_TYPE_ZH[dibao_type]} {dibao_type}: {int(row['dibao_members'])} 人 "
+                f"persons, {benefit:.2f} 元/月 yuan/month"))
+
+    # 10 marginal
+    marginal = bool(row["marginal"])
+    tests = [
+        b.test("at_or_above_standard", "人均收入不低于低保标准", "per-capita income ≥ standard",
+               f"{_fmt(_money(pc))} ≥ {std:g}", pc >= std, (f"dibao.standard.{area}",)),
+        b.test("below_threshold", "人均收入低于边缘认定线", "per-capita income < threshold",
+               f"{_fmt(_money(pc))} < {threshold:g}", pc < threshold,
+               (f"marginal.threshold.{area}",)),
+        b.test("assets_pass", "财产状况符合", "assets pass", "see asset test", assets_pass),
+        b.test("not_covered_whole", "未整户纳入低保", "not covered whole by dibao",
+               f"covered whole = {whole or expenditure or in_grace}",
+               not (whole or expenditure or in_grace)),
+    ]
+    _check(marginal == all(t["passed"] for t in tests), "marginal")
+    steps.append(_step("marginal", "低保边缘家庭", "Marginal household", "POLICY.md §3.6",
+                       tests=tests, parameters=("marginal.monthly_benefit_share",), b=b,
+                       outcome="是 yes" if marginal else "否 no"))
+
+    result = {k: _plain(row[k]) for k in RESULT_FIELDS}
+    result["persons"] = [
+        {"person_id": str(r.person_id), "dibao_covered": bool(r.dibao_covered),
+         "tekun": bool(r.tekun), "tekun_monthly_benefit": float(r.tekun_monthly_benefit)}
+        for r in pframe.itertuples()]
+    return Trace({
+        "household_id": str(household_id), "region_code": code,
+        "region_name": b.region_params.region_name,
+        "run_region_code": params.region_code, "parameters_date": params.date.isoformat(),
+        "area": area, "inputs": {"household": household_inputs, "members": member_inputs},
+        "steps": steps, "result": result,
+    })
 
 
-def _arithmetic(h_type: str, a: dict, std: float) -> str:
-    if a["h_gradual_exit"][0]:
-        return "gradual exit: previous benefit × dibao.gradual_exit_benefit_share"
-    if h_type in ("household", "expenditure"):
-        pc = a["h_assessed_out"][0]
-        n = int(a["h_dibao_members"][0])
-        return f"({std:g} − {pc:.2f}) × {n} = {(std - pc) * n:.2f} (before add-ons/minimum)"
-    if h_type == "single":
-        parts = [f"({std:g} − {inc:.2f})" for inc, s in zip(a["p_assessed_income"],
-                                                           a["p_single"], strict=True) if s]
-        return " + ".join(parts) + " (standard − own income per covered member)"
-    return "not covered: 0"
+def explain(persons: pd.DataFrame, households: pd.DataFrame, household_id: str, params,
+            file_names: tuple[str, str] = ("persons", "households")) -> Trace:
+    """Python API: validate the two frames (as ``simulate`` does) and explain one household.
 
-
-def render_text(report: dict[str, Any]) -> str:
-    lines = [f"household {report['household_id']} (region {report['region_code']}, "
-             f"parameters on {report['parameters_date']})", "", "members:"]
-    for m in report["members"]:
-        facts = ", ".join(f"{k}={v}" for k, v in m.items() if k != "person_id")
-        lines.append(f"  {m['person_id']}: {facts}")
-    lines.append("")
-    for step in report["steps"]:
-        lines.append(f"{step['step']}:")
-        for k, v in step.items():
-            if k != "step":
-                lines.append(f"    {k}: {v}")
-    return "\n".join(lines)
+    >>> trace = explain(persons, households, "H35058100000001", params)  # doctest: +SKIP
+    >>> print(trace.text()); trace.result["dibao_monthly_benefit"]       # doctest: +SKIP
+    """
+    pop = prepare_population(persons, households, file_names)
+    return explain_household(pop, str(household_id), params)
 
 
 def explain_files(persons_path, households_path, household_id, params, fmt: str = "text") -> str:
     """Validate both files, then explain one household (text or JSON)."""
     pop = read_population(Path(persons_path), Path(households_path))
     try:
-        report = explain_household(pop, str(household_id), params)
+        trace = explain_household(pop, str(household_id), params)
     except UserInputError as exc:
+        if exc.file:
+            raise
         raise UserInputError(exc.reason, file=str(households_path), column="household_id") from None
-    if fmt == "json":
-        return json.dumps(report, ensure_ascii=False, indent=2, default=str)
-    return render_text(report)
+    return trace.to_json() if fmt == "json" else trace.text()
+
+
+# ---------------------------------------------------------------------------------------
+# Text
+
+
+def _param_lines(rec: dict[str, Any], indent: str, seen: set[str], arrow: str = "") -> list[str]:
+    """A parameter with unit, date, reference and file — in full the first time it appears
+    in the text, by name and value after that (the JSON always carries the full record)."""
+    unit = f" {rec['unit']}" if rec.get("unit") and rec["unit"] not in ("rule", "bool") else ""
+    head = f"{indent}{arrow}{rec['name']} = {_fmt(rec['value'])}{unit}"
+    if rec["name"] in seen:
+        return [f"{head} (见上 see above)"]
+    seen.add(rec["name"])
+    where = [f"自 since {rec['since']}"] if rec.get("since") else []
+    where.append(f"依据 ref: {rec['reference']}")
+    if rec.get("source") and rec["source"] != "derived":
+        where.append(f"来源 file: {rec['source']}")
+    lines = [f"{head} · " + " · ".join(where)]
+    for sub in rec.get("inputs", []):
+        lines += _param_lines(sub, indent + "  ", seen, "← ")
+    return lines
+
+
+def render_text(report: dict[str, Any]) -> str:
+    """The trace as bilingual text: inputs, then each step's quantities, tests (通过 PASS /
+    未通过 FAIL, with the numbers compared) and parameters, then the result."""
+    hh = report["inputs"]["household"]
+    seen: set[str] = set()
+    lines = [
+        f"低保/特困测算说明 Explanation — 家庭 household {report['household_id']}",
+        f"区划 region {report['region_code']} {report['region_name']} · 参数日期 parameters on "
+        f"{report['parameters_date']} · {'城镇 urban' if report['area'] == 'urban' else '农村 rural'}"
+        + (f" · 运行参数 run parameters: {report['run_region_code']}"
+           if report["run_region_code"] != report["region_code"] else ""),
+        "",
+        "【输入 Inputs】",
+        f"  家庭 household: 金融资产 financial assets {_fmt(hh['financial_assets'])} · "
+        f"非必需车辆 non-essential vehicle {_fmt(hh['non_essential_vehicle'])} · "
+        f"住房 dwellings {hh['dwellings']} · 上期低保 previous benefit "
+        f"{_fmt(hh['previous_dibao_benefit'])} · 超标月数 months above standard "
+        f"{_fmt(hh['months_above_standard'])}",
+    ]
+    for m in report["inputs"]["members"]:
+        flags = [label for key, label in (
+            ("serious_illness", "重病 seriously ill"), ("college_student", "大学生 college"),
+            ("in_school", "在校 in school"), ("institutional", "集中供养 institutional"))
+            if m[key]]
+        lines.append(
+            f"  成员 {m['person_id']}: 年龄 age {_fmt(m['age'])} · 月收入 income "
+            f"{_fmt(m['monthly_income'])} · 残疾等级 disability grade {m['disability_grade']}"
+            f"{' (智力/精神 intellectual/mental)' if m['intellectual_or_mental'] else ''} · "
+            f"劳动能力 work capacity {_fmt(m['work_capacity'])} · 赡养人 supporter "
+            f"{_fmt(m['has_supporter'])} · 护理 care {m['care_level']} · 刚性支出/年 rigid "
+            f"spending/yr {_fmt(m['rigid_spending_annual'])}"
+            + (f" · {', '.join(flags)}" if flags else ""))
+    for n, step in enumerate(report["steps"], start=1):
+        lines += ["", f"【{n} {step['zh']} {step['en']}】 {step['policy']}"]
+        for q in step["quantities"]:
+            who = f"{q['person_id']}: " if q.get("person_id") else ""
+            formula = f" = {q['formula']}" if q.get("formula") else ""
+            lines.append(f"  {who}{q['zh']} {q['en']}{formula} → {_fmt(q['value'])}")
+        for t in step["tests"]:
+            mark = "[通过 PASS]" if t["passed"] else "[未通过 FAIL]"
+            who = f"{t['person_id']}: " if t.get("person_id") else ""
+            lines.append(f"  {mark} {who}{t['zh']} {t['en']}: {t['expression']}")
+            for rec in t["parameters"]:
+                lines += _param_lines(rec, "      ", seen, "参数 ")
+        if step["parameters"]:
+            lines.append("  参数 parameters:")
+            for rec in step["parameters"]:
+                lines += _param_lines(rec, "    ", seen)
+        if step["outcome"]:
+            lines.append(f"  ⇒ {step['outcome']}")
+    r = report["result"]
+    lines += [
+        "", "【结果 Result】",
+        f"  低保类型 dibao_type: {DIBAO_TYPE_ZH[r['dibao_type']]} {r['dibao_type']} · 保障人数 "
+        f"dibao_members: {r['dibao_members']} · 低保月补差 dibao_monthly_benefit: "
+        f"{r['dibao_monthly_benefit']:.2f}",
+        f"  特困人数 tekun_persons: {r['tekun_persons']} · 特困月供养金 tekun_monthly_benefit: "
+        f"{r['tekun_monthly_benefit']:.2f} · 低保边缘 marginal: {_fmt(r['marginal'])}",
+        f"  人均收入 per_capita_income: {_fmt(r['per_capita_income'])} · 核算人均收入 "
+        f"assessed_per_capita_income: {_fmt(r['assessed_per_capita_income'])} · 低保标准 "
+        f"dibao_standard: {_fmt(r['dibao_standard'])}",
+    ]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------
+# Notebooks
+
+
+def pick_household(households_out: pd.DataFrame,
+                   prefer: tuple[str, ...] = ("expenditure", "single", "household")) -> str:
+    """A household worth explaining: the first of the preferred dibao types present (then
+    any tekun household, then the first household). Deterministic."""
+    for kind in prefer:
+        hit = households_out.loc[households_out["dibao_type"] == kind, "household_id"]
+        if len(hit):
+            return str(hit.iloc[0])
+    hit = households_out.loc[households_out["tekun_persons"] > 0, "household_id"]
+    return str(hit.iloc[0] if len(hit) else households_out["household_id"].iloc[0])
+
+
+def example_trace(params, n_households: int = 500, seed: int = 20240101,
+                  household_id: str | None = None) -> Trace:
+    """Simulate a small synthetic population under ``params`` and explain one household
+    (``household_id``, or :func:`pick_household`'s choice) — the scenario notebook's
+    "pick a household, see its trace" cell."""
+    from jiuzhu_sim.population import generate_population
+    from jiuzhu_sim.simulation import compute_entitlements
+
+    persons, households = generate_population(params, n_households, seed)
+    if household_id is None:
+        household_id = pick_household(compute_entitlements(persons, households, params)
+                                      .households)
+    return explain(persons, households, household_id, params)

@@ -18,6 +18,15 @@ definition of a name replaces the parent's. Several files may share one region c
 national defaults are split by topic); a name defined twice for one region is an error.
 
 Derived standards (POLICY.md §2) are computed in :func:`derive`, never typed in twice.
+
+Values that differ by county for thousands of regions (minimum-wage tiers, published dibao
+standards) may instead live in per-region tables, ``params/tables/*.csv`` (``region_code,
+effective_date, value, reference``, optional ``end_date``), listed in
+``params/tables/tables.yaml``. A table row is a definition of the parameter at that region,
+exactly like a YAML entry: the nearest region of the inheritance chain that defines a name
+(in YAML or in a table) wins. :class:`RegionTable` looks values up vectorised (one
+``np.searchsorted`` over region × date keys). Definitions of "overlap", "gap" and "unknown
+region" are in docs/parameters.md and :func:`read_region_table`.
 """
 
 from __future__ import annotations
@@ -32,12 +41,38 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import yaml
 
 from jiuzhu_sim.exceptions import ParameterError
 
 NATIONAL_CODE = "000000"
 DERIVED_REFERENCE = "derived"
+TABLES_DIR = "tables"
+TABLE_INDEX = "tables.yaml"
+REGIONS_TABLE = "regions.csv"
+TABLE_COLUMNS = ("region_code", "effective_date", "value", "reference")
+REGIONS_COLUMNS = ("region_code", "name", "name_en", "parent")
+REGIONAL_NAMES = (
+    "dibao.standard.urban", "dibao.standard.rural",
+    "marginal.threshold.urban", "marginal.threshold.rural",
+    "tekun.basic_standard.urban", "tekun.basic_standard.rural",
+    "tekun.institutional_basic_standard.urban", "tekun.institutional_basic_standard.rural",
+    "tekun.care_standard.self_care", "tekun.care_standard.semi_care",
+    "tekun.care_standard.full_care",
+)
+"""Standards that follow each household's own region in a simulation (they derive from the
+region's minimum wage / published standard); every other parameter is the run's."""
+DERIVATION_PREFIXES = ("minimum_wage", "dibao.standard", "dibao.rounding",
+                       "tekun.basic_ratio_to_dibao", "tekun.care_ratio_to_minimum_wage.",
+                       "tekun.institutional_multiplier", "marginal.ratio_to_dibao")
+"""Names the regional standards are derived from (see :func:`derive`)."""
+
+
+def follows_region(name: str) -> bool:
+    """A regional standard, or a name the regional standards are derived from."""
+    return name.startswith(DERIVATION_PREFIXES) or name in REGIONAL_NAMES
 
 
 def default_params_dir() -> Path:
@@ -66,6 +101,7 @@ class ParamValue:
     reference: str = ""
     since: str = ""  # date from which the value applies ("" for derived/overrides)
     source: str = ""  # file (relative to params/), "derived", or "--set"
+    inputs: tuple[str, ...] = ()  # for derived values: the parameters they are computed from
 
     def as_record(self) -> dict[str, Any]:
         return {
@@ -107,6 +143,11 @@ class Parameters:
     values: dict[str, ParamValue]
     # names defined in the files but with no value yet on ``date``: name → one-line reason
     unavailable: dict[str, str] = field(default_factory=dict)
+    # every definition of each name along the inheritance chain (see :func:`resolve_raw`)
+    chains: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    inheritance: list[dict[str, str]] = field(default_factory=list)  # national → … → region
+    overrides: dict[str, Any] = field(default_factory=dict)  # every --set applied so far
+    params_dir: str | None = None
 
     def __getitem__(self, name: str) -> Any:
         try:
@@ -128,6 +169,20 @@ class Parameters:
 
     def reference(self, name: str) -> str:
         return self.values[name].reference
+
+    def explain_value(self, name: str) -> dict[str, Any]:
+        """One value with its unit, date, reference, source file, the definitions it replaced
+        along the inheritance chain and, for a derived value, the values it comes from."""
+        pv = self.values.get(name)
+        if pv is None:
+            self[name]  # raises the one-line reason
+        rec = pv.as_record()
+        rec["description"] = pv.description
+        chain = self.chains.get(name, [])
+        rec["defined_at"] = chain
+        if pv.inputs:
+            rec["inputs"] = [self.explain_value(i) for i in pv.inputs if i in self.values]
+        return rec
 
     def with_overrides(self, overrides: Mapping[str, Any] | Iterable[str]) -> Parameters:
         """A copy with ``--set`` style overrides applied and derived values recomputed."""
@@ -158,10 +213,15 @@ class Parameters:
 
 
 def _rel(path: Path, root: Path) -> str:
+    return _rel_text(str(path), str(root))
+
+
+@lru_cache(maxsize=4096)
+def _rel_text(path: str, root: str) -> str:
     try:
-        return str(path.relative_to(root.parent))
+        return str(Path(path).relative_to(Path(root).parent))
     except ValueError:
-        return str(path)
+        return path
 
 
 def _parse_date(text: Any, file: str, key: str) -> dt.date:
@@ -235,12 +295,258 @@ def _read_region_file(path: Path, root: Path) -> RegionFile:
                       parameters=parameters)
 
 
+# ---------------------------------------------------------------------------------------
+# Per-region tables (params/tables/*.csv)
+
+_NO_END = np.iinfo(np.int64).max
+_DAY_OFFSET = 1 << 31  # keeps day numbers (days since 1970, may be negative) positive in keys
+
+
+def _days(dates: Any, n: int) -> np.ndarray:
+    """Dates (a scalar or an array of date / datetime64 / 'YYYY-MM-DD') → int64 days since
+    1970-01-01, broadcast to length ``n``."""
+    if isinstance(dates, dt.datetime):
+        dates = dates.date()
+    arr = np.asarray(dates)
+    if arr.dtype.kind != "M":
+        arr = np.asarray(arr, dtype="datetime64[D]")
+    days = arr.astype("datetime64[D]").astype(np.int64)
+    return np.broadcast_to(days, (n,)) if days.ndim == 0 else days
+
+
+@dataclass(frozen=True)
+class RegionTable:
+    """One parameter's per-region values, sorted by (region, effective date).
+
+    Row ``i`` applies to ``region_code[i]`` from ``effective_day[i]`` until the day before the
+    region's next row (or through ``end_day[i]`` when an end date is given). ``row`` is the
+    1-based data row in the file (header excluded), for messages.
+    """
+
+    name: str
+    file: str
+    unit: str
+    description: str
+    region_code: np.ndarray
+    effective_day: np.ndarray
+    end_day: np.ndarray
+    value: np.ndarray
+    reference: np.ndarray
+    row: np.ndarray
+    regions: pd.Index  # unique region codes, sorted
+    _row_region: np.ndarray  # index into ``regions`` per row
+    _key: np.ndarray  # region index × 2**32 + day, sorted
+
+    region_set: frozenset[str] = frozenset()
+
+    def rows_for(self, region_codes: Any, dates: Any) -> np.ndarray:
+        """Row index in force for each (region, date), −1 where the region has no row or no
+        row in force on that date. Vectorised: the codes are factorised once, then one
+        ``np.searchsorted`` over the sorted keys — no loop over households."""
+        if isinstance(region_codes, (list, tuple)) and len(region_codes) <= 64:
+            n = len(region_codes)  # a few codes (one region's resolution): skip factorize
+            region_idx = self.regions.get_indexer([str(c) for c in region_codes]).astype(
+                np.int64) if n and len(self._key) else None
+        else:
+            codes = pd.Series(region_codes, dtype="str") if not isinstance(
+                region_codes, pd.Series) else region_codes.astype("str")
+            n = len(codes)
+            region_idx = None
+            if n and len(self._key):
+                codes_idx, uniques = pd.factorize(codes)
+                region_idx = self.regions.get_indexer(pd.Index(uniques))[codes_idx].astype(
+                    np.int64)
+        if region_idx is None:
+            return np.full(n, -1, dtype=np.int64)
+        days = _days(dates, n)
+        key = region_idx * (1 << 32) + (days + _DAY_OFFSET)
+        pos = np.searchsorted(self._key, key, side="right") - 1
+        safe = np.maximum(pos, 0)
+        ok = ((region_idx >= 0) & (pos >= 0) & (self._row_region[safe] == region_idx)
+              & (days <= self.end_day[safe]))
+        return np.where(ok, safe, -1)
+
+    def lookup(self, region_codes: Any, dates: Any) -> np.ndarray:
+        """Values (float64) in force for each (region, date); NaN where there is none."""
+        rows = self.rows_for(region_codes, dates)
+        return np.where(rows >= 0, self.value[np.maximum(rows, 0)], np.nan)
+
+    def first_day(self, region: str) -> dt.date | None:
+        i = self.regions.get_indexer([region])[0]
+        if i < 0:
+            return None
+        return _day_to_date(int(self.effective_day[self._row_region == i].min()))
+
+
+def _day_to_date(day: int) -> dt.date:
+    return dt.date(1970, 1, 1) + dt.timedelta(days=day)
+
+
+def _read_csv_strings(path: Path, rel: str) -> pd.DataFrame:
+    """A params CSV with every column as stripped text (UTF-8, with or without BOM)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    try:
+        head = path.open(encoding="utf-8-sig").readline()
+    except UnicodeDecodeError:
+        raise ParameterError("not UTF-8 text", file=rel) from None
+    names = [c.strip() for c in head.rstrip("\r\n").split(",")]
+    try:
+        table = pacsv.read_csv(
+            path, read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in names}, strings_can_be_null=False))
+    except pa.ArrowInvalid as exc:
+        raise ParameterError(f"not a valid CSV ({str(exc).splitlines()[0]})", file=rel) from None
+    frame = table.to_pandas()
+    for col in frame.columns:
+        frame[col] = frame[col].str.strip()
+    return frame
+
+
+def _table_error(reason: str, rel: str, rows: np.ndarray, bad: np.ndarray, column: str):
+    i = int(np.flatnonzero(bad)[0])
+    raise ParameterError(reason.format(i=i), file=rel, row=int(rows[i]), column=column)
+
+
+def read_region_table(path: Path | str, name: str, known_regions: Iterable[str], *,
+                      rel: str | None = None, unit: str = "", description: str = ""
+                      ) -> RegionTable:
+    """Read and validate one per-region table; every problem is a one-line
+    :class:`ParameterError` naming the file, the 1-based data row and the column.
+
+    - **unknown region**: a ``region_code`` that is not six digits, or not in the region list
+      (the ``params/regions`` YAML tree plus ``params/tables/regions.csv``);
+    - **missing reference**: an empty ``reference``, or a bare ``assumption`` without its
+      rationale (``assumption: <why>``);
+    - **overlap**: two rows of one region with the same ``effective_date``, or a row whose
+      ``end_date`` is on or after the region's next ``effective_date``;
+    - **gap**: a row with an ``end_date`` and a later row of the same region that starts more
+      than one day after it (values must be contiguous from the region's first date; without
+      ``end_date`` a row runs until the next one, so there is no gap);
+    - a bad date (not YYYY-MM-DD), an end before its start, a value that is not a finite
+      number ≥ 0.
+    """
+    path = Path(path)
+    rel = rel or str(path)
+    if not path.is_file():
+        raise ParameterError("table file not found", file=rel)
+    frame = _read_csv_strings(path, rel)
+    for col in TABLE_COLUMNS:
+        if col not in frame.columns:
+            raise ParameterError("missing column", file=rel, column=col)
+    n = len(frame)
+    rows = np.arange(1, n + 1, dtype=np.int64)
+    code = frame["region_code"].to_numpy(dtype=object).astype(str).astype(object)
+    bad = ~frame["region_code"].str.fullmatch(r"\d{6}").to_numpy(dtype=bool)
+    if bad.any():
+        _table_error(f"region code {code[int(np.flatnonzero(bad)[0])]!r} must be six digits",
+                     rel, rows, bad, "region_code")
+    known = pd.Index(sorted(set(known_regions)))
+    bad = known.get_indexer(frame["region_code"]) < 0
+    if bad.any():
+        _table_error(f"unknown region code {code[int(np.flatnonzero(bad)[0])]!r} (not in "
+                     f"params/regions or params/{TABLES_DIR}/{REGIONS_TABLE})", rel, rows, bad,
+                     "region_code")
+    start = pd.to_datetime(frame["effective_date"], format="%Y-%m-%d", errors="coerce")
+    bad = start.isna().to_numpy()
+    if bad.any():
+        _table_error("effective_date is not YYYY-MM-DD", rel, rows, bad, "effective_date")
+    start_day = start.to_numpy().astype("datetime64[D]").astype(np.int64)
+    if "end_date" in frame.columns:
+        blank = (frame["end_date"] == "").to_numpy()
+        end = pd.to_datetime(frame["end_date"].where(~blank, None), format="%Y-%m-%d",
+                             errors="coerce")
+        bad = end.isna().to_numpy() & ~blank
+        if bad.any():
+            _table_error("end_date is not YYYY-MM-DD (or empty)", rel, rows, bad, "end_date")
+        end_day = np.where(blank, _NO_END, end.to_numpy().astype("datetime64[D]").astype(
+            np.int64))
+        bad = end_day < start_day
+        if bad.any():
+            _table_error("end_date is before effective_date", rel, rows, bad, "end_date")
+    else:
+        end_day = np.full(n, _NO_END, dtype=np.int64)
+    value = pd.to_numeric(frame["value"], errors="coerce").to_numpy(dtype="float64")
+    bad = ~np.isfinite(value) | (value < 0)
+    if bad.any():
+        _table_error("value must be a number ≥ 0", rel, rows, bad, "value")
+    ref = frame["reference"]
+    bad = ((ref == "") | ref.str.lower().str.fullmatch(r"assumption\s*:?\s*")).to_numpy(bool)
+    if bad.any():
+        _table_error("missing reference (a document number, a public announcement, or "
+                     "'assumption: <rationale>')", rel, rows, bad, "reference")
+
+    order = np.lexsort((start_day, code.astype(str)))
+    code, start_day, end_day = code[order], start_day[order], end_day[order]
+    value, rows, ref = value[order], rows[order], ref.to_numpy(dtype=object)[order]
+    same_region = np.zeros(n, dtype=bool)  # row i and row i+1 belong to one region
+    if n > 1:
+        same_region[:-1] = code[1:] == code[:-1]
+    nxt = np.r_[start_day[1:], 0] if n else start_day
+    bad = same_region & (nxt == start_day)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ParameterError(f"overlap: region {code[i]} has two rows for "
+                             f"{_day_to_date(int(start_day[i]))} (rows {min(rows[i], rows[i + 1])}"
+                             f" and {max(rows[i], rows[i + 1])})", file=rel,
+                             row=int(max(rows[i], rows[i + 1])), column="effective_date")
+    bad = same_region & (end_day != _NO_END) & (end_day >= nxt)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ParameterError(f"overlap: region {code[i]}'s row ends "
+                             f"{_day_to_date(int(end_day[i]))}, on or after its next row "
+                             f"(row {rows[i + 1]}) starts", file=rel, row=int(rows[i]),
+                             column="end_date")
+    bad = same_region & (end_day != _NO_END) & (nxt > end_day + 1)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ParameterError(f"gap: region {code[i]} has no value from "
+                             f"{_day_to_date(int(end_day[i]) + 1)} to "
+                             f"{_day_to_date(int(nxt[i]) - 1)} (between rows {rows[i]} and "
+                             f"{rows[i + 1]})", file=rel, row=int(rows[i + 1]),
+                             column="effective_date")
+    regions = pd.Index(pd.unique(code), dtype=object) if n else pd.Index([], dtype=object)
+    row_region = regions.get_indexer(code).astype(np.int64)
+    key = row_region * (1 << 32) + (start_day + _DAY_OFFSET)
+    return RegionTable(name=name, file=rel, unit=unit, description=description,
+                       region_code=code, effective_day=start_day, end_day=end_day, value=value,
+                       reference=ref, row=rows, regions=regions, _row_region=row_region,
+                       _key=key, region_set=frozenset(regions))
+
+
+def _read_regions_table(path: Path, root: Path, regions: dict[str, Region]) -> None:
+    """Add the regions of ``params/tables/regions.csv`` (no YAML of their own) to the tree."""
+    rel = _rel(path, root)
+    frame = _read_csv_strings(path, rel)
+    for col in REGIONS_COLUMNS:
+        if col not in frame.columns:
+            raise ParameterError("missing column", file=rel, column=col)
+    rows = np.arange(1, len(frame) + 1)
+    bad = ~frame["region_code"].str.fullmatch(r"\d{6}").to_numpy(bool)
+    if bad.any():
+        _table_error("region code must be six digits", rel, rows, bad, "region_code")
+    bad = frame["region_code"].duplicated().to_numpy()
+    if bad.any():
+        _table_error("region code listed twice", rel, rows, bad, "region_code")
+    for i, rec in enumerate(frame.to_dict("records")):
+        code, parent = rec["region_code"], rec["parent"] or None
+        reg = regions.get(code)
+        if reg is not None:
+            if parent != reg.parent:
+                raise ParameterError(f"region {code} has parent {reg.parent} in its YAML file",
+                                     file=rel, row=i + 1, column="parent")
+            continue
+        regions[code] = Region(code, rec["name"] or code, rec["name_en"], parent)
+
+
 @lru_cache(maxsize=8)
 def _load_tree(root_str: str) -> dict[str, Region]:
     root = Path(root_str)
     regions: dict[str, Region] = {}
     for path in sorted(root.rglob("*.yaml")):
-        if "scenarios" in path.relative_to(root).parts:
+        if {"scenarios", TABLES_DIR} & set(path.relative_to(root).parts):
             continue
         rf = _read_region_file(path, root)
         reg = regions.setdefault(rf.code, Region(rf.code, rf.name, rf.name_en, rf.parent))
@@ -257,11 +563,61 @@ def _load_tree(root_str: str) -> dict[str, Region]:
                 raise ParameterError(f"parameter defined twice for region {rf.code}",
                                      file=_rel(path, root), column=name)
         reg.files.append(rf)
+    listed = root / TABLES_DIR / REGIONS_TABLE
+    if listed.is_file():
+        _read_regions_table(listed, root, regions)
     for reg in regions.values():
         if reg.parent and reg.parent not in regions:
+            where = _rel(reg.files[0].path, root) if reg.files else _rel(listed, root)
             raise ParameterError(f"parent region {reg.parent} of {reg.code} has no file",
-                                 file=_rel(reg.files[0].path, root), column="region.parent")
+                                 file=where, column="region.parent")
     return regions
+
+
+@lru_cache(maxsize=8)
+def _load_tables(root_str: str) -> dict[str, RegionTable]:
+    """The tables listed in ``params/tables/tables.yaml`` (none when it is absent)."""
+    root = Path(root_str)
+    index = root / TABLES_DIR / TABLE_INDEX
+    if not index.is_file():
+        return {}
+    rel_index = _rel(index, root)
+    try:
+        doc = yaml.safe_load(index.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ParameterError(f"not valid YAML ({getattr(exc, 'problem', exc)})",
+                             file=rel_index) from None
+    specs = doc.get("tables") or {}
+    if not isinstance(specs, Mapping):
+        raise ParameterError("'tables' must be a mapping name → {file, unit, description}",
+                             file=rel_index, column="tables")
+    regions = _load_tree(root_str)
+    tables: dict[str, RegionTable] = {}
+    for name, spec in specs.items():
+        name = str(name)
+        if not isinstance(spec, Mapping) or not spec.get("file") or not spec.get("unit"):
+            raise ParameterError("a table needs 'file' and 'unit'", file=rel_index,
+                                 column=f"tables.{name}")
+        path = root / TABLES_DIR / str(spec["file"])
+        table = read_region_table(path, name, regions, rel=_rel(path, root),
+                                  unit=str(spec["unit"]),
+                                  description=str(spec.get("description", "")))
+        # a name is defined once per region: in YAML or in the table, not both
+        for code in table.regions:
+            for rf in regions[code].files:
+                if name in rf.parameters:
+                    i = int(np.flatnonzero(table.region_code == code)[0])
+                    raise ParameterError(f"{name} for region {code} is also defined in "
+                                         f"{_rel(rf.path, root)}", file=table.file,
+                                         row=int(table.row[i]), column="region_code")
+        tables[name] = table
+    return tables
+
+
+def load_tables(params_dir: Path | str | None = None) -> dict[str, RegionTable]:
+    """Every per-region table of a params folder, by parameter name (validated, cached)."""
+    root = Path(params_dir) if params_dir else default_params_dir()
+    return _load_tables(str(root.resolve()))
 
 
 def list_regions(params_dir: Path | None = None) -> list[Region]:
@@ -280,8 +636,9 @@ def find_region(key: str, params_dir: Path | None = None) -> Region:
     for reg in regions.values():
         if low in (reg.name.lower(), reg.name_en.lower()):
             return reg
-    known = ", ".join(f"{r.code} {r.name_en or r.name}" for r in regions.values())
-    raise ParameterError(f"unknown region {key!r}; known regions: {known}")
+    known = ", ".join(f"{r.code} {r.name_en or r.name}" for r in list(regions.values())[:20])
+    more = f" and {len(regions) - 20} more (`jiuzhu params regions`)" if len(regions) > 20 else ""
+    raise ParameterError(f"unknown region {key!r}; known regions: {known}{more}")
 
 
 def _chain(region: Region, regions: Mapping[str, Region]) -> list[Region]:
@@ -294,39 +651,116 @@ def _chain(region: Region, regions: Mapping[str, Region]) -> list[Region]:
     return list(reversed(chain))
 
 
+def lookup_table(name: str, region_codes: Any, dates: Any,
+                 params_dir: Path | str | None = None) -> np.ndarray:
+    """Vectorised: the value of table ``name`` for each household's region and date, taken
+    from the nearest region of its inheritance chain that has rows in the table (NaN when
+    none is in force). Regions are mapped up the tree once per distinct code."""
+    root = Path(params_dir) if params_dir else default_params_dir()
+    table = _load_tables(str(root.resolve()))[name]
+    regions = _load_tree(str(root.resolve()))
+    codes = pd.Series(region_codes, dtype="str")
+    idx, uniques = pd.factorize(codes)
+    has = table.region_set
+    owner = []
+    for code in uniques:
+        reg = regions.get(code)
+        chain = _chain(reg, regions) if reg is not None else []
+        owner.append(next((r.code for r in reversed(chain) if r.code in has), ""))
+    mapped = np.asarray(owner, dtype=object)[idx] if len(uniques) else np.array([], object)
+    return table.lookup(pd.Series(mapped, dtype="str"), _days(dates, len(codes)))
+
+
 def resolve_raw(region: Region, date: dt.date, regions: Mapping[str, Region],
-                root: Path, extra_files: Iterable[RegionFile] = ()
-                ) -> tuple[dict[str, ParamValue], dict[str, str]]:
+                root: Path, extra_files: Iterable[RegionFile] = (),
+                tables: Mapping[str, RegionTable] | None = None,
+                chains: dict[str, list[dict[str, Any]]] | None = None,
+                only: Any = None) -> tuple[dict[str, ParamValue], dict[str, str]]:
     """Values in force on ``date`` for ``region`` (inherited, before derivation).
 
+    Walks the chain national → province → city → county; at each level the YAML files and
+    the tables' rows of that region define names, and the last (nearest) definition wins.
     Names with no value yet on ``date`` are returned apart, with a one-line reason that
-    names the file and key; using one of them is an error, loading is not.
+    names the file and key; using one of them is an error, loading is not. When ``chains``
+    is given it receives, per name, every definition met on the way (which one is used,
+    which ones it replaced). ``only`` (a predicate on names) restricts the walk.
     """
-    specs: dict[str, tuple[dict, RegionFile]] = {}
+    tables = tables or {}
+    if only is not None:
+        tables = {k: t for k, t in tables.items() if only(k)}
+    defs: dict[str, list[tuple[Region, Any, Any]]] = {}
     for reg in _chain(region, regions):
         for rf in reg.files:
             for name, spec in rf.parameters.items():
-                specs[name] = (spec, rf)
+                if only is None or only(name):
+                    defs.setdefault(name, []).append((reg, rf, spec))
+        for name, table in tables.items():
+            if reg.code in table.region_set:
+                defs.setdefault(name, []).append((reg, table, None))
     for rf in extra_files:
         for name, spec in rf.parameters.items():
-            specs[name] = (spec, rf)
+            defs.setdefault(name, []).append((region, rf, spec))
     out: dict[str, ParamValue] = {}
     unavailable: dict[str, str] = {}
-    for name, (spec, rf) in specs.items():
-        applicable = [t for t in spec["_dated"] if t[0] <= date]
-        if not applicable:
-            first = spec["_dated"][0][0].isoformat()
-            unavailable[name] = ParameterError(
-                f"parameter has no value on or before {date.isoformat()} "
-                f"(its first value applies from {first})",
-                file=_rel(rf.path, root), column=name,
-            ).one_line()
+    for name, found in defs.items():
+        entries = []
+        for reg, src, spec in found:
+            entries.append(_definition(name, reg, src, spec, date, root))
+        if chains is not None:
+            for e in entries[:-1]:
+                e["status"] = "overridden"
+            entries[-1]["status"] = "used"
+            chains[name] = entries
+        last = entries[-1]
+        if last["value"] is None:
+            unavailable[name] = last.pop("_unavailable")
             continue
-        since, value, ref = applicable[-1]
-        out[name] = ParamValue(name=name, value=value, unit=str(spec.get("unit", "")),
-                               description=str(spec.get("description", "")), reference=ref,
-                               since=since.isoformat(), source=_rel(rf.path, root))
+        last.pop("_unavailable", None)
+        reg, src, spec = found[-1]
+        unit = src.unit if isinstance(src, RegionTable) else str(spec.get("unit", ""))
+        desc = src.description if isinstance(src, RegionTable) else str(
+            spec.get("description", ""))
+        out[name] = ParamValue(name=name, value=last["value"], unit=unit, description=desc,
+                               reference=last["reference"], since=last["since"],
+                               source=last["source"])
+    for entries in (chains or {}).values():
+        for e in entries:
+            e.pop("_unavailable", None)
     return out, unavailable
+
+
+def _definition(name: str, reg: Region, src: Any, spec: Any, date: dt.date, root: Path
+                ) -> dict[str, Any]:
+    """One definition of ``name`` at region ``reg`` (a YAML file or a table), with the value
+    it gives on ``date`` (None when it has none yet)."""
+    entry: dict[str, Any] = {"region_code": reg.code, "region_name": reg.name, "value": None,
+                             "since": "", "reference": "", "source": ""}
+    if isinstance(src, RegionTable):
+        row = int(src.rows_for([reg.code], date)[0])
+        if row < 0:
+            first = src.first_day(reg.code)
+            entry["source"] = src.file
+            entry["_unavailable"] = ParameterError(
+                f"region {reg.code} has no row in force on {date.isoformat()} (its first row "
+                f"applies from {first})", file=src.file, column=name).one_line()
+            return entry
+        value = float(src.value[row])
+        entry.update(value=int(value) if value.is_integer() else value,
+                     since=_day_to_date(int(src.effective_day[row])).isoformat(),
+                     reference=str(src.reference[row]), source=f"{src.file} row {src.row[row]}")
+        return entry
+    entry["source"] = _rel(src.path, root)
+    applicable = [t for t in spec["_dated"] if t[0] <= date]
+    if not applicable:
+        first = spec["_dated"][0][0].isoformat()
+        entry["_unavailable"] = ParameterError(
+            f"parameter has no value on or before {date.isoformat()} "
+            f"(its first value applies from {first})", file=entry["source"], column=name,
+        ).one_line()
+        return entry
+    since, value, ref = applicable[-1]
+    entry.update(value=value, since=since.isoformat(), reference=ref)
+    return entry
 
 
 # ---------------------------------------------------------------------------------------
@@ -348,11 +782,12 @@ def round_standard(amount: float, rule: str) -> float:
 
 
 def _put(values: dict[str, ParamValue], name: str, value: Any, unit: str, description: str,
-         formula: str, locked: set[str]) -> None:
+         formula: str, locked: set[str], inputs: tuple[str, ...] = ()) -> None:
     if name in locked:
         return
     values[name] = ParamValue(name=name, value=value, unit=unit, description=description,
-                              reference=f"{DERIVED_REFERENCE}: {formula}", source="derived")
+                              reference=f"{DERIVED_REFERENCE}: {formula}", source="derived",
+                              inputs=inputs)
 
 
 def derive(values: dict[str, ParamValue], locked: set[str] = frozenset(),
@@ -381,13 +816,14 @@ def derive(values: dict[str, ParamValue], locked: set[str] = frozenset(),
                                  "(needs minimum_wage and dibao.standard_ratio_to_minimum_wage)")
         _put(v, "dibao.standard", round_standard(float(wage.value) * float(ratio.value), rounding),
              "yuan/person/month", "低保标准 dibao standard (derived from the minimum wage)",
-             f"{rounding}(minimum_wage {wage.value} × ratio {ratio.value})", locked)
+             f"{rounding}(minimum_wage {wage.value} × ratio {ratio.value})", locked,
+             ("minimum_wage", "dibao.standard_ratio_to_minimum_wage", "dibao.rounding"))
     base = float(v["dibao.standard"].value)
     for area in ("urban", "rural"):
         key = f"dibao.standard.{area}"
         if key not in v or (key not in locked and v[key].source == "derived"):
             _put(v, key, base, "yuan/person/month", f"低保标准 dibao standard ({area})",
-                 "dibao.standard", locked)
+                 "dibao.standard", locked, ("dibao.standard",))
     if "tekun.basic_ratio_to_dibao" in v:
         r = float(v["tekun.basic_ratio_to_dibao"].value)
         mult = float(v["tekun.institutional_multiplier"].value) if "tekun.institutional_multiplier" in v else None
@@ -395,13 +831,16 @@ def derive(values: dict[str, ParamValue], locked: set[str] = frozenset(),
             std = float(v[f"dibao.standard.{area}"].value)
             _put(v, f"tekun.basic_standard.{area}", round_standard(std * r, rounding),
                  "yuan/person/month", f"特困基本生活标准 tekun basic standard ({area})",
-                 f"{rounding}(dibao.standard.{area} {std} × {r})", locked)
+                 f"{rounding}(dibao.standard.{area} {std} × {r})", locked,
+                 (f"dibao.standard.{area}", "tekun.basic_ratio_to_dibao", "dibao.rounding"))
             if mult is not None:
                 basic = float(v[f"tekun.basic_standard.{area}"].value)
                 _put(v, f"tekun.institutional_basic_standard.{area}",
                      round_standard(basic * mult, rounding), "yuan/person/month",
                      f"集中供养基本生活标准 institutional tekun basic standard ({area})",
-                     f"{rounding}(tekun.basic_standard.{area} {basic} × {mult})", locked)
+                     f"{rounding}(tekun.basic_standard.{area} {basic} × {mult})", locked,
+                     (f"tekun.basic_standard.{area}", "tekun.institutional_multiplier",
+                      "dibao.rounding"))
     if wage is not None:
         for level in ("self_care", "semi_care", "full_care"):
             key = f"tekun.care_ratio_to_minimum_wage.{level}"
@@ -409,14 +848,16 @@ def derive(values: dict[str, ParamValue], locked: set[str] = frozenset(),
                 amount = round_standard(float(wage.value) * float(v[key].value), rounding)
                 _put(v, f"tekun.care_standard.{level}", amount, "yuan/person/month",
                      f"特困照料护理标准 tekun care standard ({level})",
-                     f"{rounding}(minimum_wage {wage.value} × {v[key].value})", locked)
+                     f"{rounding}(minimum_wage {wage.value} × {v[key].value})", locked,
+                     ("minimum_wage", key, "dibao.rounding"))
     if "marginal.ratio_to_dibao" in v:
         k = float(v["marginal.ratio_to_dibao"].value)
         for area in ("urban", "rural"):
             std = float(v[f"dibao.standard.{area}"].value)
             _put(v, f"marginal.threshold.{area}", std * k, "yuan/person/month",
                  f"低保边缘认定线 marginal threshold ({area})",
-                 f"dibao.standard.{area} {std} × {k}", locked)
+                 f"dibao.standard.{area} {std} × {k}", locked,
+                 (f"dibao.standard.{area}", "marginal.ratio_to_dibao"))
     return v
 
 
@@ -467,7 +908,9 @@ def apply_overrides(params: Parameters, overrides: Mapping[str, Any] | Iterable[
     # recompute derived values from their (possibly overridden) inputs
     raw = {k: pv for k, pv in base.items() if pv.source != "derived" or k in locked}
     return Parameters(params.region_code, params.region_name, params.date,
-                      derive(raw, locked, params.unavailable), dict(params.unavailable))
+                      derive(raw, locked, params.unavailable), dict(params.unavailable),
+                      chains=params.chains, inheritance=params.inheritance,
+                      overrides={**params.overrides, **overrides}, params_dir=params.params_dir)
 
 
 # ---------------------------------------------------------------------------------------
@@ -516,15 +959,81 @@ def load_parameters(region: str | Path = "350581", date: dt.date | str | None = 
                                  column="region.parent")
     else:
         reg = find_region(str(region), root)
-    raw, unavailable = resolve_raw(reg, day, regions, root, extra)
-    params = Parameters(reg.code, reg.name, day, derive(raw, unavailable=unavailable), unavailable)
+    chains: dict[str, list[dict[str, Any]]] = {}
+    raw, unavailable = resolve_raw(reg, day, regions, root, extra,
+                                   _load_tables(str(root.resolve())), chains)
+    inheritance = [{"region_code": r.code, "name": r.name, "name_en": r.name_en}
+                   for r in _chain(reg, regions)]
+    params = Parameters(reg.code, reg.name, day, derive(raw, unavailable=unavailable),
+                        unavailable, chains=chains, inheritance=inheritance,
+                        params_dir=str(root.resolve()))
     return apply_overrides(params, overrides)
 
 
-def diff_parameters(a: Parameters, b: Parameters) -> list[dict[str, Any]]:
+@lru_cache(maxsize=8192)
+def _region_standards(root: str, code: str, day: dt.date, overrides_json: str) -> Parameters:
+    """The standards of one region (:data:`REGIONAL_NAMES` and what they derive from) — a
+    resolution restricted to those names, so thousands of regions resolve in well under a
+    second. Overrides of other names do not touch the standards and are skipped."""
+    regions = _load_tree(root)
+    reg = regions.get(code) or find_region(code, Path(root))
+    chains: dict[str, list[dict[str, Any]]] = {}
+    raw, unavailable = resolve_raw(reg, day, regions, Path(root), (), _load_tables(root),
+                                   chains, only=follows_region)
+    params = Parameters(reg.code, reg.name, day, derive(raw, unavailable=unavailable),
+                        unavailable, chains=chains, params_dir=root,
+                        inheritance=[{"region_code": r.code, "name": r.name,
+                                      "name_en": r.name_en} for r in _chain(reg, regions)])
+    overrides = {k: v for k, v in json.loads(overrides_json).items() if follows_region(k)}
+    return apply_overrides(params, overrides)
+
+
+def regional_parameters(params: Parameters, region_codes: Iterable[str]
+                        ) -> dict[str, Parameters]:
+    """The standards (:data:`REGIONAL_NAMES`, with what they derive from) of each region in
+    ``region_codes`` on ``params.date``, with the same ``--set`` overrides as ``params`` (so
+    ``--set dibao.standard=X`` still sets every household's standard). The run's own region
+    maps to ``params`` itself, unchanged.
+
+    One resolution per distinct region (cached), never per household.
+    """
+    out: dict[str, Parameters] = {}
+    key = json.dumps(params.overrides, sort_keys=True, default=str)
+    root = params.params_dir or str(default_params_dir().resolve())
+    for code in region_codes:
+        code = str(code)
+        if code in out:
+            continue
+        out[code] = params if code == params.region_code else _region_standards(
+            root, code, params.date, key)
+    return out
+
+
+def parse_region_at(text: str) -> tuple[str, str | None]:
+    """``REGION`` or ``REGION@YYYY-MM-DD`` (as in ``jiuzhu params diff A@D1 B@D2``)."""
+    region, _, when = str(text).partition("@")
+    return region, (when or None)
+
+
+def diff_parameters(a: Parameters, b: Parameters,
+                    labels: tuple[str, str] | None = None) -> list[dict[str, Any]]:
+    """Names whose values differ between two parameter sets (two regions or two dates).
+
+    Each row: ``name``, the two values under ``labels`` (default: the region codes, or
+    ``code@date`` when both are one region), and where each value comes from.
+    """
+    if labels is None:
+        labels = (a.region_code, b.region_code)
+        if labels[0] == labels[1]:
+            labels = (f"{a.region_code}@{a.date.isoformat()}", f"{b.region_code}@{b.date.isoformat()}")
     rows = []
     for name in sorted(set(a.values) | set(b.values)):
         va, vb = a.get(name), b.get(name)
         if va != vb:
-            rows.append({"name": name, a.region_code: va, b.region_code: vb})
+            pa, pb = a.values.get(name), b.values.get(name)
+            rows.append({"name": name, labels[0]: va, labels[1]: vb,
+                         "source_a": "" if pa is None else pa.source,
+                         "source_b": "" if pb is None else pb.source,
+                         "reference_a": "" if pa is None else pa.reference,
+                         "reference_b": "" if pb is None else pb.reference})
     return rows

@@ -54,6 +54,7 @@ from jiuzhu_sim.rules import (
     TYPE_HOUSEHOLD,
     TYPE_NONE,
     TYPE_SINGLE,
+    round_money,
     round_yuan,
 )
 from jiuzhu_sim.rules import dibao as dibao_rules
@@ -289,8 +290,46 @@ def validate_population(persons: pd.DataFrame, households: pd.DataFrame,
 # Rules over arrays
 
 
-def _by_area(params, name: str, urban: np.ndarray) -> np.ndarray:
-    return np.where(urban, float(params[f"{name}.urban"]), float(params[f"{name}.rural"]))
+def region_index(pop: Population) -> tuple[np.ndarray, np.ndarray]:
+    """(code per household, distinct region codes), computed once per population."""
+    cached = pop.extra.get("region_index")
+    if cached is None:
+        codes, uniques = pd.factorize(pop.region_code)
+        cached = (codes.astype(np.int64), np.asarray(uniques, dtype=object))
+        pop.extra["region_index"] = cached
+    return cached
+
+
+def household_standards(pop: Population, params) -> dict[str, np.ndarray]:
+    """Each household's standards, from its own ``region_code`` (POLICY.md §2).
+
+    The standards (:data:`jiuzhu_sim.parameters.REGIONAL_NAMES`: dibao standard, marginal
+    threshold, tekun basic / institutional / care standards) follow the household's region:
+    its minimum wage or published standard, from YAML or a ``params/tables`` table, resolved
+    once per distinct region with the run's ``--set`` overrides. Every other parameter is
+    the run's. Households of the run's own region get exactly the run's values.
+    Returns per-household arrays by area (``dibao.standard`` etc.) and
+    ``tekun.care_standard`` as households × care levels.
+    """
+    from jiuzhu_sim.parameters import regional_parameters
+
+    codes, uniques = region_index(pop)
+    if len(uniques) <= 1 and (len(uniques) == 0 or uniques[0] == params.region_code):
+        by_region = [params]
+        codes = np.zeros(pop.n_households, dtype=np.int64)
+    else:
+        resolved = regional_parameters(params, uniques)
+        by_region = [resolved[str(u)] for u in uniques]
+
+    def column(name: str) -> np.ndarray:
+        return np.array([float(r[name]) for r in by_region], dtype="float64")[codes]
+
+    out = {base: np.where(pop.urban, column(f"{base}.urban"), column(f"{base}.rural"))
+           for base in ("dibao.standard", "marginal.threshold", "tekun.basic_standard",
+                        "tekun.institutional_basic_standard")}
+    out["tekun.care_standard"] = np.stack(
+        [column(f"tekun.care_standard.{level}") for level in tekun_rules.CARE_LEVELS], axis=1)
+    return out
 
 
 def entitlement_arrays(pop: Population, params) -> dict[str, np.ndarray]:
@@ -310,10 +349,12 @@ def entitlement_arrays(pop: Population, params) -> dict[str, np.ndarray]:
     def hsum_at(idx: np.ndarray, values: np.ndarray) -> np.ndarray:
         return np.bincount(hh[idx], weights=values, minlength=H)
 
-    h_standard = _by_area(params, "dibao.standard", pop.urban)
-    h_threshold = _by_area(params, "marginal.threshold", pop.urban)
-    h_tekun_basic = _by_area(params, "tekun.basic_standard", pop.urban)
-    h_tekun_inst = _by_area(params, "tekun.institutional_basic_standard", pop.urban)
+    standards = household_standards(pop, params)
+    h_standard = standards["dibao.standard"]
+    h_threshold = standards["marginal.threshold"]
+    h_tekun_basic = standards["tekun.basic_standard"]
+    h_tekun_inst = standards["tekun.institutional_basic_standard"]
+    h_care = standards["tekun.care_standard"]
     p_standard = h_standard[hh]
     elderly_age = float(params["dibao.elderly_age"])
     minor_age = float(params["tekun.minor_age"])
@@ -333,11 +374,9 @@ def entitlement_arrays(pop: Population, params) -> dict[str, np.ndarray]:
         np.ones(len(c), dtype=bool), pop.work_capacity[c], pop.has_supporter[c], income[c],
         h_tekun_basic[hh[c]], income_limit_ratio=float(params["tekun.income_limit_ratio_to_basic"]))
     t_idx = c[ok]
-    care_table = np.array([float(params[f"tekun.care_standard.{level}"])
-                           for level in tekun_rules.CARE_LEVELS])
     t_benefit = tekun_rules.tekun_benefit(
         np.ones(len(t_idx), dtype=bool), pop.institutional[t_idx], h_tekun_basic[hh[t_idx]],
-        h_tekun_inst[hh[t_idx]], care_table[pop.care_code[t_idx]],
+        h_tekun_inst[hh[t_idx]], h_care[hh[t_idx], pop.care_code[t_idx]],
         institutional_multiplier=float(params["tekun.institutional_multiplier"]),
         multiplier_applies_to_care=bool(params["tekun.institutional_multiplier_applies_to_care"]))
     p_tekun = np.zeros(P, dtype=bool)
@@ -439,6 +478,8 @@ def entitlement_arrays(pop: Population, params) -> dict[str, np.ndarray]:
             elderly_share=addon_shares["elderly"], disabled_share=addon_shares["disabled"],
             child_share=addon_shares["child"])
         h_benefit = round_yuan(h_benefit + hsum_at(a_idx, p_addon[a_idx]))
+    # the paid amount's rounding (dibao.benefit_rounding; fen by default, a no-op then)
+    h_benefit = round_money(h_benefit, str(params.get("dibao.benefit_rounding", "fen")))
 
     # gradual exit 渐退
     in_grace, kept = dibao_rules.gradual_exit(
@@ -466,6 +507,7 @@ def entitlement_arrays(pop: Population, params) -> dict[str, np.ndarray]:
         "h_expenditure_pc": h_expenditure_pc, "h_rigid": h_rigid,
         "h_assessed_out": h_assessed_out, "h_assets_pass": h_assets_pass,
         "h_low_income": low_income, "h_special": h_special, "h_type": h_type,
+        "h_whole": whole, "h_expenditure": expenditure, "h_topup": topup,
         "h_dibao_members": h_dibao_members.astype(np.int64), "h_dibao_benefit": h_benefit,
         "h_gradual_exit": in_grace, "h_tekun_persons": h_tekun_persons,
         "h_tekun_benefit": round_yuan(hsum_at(t_idx, t_benefit)), "h_marginal": h_marginal,
@@ -599,10 +641,12 @@ def summarise(h: pd.DataFrame, params, income_all: np.ndarray | None = None) -> 
     entitled = h["dibao_monthly_benefit"].to_numpy(float)
     by_program = {"dibao": float((w * paid).sum()), "tekun": float((w * tekun).sum()),
                   "marginal": float((w * marginal_cash).sum())}
-    monthly = {"total": round(sum(by_program.values()), 2),
-               "by_program": {k: round(v, 2) for k, v in by_program.items()}}
-    annual = {"total": round(monthly["total"] * MONTHS_PER_YEAR, 2),
-              "by_program": {k: round(v * MONTHS_PER_YEAR, 2) for k, v in by_program.items()}}
+    # rounded to the fen once per program; totals are sums of the rounded parts, so every
+    # figure in summary.json reconciles to the fen (tests/test_simulation.py)
+    monthly_by = {k: round(v, 2) for k, v in by_program.items()}
+    annual_by = {k: round(v * MONTHS_PER_YEAR, 2) for k, v in monthly_by.items()}
+    monthly = {"total": round(sum(monthly_by.values()), 2), "by_program": monthly_by}
+    annual = {"total": round(sum(annual_by.values()), 2), "by_program": annual_by}
     # per-capita income of all members, before and after transfers actually paid
     if income_all is None:
         income_all = h["per_capita_income"].to_numpy(float) * members
@@ -663,6 +707,13 @@ def simulate_population(pop: Population, params, seed: int = 0) -> SimulationRes
     summary["enrollment_source"] = ("observed enrolled_dibao" if pop.enrolled_observed
                                     is not None else "process model (population/process.py)")
     summary["seed"] = seed
+    _, regions = region_index(pop)
+    if len(regions) > 1 or (len(regions) == 1 and regions[0] != params.region_code):
+        from jiuzhu_sim.parameters import REGIONAL_NAMES, regional_parameters
+
+        summary["regional_standards"] = {
+            code: [r.values[n].as_record() for n in REGIONAL_NAMES if n in r.values]
+            for code, r in regional_parameters(params, regions).items()}
     return SimulationResult(h[HOUSEHOLDS_OUT_COLUMNS], p[PERSONS_OUT_COLUMNS], summary)
 
 

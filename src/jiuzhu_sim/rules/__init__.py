@@ -31,3 +31,28 @@ def round_yuan(amount: np.ndarray | float) -> np.ndarray:
     x = np.asarray(amount, dtype="float64")
     out = np.floor(np.abs(x) * 100.0 + 0.500001) / 100.0
     return np.where(x < 0, -out, out) + 0.0
+
+
+MONEY_ROUNDING = ("fen", "jiao", "yuan", "ceil_yuan")
+
+
+def round_money(amount: np.ndarray | float, rule: str) -> np.ndarray:
+    """A paid amount rounded by a rounding rule parameter (``dibao.benefit_rounding``):
+    ``fen`` (0.01 yuan, half away from zero: :func:`round_yuan`), ``jiao`` (0.1 yuan, half
+    away), ``yuan`` (whole yuan, half away) or ``ceil_yuan`` (up to whole yuan). Amounts stay
+    float64. Each rule rounds the raw amount once (no double rounding through the fen); a
+    millionth of a unit absorbs binary noise. An unknown rule is a
+    :class:`~jiuzhu_sim.exceptions.ParameterError`."""
+    if rule == "fen":
+        return round_yuan(amount)
+    x = np.asarray(amount, dtype="float64")
+    if rule in ("jiao", "yuan"):
+        step = 10.0 if rule == "jiao" else 1.0
+        out = np.floor(np.abs(x) * step + 0.500001) / step
+        return np.where(x < 0, -out, out) + 0.0
+    if rule == "ceil_yuan":
+        return np.ceil(x - 1e-6) + 0.0
+    from jiuzhu_sim.exceptions import ParameterError
+
+    raise ParameterError(f"unknown money rounding rule {rule!r} ({', '.join(MONEY_ROUNDING)})",
+                         column="dibao.benefit_rounding")

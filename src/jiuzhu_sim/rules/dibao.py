@@ -35,12 +35,28 @@ def asset_test(financial_assets: np.ndarray, members: np.ndarray, standard: np.n
     household has no non-essential vehicle (if ``vehicle_disqualifies``) and at most
     ``max_dwellings`` dwellings. A household with no members to assess fails.
     """
+    parts = asset_test_parts(financial_assets, members, standard, non_essential_vehicle,
+                             dwellings, asset_limit_months=asset_limit_months,
+                             vehicle_disqualifies=vehicle_disqualifies,
+                             max_dwellings=max_dwellings)
+    return parts["financial_assets"] & parts["vehicle"] & parts["dwellings"]
+
+
+def asset_test_parts(financial_assets: np.ndarray, members: np.ndarray, standard: np.ndarray,
+                     non_essential_vehicle: np.ndarray, dwellings: np.ndarray, *,
+                     asset_limit_months: float, vehicle_disqualifies: bool,
+                     max_dwellings: int) -> dict[str, np.ndarray]:
+    """The three parts of :func:`asset_test`, each a pass mask (``jiuzhu explain`` shows
+    them): ``financial_assets`` ≤ ``asset_limit_months`` × standard × members (and members >
+    0), ``vehicle`` (no non-essential vehicle, if it disqualifies), ``dwellings`` ≤ max."""
     members = np.asarray(members, dtype="float64")
-    ok = (members > 0) & (np.asarray(financial_assets)
-                          <= asset_limit_months * np.asarray(standard) * members)
+    money = (members > 0) & (np.asarray(financial_assets)
+                             <= asset_limit_months * np.asarray(standard) * members)
+    vehicle = np.ones(money.shape, dtype=bool)
     if vehicle_disqualifies:
-        ok &= ~np.asarray(non_essential_vehicle, dtype=bool)
-    return ok & (np.asarray(dwellings) <= max_dwellings)
+        vehicle = ~np.asarray(non_essential_vehicle, dtype=bool) & vehicle
+    return {"financial_assets": money, "vehicle": vehicle,
+            "dwellings": np.asarray(dwellings) <= max_dwellings}
 
 
 def employment_income_disregard(monthly_income: np.ndarray, earner: np.ndarray,

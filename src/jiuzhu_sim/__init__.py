@@ -10,6 +10,14 @@ __version__ = "0.1.0"
 from jiuzhu_sim.exceptions import JiuzhuError, ParameterError, UserInputError
 from jiuzhu_sim.parameters import Parameters, load_parameters
 
+
+def explain_household(persons, households, household_id, params):
+    """Every rule step for one household (the trace of ``jiuzhu explain``):
+    ``.text()``, ``.to_json()``, ``.result``. See :mod:`jiuzhu_sim.explain`."""
+    from jiuzhu_sim.explain import explain
+
+    return explain(persons, households, household_id, params)
+
 __all__ = [
     "__version__",
     "JiuzhuError",
@@ -17,4 +25,5 @@ __all__ = [
     "UserInputError",
     "Parameters",
     "load_parameters",
+    "explain_household",
 ]

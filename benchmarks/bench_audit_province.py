@@ -120,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     t = audit["timings"]
     print(f"audit total: {audit['seconds']:.1f} s ({audit['partitions']} partitions of "
           f"≤ ~{args.rows_per_partition:,} payment rows; stage {t.get('stage', 0):.1f} s, "
-          f"checks {t.get('checks_total', 0):.1f} s, write {t.get('write', 0):.1f} s)")
+          f"checks {t.get('checks_total', 0):.1f} s, linkage {t.get('linkage', 0):.1f} s, "
+          f"write {t.get('write', 0):.1f} s)")
     print(f"peak memory: audit process {audit['peak_mb']:,.0f} MB"
           + (f", largest worker {audit['children_peak_mb']:,.0f} MB" if args.workers else ""))
     print(f"throughput: {gen['payments'] / audit['seconds']:,.0f} payment rows/s")

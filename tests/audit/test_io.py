@@ -32,9 +32,49 @@ def test_chinese_headers_and_values_map_to_contract_names():
 
 
 def test_missing_required_column_names_file_and_column():
+    # payment_id is the first payments column in the contract, so it is the one named
     frame = pd.DataFrame({"person_id": [A]})
-    with pytest.raises(UserInputError, match="payments.csv.*column amount|payments.csv"):
+    with pytest.raises(UserInputError, match=r"^payments\.csv, column payment_id: required"):
         normalise("payments", frame, "payments.csv")
+
+
+def test_two_chinese_synonyms_take_the_first_and_keep_the_other():
+    # a roster export with both 姓名 (the person) and 户主姓名 (the household head): 姓名 is
+    # the name; 户主姓名 stays an extra column instead of a duplicate `name`
+    frame = pd.DataFrame({"身份证号": [A], "姓名": ["张三"], "户主姓名": ["张大山"],
+                          "户编号": ["H1"], "行政区划": ["350581"], "救助类别": ["低保"],
+                          "纳入日期": ["2024-01-05"], "退出日期": [""], "月保障金": ["500"],
+                          "最近核对日期": [""]})
+    table, rejected = normalise("roster", frame, "roster.xlsx")
+    assert rejected.empty and table["name"].iloc[0] == "张三"
+
+
+def test_a_header_given_twice_is_a_one_line_error():
+    frame = pd.DataFrame([[A, A, "张三"]], columns=["person_id", "身份证号", "name"])
+    frame.columns = ["person_id", "person_id", "name"]
+    with pytest.raises(UserInputError, match="deaths.csv, column person_id: duplicate column"):
+        normalise("deaths", frame, "deaths.csv")
+
+
+def test_ragged_csv_rows_are_rejected_not_fatal(tmp_path):
+    # data rows 2 (one field too many) and 3 (one too few) are rejected with their row
+    # numbers; rows 1 and 4 are used and keep their own row numbers for evidence
+    (tmp_path / "roster.csv").write_text(
+        "person_id,name,household_id,region_code,program,start_date,end_date,"
+        "monthly_amount,last_check_date\n"
+        f"{A},张三,H1,350581,dibao,2023-01-01,,500,2024-05-01\n"
+        f"{B},李四,H2,350581,dibao,2023-01-01,,500,2024-05-01,extra\n"
+        f"{B},李四,H2,350581,dibao,2023-01-01,,500\n"
+        f"{B},李四,H2,350581,dibao,2023-01-01,,500,2024-05-01\n", encoding="utf-8")
+    (tmp_path / "payments.csv").write_text(
+        "payment_id,person_id,account_holder_id,region_code,program,period,amount,paid_date\n",
+        encoding="utf-8")
+    (tmp_path / "deaths.csv").write_text("person_id,name,death_date\n", encoding="utf-8")
+    loaded = load_inputs(tmp_path)
+    assert loaded.rows_read["roster"] == 4 and loaded.rows_rejected["roster"] == 2
+    assert list(loaded.tables.roster["_row"]) == [1, 4]
+    assert list(loaded.rejected["row"]) == [2, 3]
+    assert loaded.rejected["reason"].str.contains("wrong number of fields").all()
 
 
 def test_bad_rows_are_rejected_one_reason_each_and_add_up():

@@ -3,9 +3,11 @@
 import json
 
 import pandas as pd
+import pytest
 from audit_frames import A, B, C, pay_row, roster_row
 
 from jiuzhu_sim.cli import main
+from jiuzhu_sim.exceptions import UserInputError
 
 ARGS = ["--start", "2024-01", "--end", "2024-03"]
 
@@ -94,11 +96,31 @@ def test_missing_required_column_exits_2_with_one_line(tmp_path, capsys):
     assert err.count("\n") == 0 and "deaths.csv" in err and "death_date" in err
 
 
-def test_unknown_region_falls_back_to_shishi(tmp_path):
+def test_unknown_region_stops_with_exit_2_unless_params_given(tmp_path, capsys):
+    # a roster of a province with no parameter file is not judged on Shishi's standards
     data = write_county(tmp_path / "data")
     roster = pd.read_excel(data / "roster.xlsx", dtype=str)
     roster["行政区划"] = "999999"
     roster.to_excel(data / "roster.xlsx", index=False)
-    assert main(["audit", str(data), *ARGS, "--out", str(tmp_path / "o")]) == 0
+    assert main(["audit", str(data), *ARGS, "--out", str(tmp_path / "o")]) == 2
+    assert "no parameters for region '999999'" in capsys.readouterr().err
+    assert main(["audit", str(data), *ARGS, "--out", str(tmp_path / "o"),
+                 "--params", "350581"]) == 0
     summary = json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))
     assert summary["window"]["region_code"] == "350581"
+
+
+def test_township_code_takes_its_countys_parameters():
+    # 450326101 is a township of Yongfu (450326): Yongfu's parameters, not Shishi's
+    from jiuzhu_sim.audit.runner import region_for_roster
+
+    assert region_for_roster("450326101") == "450326"
+    assert region_for_roster("350582") == "350500"   # a Quanzhou county without a file: city
+    assert region_for_roster("350581") == "350581"
+
+
+def test_roster_of_a_region_without_parameters_is_a_user_error():
+    from jiuzhu_sim.audit.runner import region_for_roster
+
+    with pytest.raises(UserInputError, match="region_code: no parameters for region '110101'"):
+        region_for_roster("110101")

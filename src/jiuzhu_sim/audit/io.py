@@ -102,6 +102,20 @@ def _resident_ids(text: pd.Series) -> pd.Series:
     return text
 
 
+def chinese_header_map(headers: list[str]) -> dict[str, str]:
+    """Renames of Chinese headers to contract names. A header is renamed only when its
+    contract name is not already a header, and only the first of several synonyms present
+    (in CHINESE_COLUMNS order: 姓名 before 户主姓名) is taken; the others stay as they are."""
+    present = set(headers)
+    taken: set[str] = set()
+    renames: dict[str, str] = {}
+    for chinese, contract in CHINESE_COLUMNS.items():
+        if chinese in present and contract not in present and contract not in taken:
+            renames[chinese] = contract
+            taken.add(contract)
+    return renames
+
+
 def _c(name, kind="str", required=True, blank_ok=False):
     return Column(name, kind, required, blank_ok)
 
@@ -179,8 +193,19 @@ class LoadedInputs:
 # --- reading --------------------------------------------------------------------------
 
 
+SOURCE_ROWS = "source_rows"
+"""``frame.attrs`` key: the 1-based data row of each frame row in its file, when rows were
+dropped on read (ragged CSV rows); absent means rows 1..n."""
+RAGGED = "ragged"
+"""``frame.attrs`` key: the rejected-rows frame of CSV rows with the wrong number of fields."""
+
+
 def read_input(path: Path) -> pd.DataFrame:
-    """Read one file with every column as text (fast pyarrow path for UTF-8 CSV)."""
+    """Read one file with every column as text (fast pyarrow path for UTF-8 CSV).
+
+    A CSV row with more or fewer fields than the header is not a reason to stop the run: it
+    is left out of the frame and listed in ``frame.attrs[RAGGED]`` (file, row, reason), and
+    ``frame.attrs[SOURCE_ROWS]`` keeps the data-row numbers of the rows that were kept."""
     if path.suffix.lower() == ".csv":
         head = path.open("rb").read(1 << 16)
         try:
@@ -195,8 +220,53 @@ def read_input(path: Path) -> pd.DataFrame:
                 raise
             except Exception:  # not clean UTF-8 after all, or ragged: the general reader
                 pass
-    frame = base_io.read_table(path)
+        try:
+            frame = base_io.read_table(path)
+        except UserInputError as exc:
+            if "ParserError" not in exc.reason:
+                raise
+            frame = read_ragged_csv(path)
+        if _has_short_rows(frame):
+            frame = read_ragged_csv(path)
+    else:
+        frame = base_io.read_table(path)
     frame.columns = [str(c).replace("\ufeff", "").strip() for c in frame.columns]
+    return frame
+
+
+def _has_short_rows(frame: pd.DataFrame) -> bool:
+    """pandas pads a row with too few fields with NaN instead of failing: detect that (only
+    NaN cells can come from padding, since CSV cells are read as text)."""
+    if not len(frame) or not len(frame.columns):
+        return False
+    return bool(frame.iloc[:, -1].isna().any())
+
+
+def read_ragged_csv(path: Path) -> pd.DataFrame:
+    """The slow, careful CSV path for files with ragged rows: every row whose field count
+    differs from the header's is rejected with its data-row number; the rest is kept."""
+    import csv
+    import io as _io
+
+    raw = path.read_bytes()
+    text = raw.decode(base_io.detect_encoding(raw))
+    rows = [r for r in csv.reader(_io.StringIO(text)) if r]  # blank lines: skipped, as pandas
+    if not rows:
+        return pd.DataFrame()
+    header = [c.replace("\ufeff", "").strip() for c in rows[0]]
+    body = rows[1:]
+    widths = np.fromiter((len(r) for r in body), dtype=np.int64, count=len(body))
+    good = widths == len(header)
+    kept = [r for r, ok in zip(body, good, strict=True) if ok]
+    frame = pd.DataFrame(kept, columns=header, dtype="str") if kept else pd.DataFrame(
+        {c: pd.Series([], dtype="str") for c in dict.fromkeys(header)})
+    frame = frame.apply(lambda s: s.str.strip()) if len(frame.columns) and kept else frame
+    bad = np.flatnonzero(~good)
+    frame.attrs[SOURCE_ROWS] = np.flatnonzero(good).astype(np.int64) + 1
+    frame.attrs[RAGGED] = pd.DataFrame({
+        "file": path.name, "row": bad + 1, "column": "",
+        "reason": [f"字段数不符 wrong number of fields: {widths[i]}, header has {len(header)}"
+                   for i in bad]})
     return frame
 
 
@@ -345,14 +415,19 @@ def normalise(name: str, frame: pd.DataFrame, file: str
     Text columns come out as pandas ``str`` (Arrow-backed), numbers as float64, dates as
     ``datetime64[D]``, months as int64 month indices."""
     _, columns = SCHEMAS[name]
-    frame = frame.rename(columns={c: CHINESE_COLUMNS[c] for c in frame.columns
-                                  if c in CHINESE_COLUMNS and CHINESE_COLUMNS[c] not in
-                                  frame.columns})
+    source_rows = frame.attrs.get(SOURCE_ROWS)
+    frame = frame.rename(columns=chinese_header_map(list(frame.columns)))
+    duplicated = frame.columns[frame.columns.duplicated()]
+    if len(duplicated):
+        raise UserInputError("duplicate column (two headers mean the same contract column)",
+                             file=file, column=str(duplicated[0]))
     for col in columns:
         if col.required and col.name not in frame.columns:
             raise UserInputError("required column is missing", file=file, column=col.name)
     n = len(frame)
-    out: dict[str, object] = {"_row": np.arange(1, n + 1, dtype=np.int64)}
+    row_numbers = (np.arange(1, n + 1, dtype=np.int64) if source_rows is None
+                   else np.asarray(source_rows, dtype=np.int64))
+    out: dict[str, object] = {"_row": row_numbers}
     bad_any = np.zeros(n, dtype=bool)
     rejects: list[pd.DataFrame] = []
 
@@ -367,7 +442,7 @@ def normalise(name: str, frame: pd.DataFrame, file: str
             text = (reason if cells is None else
                     reason + pd.Series(cells.to_numpy(dtype=object)[rows], dtype="str"
                                        ).to_numpy(dtype=object))
-            rejects.append(pd.DataFrame({"file": file, "row": rows + 1, "column": column,
+            rejects.append(pd.DataFrame({"file": file, "row": row_numbers[rows], "column": column,
                                          "reason": text}))
         bad_any |= mask
 
@@ -493,12 +568,12 @@ def load_inputs(data_dir: Path | str) -> LoadedInputs:
         paths.append(path)
         files[name] = path.name
         frame = read_input(path)
+        ragged = frame.attrs.get(RAGGED)
         table, rej = normalise(name, frame, path.name)
         tables[name] = table
-        rows_read[name] = len(frame)
-        rows_rejected[name] = len(frame) - len(table)
-        if len(rej):
-            rejected.append(rej)
+        rows_read[name] = len(frame) + (0 if ragged is None else len(ragged))
+        rows_rejected[name] = rows_read[name] - len(table)
+        rejected.extend(r for r in (ragged, rej) if r is not None and len(r))
     rejected_frame = (pd.concat(rejected, ignore_index=True) if rejected
                       else base_io.rejected_frame())
     return LoadedInputs(AuditTables(**tables, files=files), rejected_frame, rows_read,

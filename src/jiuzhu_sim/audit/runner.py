@@ -2,8 +2,8 @@
 三项清单, monthly statistics, summary with manifest (CONTRACT §5–7).
 
 The parameters apply on the audit end month's last day (``--date`` overrides); the region
-is ``--params`` if given, else the most common ``region_code`` of the roster (350581 if
-that region has no parameter file).
+is ``--params`` if given, else the most common ``region_code`` of the roster, or the nearest
+county, city or province above it that has parameters (``region_for_roster``).
 """
 
 from __future__ import annotations
@@ -59,11 +59,28 @@ def resolve_params(params, roster: pd.DataFrame, day: dt.date, overrides=()):
         return params.with_overrides(overrides) if overrides else params
     if params is not None:
         return load_parameters(params, day, overrides)
-    region = _region_of_roster(roster)
-    try:
-        return load_parameters(region, day, overrides)
-    except UserInputError:
-        return load_parameters(DEFAULT_REGION, day, overrides)
+    return load_parameters(region_for_roster(_region_of_roster(roster)), day, overrides)
+
+
+def region_for_roster(code: str) -> str:
+    """The parameter region for a roster's region code: the code itself, else the county of
+    a township code (first six digits), else its city, else its province — never a region
+    of another province. No match is a UserInputError asking for ``--params``."""
+    from jiuzhu_sim.parameters import find_region
+
+    code = str(code).strip()
+    candidates = [code]
+    if len(code) >= 6 and code[:6].isdigit():
+        candidates += [code[:6], code[:4] + "00", code[:2] + "0000"]
+    for candidate in dict.fromkeys(candidates):
+        try:
+            return find_region(candidate).code
+        except UserInputError:
+            continue
+    raise UserInputError(f"no parameters for region {code!r} (the roster's most common "
+                         "region_code) nor for its county, city or province; pass --params "
+                         "REGION_OR_FILE (see `jiuzhu params show`)", file="roster",
+                         column="region_code")
 
 
 def run_checks(tables: AuditTables, ctx: AuditContext, timings: dict | None = None

@@ -138,6 +138,34 @@ def test_mask_text_hides_ids_and_known_names_in_details():
         "系工作人员 余**（350581********3960）的配偶；号码 350581*******0655 无效")
 
 
+def test_review_table_masks_both_sides_of_a_pair():
+    review = pd.DataFrame({
+        "purpose": ["duplicate_region"], "person_id_left": ["350581199001011243"],
+        "name_left": ["王玮"], "person_id_right": ["350582199001011234"],
+        "name_right": ["王伟"], "periods": ["2024-01;2024-02"], "amount": ["1200"],
+        "match_probability": [0.97], "agreeing_fields": ["name;birth_date"],
+        "match_rule": ["probabilistic"], "rank": [1], "left_key": ["350581199001011243|350582"]})
+    shown = report.review_table(review).iloc[0]
+    # first six and last four kept, the eight between starred; first character of a name
+    assert shown["person_id_left"] == "350581********1243"
+    assert shown["person_id_right"] == "350582********1234"
+    assert (shown["name_left"], shown["name_right"]) == ("王*", "王*")
+    unmasked = report.review_table(review, mask=False).iloc[0]
+    assert (unmasked["name_left"], unmasked["person_id_right"]) == ("王玮", "350582199001011234")
+
+
+def test_evidence_key_fields_are_masked_field_by_field():
+    findings = pd.DataFrame({"finding_id": ["F1"], "check": ["staff_relative_unfiled"],
+                             "person_id": ["350581199001011234"], "period": [""],
+                             "amount_at_risk": [0.0]})
+    evidence = pd.DataFrame({"finding_id": ["F1"], "file": ["staff_relatives.csv"], "row": [3],
+                             "key_fields": ["staff_id=3505811980051712AB; relation=配偶; "
+                                            "filed=false"]})
+    shown = report.top_case_evidence(findings, evidence)
+    # an ID the text pattern would miss (letters) is still masked, by its field name
+    assert shown["key_fields"].iloc[0] == "staff_id=350581********12AB; relation=配偶; filed=false"
+
+
 def test_row_accounting_used_is_read_minus_rejected():
     table = report.row_accounting({"rows_read": {"roster": 10, "payments": 20},
                                    "rows_rejected": {"payments": 3}})
@@ -171,10 +199,18 @@ def test_scenario_report_renders(tmp_path, kernel):
     assert len(rendered.values["frontier"]) >= 3
 
 
-@pytest.mark.skipif(not HAS_AUDIT, reason="audit.runner not written yet")
-def test_audit_report_renders_masked(tmp_path, kernel):
-    rendered = report.render_report("audit", tmp_path / "audit.html", households=600,
-                                    kernel_name=kernel)
+@pytest.fixture(scope="module")
+def audit_report(tmp_path_factory, kernel):
+    """The audit report on the built-in synthetic county of 600 households, rendered once:
+    its planted typos put probable matches (待核实) in the report."""
+    if not HAS_AUDIT:
+        pytest.skip("audit.runner not written yet")
+    out = tmp_path_factory.mktemp("audit_report") / "audit.html"
+    return report.render_report("audit", out, households=600, kernel_name=kernel)
+
+
+def test_audit_report_renders_masked(audit_report):
+    rendered = audit_report
     html = _assert_clean_html(rendered, ["范围与清单", "行数核对", "问题发现", "重点个案",
                                          "三项清单", "月度统计", "疑似漏保"], min_images=4)
     findings = pd.read_csv(rendered.output_dir / "audit" / "findings.csv", dtype=str)
@@ -187,6 +223,40 @@ def test_audit_report_renders_masked(tmp_path, kernel):
     values = rendered.values
     assert values["findings"] == len(findings)
     assert values["exclusion"]["simulated_eligible_persons"] > 0
+
+
+RESIDENT_ID_COLUMNS = ("person_id", "account_holder_id", "guardian_id", "staff_id",
+                       "relative_id")
+NAME_INPUT_COLUMNS = ("name", "staff_name")
+
+
+def test_audit_report_shows_no_input_name_or_id(audit_report):
+    """CONTRACT §7: no name (two characters or more) and no 18-character resident ID of any
+    input file appears in the HTML — also not in the probable-match table, whose columns
+    are ``name_left``/``person_id_right``…, nor in the evidence's ``key_fields``."""
+    rendered = audit_report
+    html = rendered.html.read_text(encoding="utf-8")
+    review = pd.read_csv(rendered.output_dir / "audit" / "review_matches.csv", dtype=str,
+                         keep_default_na=False)
+    assert len(review) >= 5 and (review["name_left"] != "").any()  # the table has rows
+    assert "name_left" in html  # … and is shown
+    names, ids = set(), set()
+    for path in (rendered.output_dir / "synthetic_county").glob("*.csv"):
+        if path.stem.startswith("truth"):
+            continue
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        for col in frame.columns:
+            if col in NAME_INPUT_COLUMNS:
+                names.update(v for v in frame[col] if len(v) >= 2)
+            if col in RESIDENT_ID_COLUMNS:
+                ids.update(v for v in frame[col] if len(v) == 18)
+    # a name that is also a word of the notebook's own text would be no leak
+    notebook_text = report.notebook_path("audit").read_text(encoding="utf-8")
+    names = {n for n in names if n not in notebook_text}
+    assert len(names) > 100 and len(ids) > 100
+    assert set(review["name_left"]) - {""} <= names | {""}
+    assert [n for n in sorted(names) if n in html] == []
+    assert [i for i in sorted(ids) if i in html] == []
 
 
 def test_exclusion_estimate_scales_to_the_roster_or_the_given_county():

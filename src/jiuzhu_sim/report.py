@@ -394,19 +394,23 @@ def mask_text(text: object, names: Iterable[str] = ()) -> str:
 
 
 def masked(frame: pd.DataFrame, mask: bool = True, names: Iterable[str] = ()) -> pd.DataFrame:
-    """Frame as shown in a report: IDs and names masked unless ``mask`` is False (§7),
-    also inside free-text columns (``detail``), where ``names`` lists names to look for."""
-    from jiuzhu_sim.privacy import ID_COLUMNS, NAME_COLUMNS, mask_frame
+    """Frame as shown in a report: IDs and names masked unless ``mask`` is False (§7) —
+    every column :func:`jiuzhu_sim.privacy.column_kind` calls personal (``person_id``,
+    ``name_left``, ``person_id_right``, …), ``key_fields`` field by field, and inside the
+    other text columns (``detail``) resident IDs and names: ``names`` plus those of the
+    frame's own name columns."""
+    from jiuzhu_sim.privacy import mask_frame, personal_columns
 
     if not mask:
         return frame
     out = mask_frame(frame)
+    personal = personal_columns(frame)
     known = set(names)
-    for col in NAME_COLUMNS:
-        if col in frame.columns:
+    for col, kind in personal.items():
+        if kind == "name":
             known.update(frame[col].dropna().astype(str))
     for col in out.columns:
-        if col in ID_COLUMNS or col in NAME_COLUMNS:
+        if col in personal:
             continue
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
             out[col] = [mask_text(v, known) for v in out[col]]

@@ -36,6 +36,25 @@ def test_initial_data_has_one_month_and_unverified_counts():
 
 
 def test_date_outside_the_holiday_calendar_is_a_user_error():
-    t = make_tables(alerts=[alert(A, "2027-03-01", "")])
+    # 2099: far past any release of chinese_calendar (1.11 knows 2004–2026), so the test
+    # does not start failing when a new release adds next year's holidays
+    t = make_tables(alerts=[alert(A, "2099-03-01", "")])
     with pytest.raises(UserInputError, match="holiday calendar"):
-        alerts.check_alert_overdue(t, make_ctx("2027-01", "2027-06"))
+        alerts.check_alert_overdue(t, make_ctx("2099-01", "2099-06"))
+
+
+def test_alert_settled_before_the_window_is_not_reported_again():
+    # A: received 2023-03-01, verified late on 2023-06-01 — an earlier look-back's finding;
+    # B: received 2023-03-01 and still not verified at 2024-06-30 — outstanding, reported
+    t = make_tables(alerts=[alert(A, "2023-03-01", "2023-06-01"),
+                            alert(B, "2023-03-01", "")])
+    f = alerts.check_alert_overdue(t, make_ctx("2024-01", "2024-06"))
+    assert list(f["person_id"]) == [B]
+
+
+def test_initial_data_before_the_calendar_needs_no_working_days():
+    # initial data received 2003-05-10 (before 2004, the calendar's first year), never
+    # verified: deadline 2003-06-10 by calendar months, so overdue without any calendar look-up
+    t = make_tables(alerts=[alert(A, "2003-05-10", "", "initial")])
+    f = alerts.check_alert_overdue(t, make_ctx("2024-01", "2024-06"))
+    assert list(f["person_id"]) == [A] and "2003-06-10" in f["detail"].iloc[0]

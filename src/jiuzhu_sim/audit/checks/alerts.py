@@ -31,8 +31,9 @@ def check_alert_overdue(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
     with make-up days) or ``monitoring.verify_months_initial`` months (kind initial) after it
     received it (``township_received_date``; else ``forwarded_date``; else
     ``received_date``). Late, or not verified by the audit end with the deadline passed, is a
-    finding; a verification after the audit end counts as not verified. A date outside the
-    holiday calendar is a UserInputError. One finding per alert; amount 0. Evidence: the
+    finding; a verification after the audit end counts as not verified. Alerts verified
+    before the window's first day are out of scope. A new alert's date outside the holiday
+    calendar is a UserInputError (initial data counts calendar months, no calendar needed). One finding per alert; amount 0. Evidence: the
     alerts row."""
     a = tables.alerts
     if not len(a):
@@ -41,16 +42,20 @@ def check_alert_overdue(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
     for fallback in ("forwarded_date", "received_date"):
         alt = a[fallback].to_numpy(dtype="datetime64[D]")
         start = np.where(np.isnat(start), alt, start)
-    keep = ~np.isnat(start) & (start <= ctx.audit_end)
-    a, start = a[keep], start[keep]
+    verified = a["verified_date"].to_numpy(dtype="datetime64[D]")
+    # in scope: received by the audit end and not settled before the window began (an alert
+    # verified before the start month belongs to an earlier look-back, late or not)
+    keep = (~np.isnat(start) & (start <= ctx.audit_end)
+            & (np.isnat(verified) | (verified >= ctx.window_start)))
+    a, start, verified = a[keep], start[keep], verified[keep]
     if not len(a):
         return F.empty_findings()
-    verified = a["verified_date"].to_numpy(dtype="datetime64[D]")
     verified = np.where(verified > ctx.audit_end, np.datetime64("NaT"), verified)
     file = tables.files.get("alerts", "alerts")
-    table = workday_counter(np.concatenate([start, verified, [ctx.audit_end]]), file=file,
-                            column="township_received_date")
     new = (pd.Series(a["kind"], dtype="str") == "new").to_numpy()
+    # working days are counted for new alerts only; initial data counts calendar months
+    table = workday_counter(np.concatenate([start[new], verified[new], [ctx.audit_end]]),
+                            file=file, column="township_received_date")
     n_new = int(ctx.param("monitoring.verify_working_days_new"))
     n_months = int(ctx.param("monitoring.verify_months_initial"))
     deadline = np.where(new, add_working_days(start, n_new, table),

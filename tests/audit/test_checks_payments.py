@@ -55,6 +55,28 @@ def test_double_payment_is_duplicate_payment():
     assert payments.check_amount_mismatch(t, ctx).empty  # each payment equals the approval
 
 
+def test_repeat_of_a_double_payment_is_not_also_an_amount_mismatch():
+    # approved 500; paid 500 and 300 in March: the 300 is the repeat (duplicate_payment,
+    # 800 − 500 kept = 300); the kept 500 equals the approval → no mismatch, no yuan twice
+    rows = [pay_row(A, "2024-03", 500, payment_id="p1"),
+            pay_row(A, "2024-03", 300, payment_id="p2")]
+    t = make_tables(roster=[roster_row(A)], payments=rows)
+    ctx = make_ctx("2024-03", "2024-03")
+    assert list(payments.check_duplicate_payment(t, ctx)["amount_at_risk"]) == [300.0]
+    assert payments.check_amount_mismatch(t, ctx).empty
+
+
+def test_kept_payment_of_a_double_payment_is_still_compared():
+    # approved 500; paid 400 and 300: repeat 300 (700 − 400 kept); kept 400 is 100 short
+    rows = [pay_row(A, "2024-03", 400, payment_id="p1"),
+            pay_row(A, "2024-03", 300, payment_id="p2")]
+    t = make_tables(roster=[roster_row(A)], payments=rows)
+    ctx = make_ctx("2024-03", "2024-03")
+    assert list(payments.check_duplicate_payment(t, ctx)["amount_at_risk"]) == [300.0]
+    f = payments.check_amount_mismatch(t, ctx)
+    assert list(f["amount_at_risk"]) == [100.0] and "少发 100.00 元" in f["detail"].iloc[0]
+
+
 def test_dibao_and_tekun_same_month_is_duplicate_program():
     t = make_tables(roster=[roster_row(A), roster_row(A, "tekun", amount=1200)],
                     payments=[pay_row(A, "2024-03", 500),

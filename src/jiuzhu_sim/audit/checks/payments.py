@@ -203,9 +203,7 @@ def check_duplicate_payment(tables: AuditTables, ctx: AuditContext) -> pd.DataFr
     Amount = total − the largest single payment. Evidence: the repeated payments (all but
     the one kept, the first of the largest), so their sum is the amount at risk."""
     pay = payment_view(tables, ctx)
-    n_regions = len(region_codes(tables, ctx)[0]) + 1
-    key = pm_key(pay["pid"], pay["prog"], pay["month"], ctx) * n_regions + pay["reg"].to_numpy()
-    mask = pd.Series(key).duplicated(keep=False).to_numpy()
+    mask, rows, finding, kept = _repeated_payments(tables, ctx, pay)
     if not mask.any():
         return F.empty_findings()
     groups = pay[mask].groupby(["pid", "prog", "month", "region"], sort=True)
@@ -220,18 +218,30 @@ def check_duplicate_payment(tables: AuditTables, ctx: AuditContext) -> pd.DataFr
                     name=names_by_code(tables, ctx)[g["pid"].to_numpy()],
                     region_code=g["region"], program=g["program"], period=g["month"],
                     amount=extra, detail=detail, extra_key=g["program"])
-    rows = np.flatnonzero(mask)
-    finding = groups.ngroup().to_numpy()
-    order = np.lexsort((np.arange(len(rows)), -pay["amount"].to_numpy()[rows], finding))
-    kept = np.zeros(len(rows), dtype=bool)  # the first of the largest payments is kept
-    kept[order] = np.r_[True, finding[order][1:] != finding[order][:-1]]
     return F.attach(ctx, found, payment_evidence(tables, pay, rows[~kept], finding[~kept]))
+
+
+def _repeated_payments(tables: AuditTables, ctx: AuditContext, pay: pd.DataFrame):
+    """The payments of a (person, program, region, month) paid more than once: (mask over
+    ``pay``, their row positions, group number of each, kept flag — the first of the
+    largest payments of each group is kept, the others are the repeats)."""
+    n_regions = len(region_codes(tables, ctx)[0]) + 1
+    key = pm_key(pay["pid"], pay["prog"], pay["month"], ctx) * n_regions + pay["reg"].to_numpy()
+    mask = pd.Series(key).duplicated(keep=False).to_numpy()
+    rows = np.flatnonzero(mask)
+    finding = pay[mask].groupby(["pid", "prog", "month", "region"], sort=True).ngroup(
+        ).to_numpy()
+    order = np.lexsort((np.arange(len(rows)), -pay["amount"].to_numpy()[rows], finding))
+    kept = np.zeros(len(rows), dtype=bool)
+    kept[order] = np.r_[True, finding[order][1:] != finding[order][:-1]][:len(rows)]
+    return mask, rows, finding, kept
 
 
 def check_amount_mismatch(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
     """不足额/超额: a payment differs from the approved monthly amount of the roster row active
     for that person, program and month by more than ``audit.amount_tolerance``. Each payment
-    is compared on its own (a double payment is duplicate_payment, not a mismatch).
+    is compared on its own; the repeats of a double payment are duplicate_payment's and are
+    not compared (only the payment kept there is), so no yuan is counted by both checks.
     Amount = |paid − approved| summed over the month's payments. Evidence: the payments and
     the roster rows whose approved amount they were compared with."""
     pay = payment_view(tables, ctx)
@@ -240,7 +250,10 @@ def check_amount_mismatch(tables: AuditTables, ctx: AuditContext) -> pd.DataFram
     approved = np.where(row >= 0, tables.roster["monthly_amount"].to_numpy(
         dtype="float64")[np.maximum(row, 0)], np.nan)
     diff = pay["amount"].to_numpy() - approved
-    mask = (row >= 0) & (np.abs(np.nan_to_num(diff)) > tol)
+    _, dup_rows, _, kept = _repeated_payments(tables, ctx, pay)
+    repeat = np.zeros(len(pay), dtype=bool)
+    repeat[dup_rows[~kept]] = True
+    mask = (row >= 0) & (np.abs(np.nan_to_num(diff)) > tol) & ~repeat
     if not mask.any():
         return F.empty_findings()
     g = _per_person_month(pay, mask, diff)

@@ -71,3 +71,27 @@ def test_tekun_is_not_judged_against_the_dibao_standard():
     t = make_tables(roster=[roster_row(A, "tekun", household="H1")],
                     households=[hh("H1", 99999, "2023-01-01")])
     assert review.check_ineligible_recipient(t, make_ctx()).empty
+
+
+def test_grace_period_follows_the_parameter():
+    # (also: a households file whose every check is above the standard — it used to crash)
+    # above the standard since 2024-02-10: 4 months at 2024-06 → inside the default 6-month
+    # grace; with --set dibao.gradual_exit_months=3, 4 > 3 → a finding, and the dibao paid
+    # after 2024-02 + 3 = 2024-05 (June: 500) is at risk
+    standard = float(make_ctx().params_on(__import__("datetime").date(2024, 2, 10))[
+        "dibao.standard.rural"])
+    rows = dict(roster=[roster_row(A, household="H1", sub_type="rural")],
+                households=[hh("H1", standard + 100, "2024-02-10")],
+                payments=[pay_row(A, m) for m in ("2024-05", "2024-06")])
+    assert review.check_ineligible_recipient(make_tables(**rows), make_ctx()).empty
+    ctx = make_ctx(overrides={"dibao.gradual_exit_months": 3})
+    f = review.check_ineligible_recipient(make_tables(**rows), ctx)
+    assert list(f["person_id"]) == [A] and list(f["amount_at_risk"]) == [500.0]
+
+
+def test_review_interval_follows_the_parameter():
+    # last check 2024-02-01: within 6 months of 2024-06-30 (default) but not within 3
+    rows = dict(roster=[roster_row(A, check="2024-02-01")])
+    assert review.check_review_overdue(make_tables(**rows), make_ctx()).empty
+    ctx = make_ctx(overrides={"review.max_months_between_checks": 3})
+    assert list(review.check_review_overdue(make_tables(**rows), ctx)["person_id"]) == [A]

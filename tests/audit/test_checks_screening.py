@@ -54,3 +54,23 @@ def test_covered_and_deceased_are_skipped():
                                  "since_date": ""} for p in (A, F_)],
                     deaths=[{"person_id": F_, "name": "x", "death_date": "2024-02-01"}])
     assert screening.check_exclusion_candidate(t, make_ctx()).empty
+
+
+def test_threshold_follows_the_parameter_42000_of_001():
+    # 001 uses 42,000: 41,000 self-paid is a candidate under the default 40,000 (000) and not
+    # under --set screening.medical_self_paid_threshold=42000
+    rows = dict(roster=[roster_row(A)], medical=[med(C, 41000)])
+    assert list(screening.check_exclusion_candidate(make_tables(**rows), make_ctx())[
+        "person_id"]) == [C]
+    ctx = make_ctx(overrides={"screening.medical_self_paid_threshold": 42000})
+    assert screening.check_exclusion_candidate(make_tables(**rows), ctx).empty
+
+
+def test_monitoring_categories_follow_the_parameter():
+    # petitioner (信访) is on the default list; dropping it from the parameter drops C
+    mon = [{"person_id": C, "category": "信访", "since_date": "2024-01-01"}]
+    rows = dict(roster=[roster_row(A)], monitoring=mon)
+    assert list(screening.check_exclusion_candidate(make_tables(**rows), make_ctx())[
+        "person_id"]) == [C]
+    ctx = make_ctx(overrides={"screening.monitoring_categories": ["unstable_post_poverty"]})
+    assert screening.check_exclusion_candidate(make_tables(**rows), ctx).empty

@@ -178,9 +178,12 @@ def check_ineligible_recipient(tables: AuditTables, ctx: AuditContext) -> pd.Dat
     if not len(last):
         return F.empty_findings()
     below = hk[~hk["above"].to_numpy(dtype=bool)].groupby("hh")["date"].max()
-    above = hk[hk["above"].to_numpy(dtype=bool)].assign(
-        lb=lambda d: d["hh"].map(below))
-    lb = above["lb"].to_numpy(dtype="datetime64[D]")
+    above = hk[hk["above"].to_numpy(dtype=bool)]
+    # the last below-standard check of each household (NaT: none), by position, so that a
+    # households file with no check below the standard at all works too
+    at = below.index.get_indexer(above["hh"].to_numpy())
+    lb = np.full(len(above), np.datetime64("NaT"), dtype="datetime64[D]")
+    lb[at >= 0] = below.to_numpy(dtype="datetime64[D]")[at[at >= 0]]
     run = above[np.isnat(lb) | (above["date"].to_numpy(dtype="datetime64[D]") > lb)]
     first = run.groupby("hh", sort=True).first()
     first_month = month_of_dates(first["date"].to_numpy(dtype="datetime64[D]"))

@@ -27,9 +27,12 @@ def write_county(folder):
             for m in ("2024-01", "2024-02", "2024-03")]
     pays.append(pay_row(A, "2024-13", 500))         # bad period → rejected
     pays.append(pay_row(B, "2024-02", "abc"))       # bad amount → rejected
-    body = pd.DataFrame(pays).to_csv(index=False)
-    (folder / "payments.csv").write_bytes(body.replace("2024-01-25", "2024-01-25").encode(
-        "gb18030"))
+    # a GB18030 export with Chinese headers and program values (as the one-card system
+    # writes it), so the GB path and the header mapping are both exercised
+    body = (pd.DataFrame(pays).rename(columns={"person_id": "身份证号", "amount": "发放金额",
+                                              "period": "所属期", "paid_date": "发放日期"})
+            .replace({"program": {"dibao": "低保"}}).to_csv(index=False))
+    (folder / "payments.csv").write_bytes(body.encode("gb18030"))
     (folder / "deaths.csv").write_bytes(
         f"身份证号,姓名,死亡日期\n{C},王五,2024-01-20\n".encode("utf-8-sig"))
     return folder

@@ -220,3 +220,24 @@ def test_runner_writes_findings_evidence_csv(tmp_path):
     mine = ev[ev["finding_id"].isin(died)]
     assert sorted(mine.loc[mine["file"] == "payments.csv", "row"]) == [4, 5, 6]
     assert set(mine.loc[mine["file"] == "deaths.csv", "row"]) == {1}
+
+
+def test_every_payment_backed_finding_reconciles_to_the_fen_on_the_synthetic_county(tmp_path):
+    # The committed sample county (data/synthetic/audit, every planted anomaly): for the
+    # checks whose amount at risk is a sum of payments, the payments named in a finding's
+    # evidence add up to its amount_at_risk, to the fen, finding by finding
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[2] / "data" / "synthetic" / "audit"
+    result = run_audit(sample, "2024-01", "2024-06", linkage=False)
+    pay = result.tables.payments.set_index("_row")["amount"]
+    ev = result.evidence[result.evidence["file"] == "payments.csv"]
+    paid = ev.assign(amount=pay.reindex(ev["row"].to_numpy()).to_numpy()).groupby(
+        "finding_id")["amount"].sum()
+    summed = ("deceased_paid", "duplicate_payment", "paid_not_on_roster", "account_mismatch",
+              "late_payment", "ineligible_recipient")
+    f = result.findings[result.findings["check"].isin(summed)].set_index("finding_id")
+    assert set(f["check"]) == set(summed)  # the sample plants every one of them
+    fen = (f["amount_at_risk"] * 100).round().astype("int64")
+    assert (fen == (paid.reindex(f.index).fillna(0) * 100).round().astype("int64")).all()
+    assert len(set(result.findings["finding_id"]) - set(result.evidence["finding_id"])) == 0

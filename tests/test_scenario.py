@@ -270,3 +270,124 @@ def test_simulate_variant_equals_simulate_population():
     np.testing.assert_array_equal(full["enrolled"].to_numpy(), fast["h_enrolled"])
     np.testing.assert_array_equal(full["dibao_eligible"].to_numpy(), fast["h_eligible"])
     np.testing.assert_array_equal(full["paid_dibao_monthly_benefit"].to_numpy(), fast["h_paid"])
+
+
+def _couple_files(tmp_path: Path, income_p1: float) -> tuple[Path, Path]:
+    """One urban couple, enrolled (observed), no assets: income_p1 + 0 a month."""
+    persons = pd.DataFrame([
+        {**PERSON, "person_id": "c1", "household_id": "k1", "monthly_income": income_p1},
+        {**PERSON, "person_id": "c2", "household_id": "k1"}])
+    households = pd.DataFrame({"household_id": ["k1"], "region_code": ["350581"],
+                               "urban": [True], "financial_assets": [0.0],
+                               "non_essential_vehicle": [False], "dwellings": [1],
+                               "enrolled_dibao": [True]})
+    pp, hp = tmp_path / "persons.csv", tmp_path / "households.csv"
+    persons.to_csv(pp, index=False)
+    households.to_csv(hp, index=False)
+    return pp, hp
+
+
+def test_rewritten_population_file_is_read_again_in_the_same_process(tmp_path):
+    """The population cache is keyed on the files' content, not their paths."""
+    _couple_files(tmp_path, 400.0)
+    path = _write(tmp_path, {"region": "350581", "date": "2024-01-01",
+                             "population": {"files": {"persons": "persons.csv",
+                                                      "households": "households.csv"}},
+                             "replications": 2})
+    first = run_scenario(path, None, progress=False).comparison.set_index("scenario")
+    # standard ceil(1960 × 0.48 = 940.8) = 941; per capita (400 + 0)/2 = 200;
+    # (941 − 200) × 2 = 1,482 a month × 12 = 17,784 a year
+    assert first.loc["baseline", "cost_dibao"] == pytest.approx(17784)
+    # same path, same size (400 → 800 keeps the byte count), new content
+    size = (tmp_path / "persons.csv").stat().st_size
+    _couple_files(tmp_path, 800.0)
+    assert (tmp_path / "persons.csv").stat().st_size == size
+    second = run_scenario(path, None, progress=False).comparison.set_index("scenario")
+    # per capita 800/2 = 400; (941 − 400) × 2 = 1,082 a month × 12 = 12,984 a year
+    assert second.loc["baseline", "cost_dibao"] == pytest.approx(12984)
+
+
+def test_bootstrap_cache_follows_the_region_not_its_position():
+    """Same scenario name and region position, another region: its own population."""
+    def run(regions):
+        spec = parse_scenario({"name": "same", "regions": regions, "date": "2024-01-01",
+                               "population": {"synthetic": {"households": 500, "seed": 4},
+                                              "replicate": "bootstrap"}})
+        return run_scenario(spec, None, progress=False).comparison.set_index("region")
+
+    first = run(["350581", "350583"])
+    # Nan'an 350583: minimum wage 1810, ceil(1810 × 0.48 = 868.8) = 869
+    assert first.loc["350583", "dibao_standard_mean"] == 869
+    second = run(["350581", "350505"])
+    # Quangang 350505: minimum wage 1960, ceil(1960 × 0.48 = 940.8) = 941 for every
+    # household — not Nan'an's 869 from the population cached at position 1
+    assert second.loc["350505", "dibao_standard_mean"] == 941
+
+
+def _check_dibao_standard_48(comp, frontier):
+    # Shishi minimum wage 1960 (params, from 2022-04-01), ceil_yuan rounding:
+    # baseline ceil(1960 × 0.45 = 882.0) = 882; reform ceil(1960 × 0.48 = 940.8) = 941
+    assert comp.loc["baseline", "dibao_standard_mean"] == 882
+    assert comp.loc["standard_48", "dibao_standard_mean"] == 941
+    assert comp.loc["standard_48", "eligible_households"] > comp.loc["baseline",
+                                                                     "eligible_households"]
+    assert comp.loc["standard_48", "delta_cost_total"] > 0
+    # sweep 0.40, 0.425, …, 0.60: 9 points; ends ceil(784.0) = 784 and ceil(1176.0) = 1176
+    assert len(frontier) == 9
+    assert frontier["dibao_standard_mean"].iloc[[0, -1]].tolist() == [784, 1176]
+    assert frontier["eligible_households"].iloc[-1] > frontier["eligible_households"].iloc[0]
+
+
+def _check_frontier_standard_by_marginal(comp, frontier):
+    # baseline 48%: Shishi ceil(1960 × 0.48 = 940.8) = 941, Nan'an ceil(1810 × 0.48 = 868.8) = 869
+    by_region = comp[comp["scenario"] == "baseline"].set_index("region")
+    assert by_region.loc["350581", "dibao_standard_mean"] == 941
+    assert by_region.loc["350583", "dibao_standard_mean"] == 869
+    assert len(frontier) == 6 * 2
+    # at each standard ratio, the 2× marginal line finds more marginal households than 1.5×
+    wide = frontier.pivot(index="dibao.standard_ratio_to_minimum_wage",
+                          columns="marginal.ratio_to_dibao", values="marginal_households")
+    assert (wide[2.0] > wide[1.5]).all()
+
+
+def _check_grade4_intellectual_single(comp, frontier):
+    assert comp.loc["grade4_single", "single_person_entitled"] > comp.loc[
+        "baseline", "single_person_entitled"]
+    assert comp.loc["grade4_single", "dibao_standard_mean"] == comp.loc[
+        "baseline", "dibao_standard_mean"] == 941
+
+
+def _check_gradual_exit_12_months(comp, frontier):
+    assert comp.loc["exit_12_months", "eligible_households"] > comp.loc[
+        "baseline", "eligible_households"] >= comp.loc["exit_3_months", "eligible_households"]
+    assert comp.loc["exit_12_months", "delta_cost_total"] > 0
+
+
+def _check_marginal_threshold_2x(comp, frontier):
+    assert comp.loc["marginal_2x", "marginal_households"] > comp.loc["baseline",
+                                                                     "marginal_households"]
+    # single-person units are assessed below the marginal line: a wider line adds some
+    assert comp.loc["marginal_2x", "single_person_entitled"] > comp.loc[
+        "baseline", "single_person_entitled"]
+    assert frontier["marginal_households"].is_monotonic_increasing
+
+
+SHIPPED_CHECKS = {name[len("_check_"):]: f for name, f in globals().items()
+                  if name.startswith("_check_")}
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_shipped_scenarios_run_end_to_end(path, tmp_path):
+    """Every shipped scenario runs on a small synthetic county, writes what its ``outputs``
+    ask for, and its reform moves what it is about (a new file needs a check here)."""
+    assert path.stem in SHIPPED_CHECKS, f"add _check_{path.stem} for the new scenario"
+    spec = load_scenario(path)
+    spec.population["synthetic"] = {**spec.population["synthetic"], "households": 20_000}
+    result = run_scenario(spec, tmp_path, progress=False)
+    for name in spec.outputs:
+        if name != "frontier" or any(v.kind == "sweep" for v in spec.variants):
+            assert (tmp_path / f"{name}.csv").is_file()
+    assert (tmp_path / "summary.json").is_file()
+    comp = result.comparison[result.comparison["region"] == "all"].set_index("scenario")
+    SHIPPED_CHECKS[path.stem](comp if len(spec.regions) == 1 else result.comparison,
+                              result.frontier)

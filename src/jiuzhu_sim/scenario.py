@@ -69,7 +69,7 @@ SUM_FIELDS = (
     "ineligible_enrolled", "ineligible_not_enrolled", "paid_to_eligible", "paid_to_ineligible",
     "eligible_households", "eligible_persons", "dibao_recipients", "single_person_entitled",
     "single_person_enrolled", "tekun_persons", "marginal_households",
-    "cost_dibao", "cost_tekun", "cost_marginal", "cost_temporary",
+    "cost_dibao", "cost_tekun", "cost_marginal", "cost_temporary", "standard_weighted",
     "fgt0_before", "fgt1_before", "fgt2_before", "fgt0_after", "fgt1_after", "fgt2_after",
 )
 GROUP_FIELDS = ("households", "persons", "winners", "losers", "change", "baseline_transfers")
@@ -448,6 +448,7 @@ def variant_sums(pop, v: dict[str, np.ndarray], params, baseline_line: np.ndarra
         "cost_tekun": (w * tekun).sum() * months,
         "cost_marginal": (w * marginal_cash).sum() * months,
         "cost_temporary": _temporary_expected(params, v["h_standard"], w),
+        "standard_weighted": (w * v["h_standard"]).sum(),
     }
     for when, pc in (("before", pc_before), ("after", pc_after)):
         for alpha in (0, 1, 2):
@@ -467,7 +468,9 @@ def _scenario_partition(part: Partition, common: dict) -> dict[str, np.ndarray]:
     bootstrap = spec.population.get("replicate") == "bootstrap"
     if "files" in spec.population:
         files = spec.population["files"]
-        key = ("files", str(files["persons"]), str(files["households"]))
+        # keyed on the files' content (sha256, hashed once by run_scenario): a file rewritten
+        # between two runs in one process (a notebook, a long-lived worker) is read afresh
+        key = ("files", *common["file_keys"])
         pop = _cached(key, lambda: read_population(files["persons"], files["households"]))
     else:
         from jiuzhu_sim.population.generate import draw_population
@@ -482,7 +485,9 @@ def _scenario_partition(part: Partition, common: dict) -> dict[str, np.ndarray]:
                                    start_index=source.start_index).to_population()
 
         if bootstrap:
-            pop = _cached(("synthetic", common["key"], part.region_index, part.chunk,
+            # what the draw depends on: the region's baseline parameters (code and hash),
+            # the chunk's position and size, and the root seed
+            pop = _cached(("synthetic", *common["region_keys"][part.region_index], part.chunk,
                            part.n_households, part.start_index, part.root_seed), build)
         else:
             pop = build()
@@ -556,6 +561,8 @@ def _row(s_vec: np.ndarray) -> dict[str, float | None]:
             "single_person_enrolled", "tekun_persons", "marginal_households")
     s["enrolled_households"] = s["eligible_enrolled"] + s["ineligible_enrolled"]
     row = {k: s[k] for k in keep}
+    # each household's own standard (urban/rural, its region), averaged over households
+    row["dibao_standard_mean"] = metrics.safe_ratio(s["standard_weighted"], s["households"])
     row.update(rates_from_sums(s))
     row.update(costs)
     row["cost_total"] = sum(costs.values())
@@ -581,6 +588,7 @@ class ScenarioResult:
     Attributes:
         comparison: one row per variant (baseline, then reforms) and region ("all" and each
             region when there are several): households, persons, eligible and enrolled counts,
+            ``dibao_standard_mean`` (households' own monthly standard, weighted mean),
             ``coverage_rate, exclusion_error_rate, inclusion_error_rate, leakage_rate``,
             annual ``cost_dibao, cost_tekun, cost_marginal, cost_temporary, cost_total``
             (yuan), ``fgt{0,1,2}_{before,after}`` (poverty line: the baseline standard),
@@ -629,7 +637,10 @@ def run_scenario(spec: ScenarioSpec | Path | str, out_dir: Path | str | None = N
     results = run_partitions(_scenario_partition, parts, workers=workers, scheduler=scheduler,
                              progress=progress, desc="scenario partitions", processes=processes,
                              common={"spec": spec, "params": params,
-                                     "key": (spec.name, params[0][0].sha256())})
+                                     "file_keys": _file_keys(spec),
+                                     "region_keys": [(code, row[0].sha256()) for code, row
+                                                     in zip(spec.regions, params,
+                                                            strict=True)]})
     n_var = len(spec.variants)
     sums = np.zeros((len(spec.regions), reps, n_var, len(SUM_FIELDS)))
     groups = np.zeros((n_var, N_DECILES + len(HOUSEHOLD_TYPES), len(GROUP_FIELDS)))
@@ -671,6 +682,16 @@ def run_scenario(spec: ScenarioSpec | Path | str, out_dir: Path | str | None = N
     if out_dir is not None:
         write_scenario(result, spec, Path(out_dir), params[0][0], seed, command, started)
     return result
+
+
+def _file_keys(spec: ScenarioSpec) -> tuple:
+    """(path, sha256) of the persons and households files, or () for a synthetic population."""
+    from jiuzhu_sim.io import sha256_file
+
+    if "files" not in spec.population:
+        return ()
+    files = spec.population["files"]
+    return tuple((str(files[k]), sha256_file(files[k])) for k in ("persons", "households"))
 
 
 def _winners_losers(spec: ScenarioSpec, groups: np.ndarray, reps: int) -> pd.DataFrame:

@@ -17,21 +17,30 @@ Method, in three steps:
    minimum wage ``× (1 + g)``; dibao standard = max(ratio rule on the new minimum wage,
    last year's standard × (1 + inflation)) when ``budget.standard_price_indexation``
    (standards are never cut), rounded by ``dibao.rounding``; tekun and care standards and
-   the marginal threshold re-derived by :mod:`jiuzhu_sim.parameters`; dibao caseload ×
-   (1 + entry − exit)^12 × (1 + take-up trend) per year; tekun, marginal and household
-   counts × (1 + population growth). Dibao money per recipient moves with the standard
-   (the top-up is a stable share of the standard, ≈ 0.65 in published figures — see
-   docs/validation.md). Temporary assistance = households × case rate × Σ tier share ×
-   tier amount (:func:`jiuzhu_sim.rules.temporary.temporary_assistance_amount`).
+   the marginal threshold re-derived by :mod:`jiuzhu_sim.parameters`. Dibao and marginal
+   money are **the rules run again** on the base population, in each chunk, at each
+   replication's projected standards, with every person's income × (1 + income growth)
+   per year (``budget.income_growth``; assets and rigid spending stay at base-year yuan)
+   and the base year's enrollment draws (common random numbers; an observed
+   ``enrolled_dibao`` is kept as observed, so it adds no new enrollees), weighted by that
+   replication's bootstrap weights — so households that fall below a rising standard
+   enter, and households whose income outgrows it leave. Dibao money and recipients are
+   then × (1 + entry − exit)^12 × (1 + take-up trend) per year (caseload change the rules
+   do not see); tekun, marginal and household counts × (1 + population growth).
+   Temporary assistance = households × case rate × Σ tier share × tier amount
+   (:func:`jiuzhu_sim.rules.temporary.temporary_assistance_amount`). Normal draws are
+   truncated at ``*_lower`` / ``*_upper`` where params declare them.
 
 Outputs (``--out DIR``): ``budget.csv`` (year × program: mean, p5, p50, p95, replications),
-``standards.csv`` (projected standards, p50 per year), ``capacity.csv`` (004: caseworkers per
-township population band; purchased services ≥ 5% of work funds and ≤ 3% of the subsidy
-budget), ``summary.json`` (replications, base-year totals, manifest).
+``standards.csv`` (projected standards, factors and eligible households, p50 per year),
+``capacity.csv`` (004: caseworkers per township population band, or per township listed in
+``budget.township_populations``; purchased services ≥ 5% of work funds and ≤ 3% of the
+subsidy budget), ``summary.json`` (replications, base-year totals, manifest).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -56,9 +65,24 @@ CARE_LEVELS = tuple(tekun_rules.CARE_LEVELS)
 QUANTITIES = tuple(
     [f"{q}.{a}" for a in AREAS for q in (
         "households", "persons", "dibao_households", "dibao_recipients", "dibao_paid",
-        "tekun_dispersed", "tekun_institutional", "marginal_persons", "marginal_paid")]
+        "dibao_eligible", "tekun_dispersed", "tekun_institutional", "marginal_persons",
+        "marginal_paid")]
     + [f"tekun_care.{level}" for level in CARE_LEVELS]
 )
+# totals the rules give again in each projected year (a subset of QUANTITIES)
+PROJECTED = tuple(f"{q}.{a}" for a in AREAS for q in (
+    "dibao_households", "dibao_recipients", "dibao_paid", "dibao_eligible", "marginal_paid"))
+# draws key → parameter; each may declare ``_sd`` and the bounds ``_lower`` / ``_upper``
+UNCERTAIN = {
+    "minimum_wage_growth": "budget.minimum_wage_growth",
+    "price_inflation": "budget.price_inflation",
+    "population_growth": "budget.population_growth",
+    "entry_rate": "budget.caseload_monthly_entry_rate",
+    "exit_rate": "budget.caseload_monthly_exit_rate",
+    "takeup_trend": "budget.takeup_trend",
+    "temporary_case_rate": "budget.temporary_case_rate",
+    "income_growth": "budget.income_growth",
+}
 _BOOTSTRAP_STREAM = 2
 
 
@@ -74,8 +98,10 @@ class BudgetResult:
             (004 三), subsidy budget (p50 total), work funds, purchased-services floor (≥ 5%
             of work funds), cap (≤ 3% of the subsidy budget), planned amount and whether the
             plan meets both (004 四).
-        standards: one row per year: minimum wage and standards (p50 over replications).
-        draws: one row per replication × year: drawn parameters and cost by program.
+        standards: one row per year: minimum wage, standards, caseload / population /
+            income factors, eligible households and recipients (p50 over replications).
+        draws: one row per replication × year: drawn parameters, eligible households
+            and recipients from the rules run again, and cost by program.
         base: base-year weighted totals (households, recipients, money) from the simulation.
         summary: summary.json content (replications, years, base totals, manifest).
     """
@@ -123,6 +149,7 @@ def household_quantities(households_out: pd.DataFrame, persons_out: pd.DataFrame
         cols[f"dibao_households.{area}"] = m * (recipients > 0)
         cols[f"dibao_recipients.{area}"] = m * recipients
         cols[f"dibao_paid.{area}"] = m * h["paid_dibao_monthly_benefit"].to_numpy(float)
+        cols[f"dibao_eligible.{area}"] = m * eligible
         for name, flag in (("tekun_dispersed", tekun & ~institutional),
                            ("tekun_institutional", tekun & institutional)):
             cols[f"{name}.{area}"] = m * np.bincount(pos, weights=flag.astype(float),
@@ -140,72 +167,144 @@ def _int_seed(seq: np.random.SeedSequence) -> int:
     return int(seq.generate_state(1, dtype=np.uint32)[0])
 
 
-def _budget_chunk(part: Partition, common: dict) -> dict[str, Any]:
-    """Generate and simulate one chunk; return base totals and bootstrap totals per rep."""
-    from jiuzhu_sim.population.generate import draw_population
-    from jiuzhu_sim.simulation import simulate_population
+def variant_quantities(pop, v: dict[str, np.ndarray]) -> np.ndarray:
+    """n_households × len(PROJECTED) from :func:`jiuzhu_sim.scenario.simulate_variant`'s
+    arrays, with :func:`household_quantities`' definitions (× survey weight)."""
+    covered = np.where(v["h_eligible"], v["h_dibao_members"].astype(float),
+                       v["h_unit"].astype(float))
+    recipients = np.where(v["h_enrolled"], covered, 0.0)
+    cols: dict[str, np.ndarray] = {}
+    for area, mask in (("urban", pop.urban), ("rural", ~pop.urban)):
+        m = mask.astype(float) * pop.weight
+        cols[f"dibao_households.{area}"] = m * (recipients > 0)
+        cols[f"dibao_recipients.{area}"] = m * recipients
+        cols[f"dibao_paid.{area}"] = m * v["h_paid"]
+        cols[f"dibao_eligible.{area}"] = m * v["h_eligible"]
+        cols[f"marginal_paid.{area}"] = m * v["h_marginal_benefit"]
+    return np.column_stack([cols[q] for q in PROJECTED])
 
-    params = common["params"]
-    # arrays straight to the rules: no tables or resident IDs for a chunk nobody writes
-    pop = draw_population(params, part.n_households, seed=part.child_seed(0),
-                          start_index=part.start_index).to_population()
-    result = simulate_population(pop, params, seed=_int_seed(part.child_seed(1)))
-    quantities = household_quantities(result.households, result.persons, pop)
-    return {"base": quantities.sum(axis=0),
-            "bootstrap": bootstrap_totals(quantities, part, common["replications"])}
+
+def bootstrap_weights(part: Partition, replication: int, n_households: int) -> np.ndarray:
+    """Poisson(1) weights of one chunk's households in one replication (seeded per rep ×
+    chunk, never per worker)."""
+    seq = Partition(part.region_index, replication, part.chunk, 0, 0, part.root_seed
+                    ).child_seed(_BOOTSTRAP_STREAM)
+    return np.random.default_rng(seq).poisson(1.0, n_households)
 
 
 def bootstrap_totals(quantities: np.ndarray, part: Partition, replications: int) -> np.ndarray:
     """replications × quantities: Σ Poisson(1) weight × quantity, one seed per (rep, chunk)."""
     out = np.empty((replications, quantities.shape[1]))
     for rep in range(replications):
-        seq = Partition(part.region_index, rep, part.chunk, 0, 0, part.root_seed).child_seed(
-            _BOOTSTRAP_STREAM)
-        weights = np.random.default_rng(seq).poisson(1.0, quantities.shape[0])
-        out[rep] = weights @ quantities
+        out[rep] = bootstrap_weights(part, rep, quantities.shape[0]) @ quantities
     return out
 
 
+def projected_totals(pop, params, paths: pd.DataFrame, weights_for, uniforms) -> np.ndarray:
+    """len(paths) × PROJECTED: the rules on ``pop`` at each path row's minimum wage and
+    standards, every income × the row's ``income_factor``, weighted by
+    ``weights_for(replication)`` (an n_households array). ``uniforms``: the base year's
+    process draws (None: observed enrollment)."""
+    from jiuzhu_sim.scenario import simulate_variant
+
+    paths = paths.reset_index(drop=True)
+    out = np.zeros((len(paths), len(PROJECTED)))
+    for rep, rows in paths.groupby("replication", sort=True):
+        weights = np.asarray(weights_for(int(rep)), dtype=float)
+        for i, row in zip(rows.index, rows.itertuples(), strict=True):
+            p = projected_parameters(params, row.minimum_wage, row.dibao_standard_urban,
+                                     row.dibao_standard_rural)
+            grown = dataclasses.replace(pop, monthly_income=pop.monthly_income
+                                        * float(row.income_factor))
+            out[i] = weights @ variant_quantities(
+                grown, simulate_variant(grown, p, uniforms))
+    return out
+
+
+def population_totals(pop, params, part: Partition, replications: int,
+                      paths: pd.DataFrame) -> dict[str, np.ndarray]:
+    """One chunk's base totals, bootstrap totals per replication and projected totals per
+    path row (rows at or before the base year take the bootstrap totals)."""
+    from jiuzhu_sim.population.process import (
+        household_hashes,
+        process_key,
+        uniforms_from_hashes,
+    )
+    from jiuzhu_sim.simulation import simulate_population
+
+    seed = _int_seed(part.child_seed(1))
+    result = simulate_population(pop, params, seed=seed)
+    quantities = household_quantities(result.households, result.persons, pop)
+    boot = bootstrap_totals(quantities, part, replications)
+    later = (paths["year"] > params.date.year).to_numpy()
+    projected = boot[paths["replication"].to_numpy(int)][:, [QUANTITIES.index(q)
+                                                            for q in PROJECTED]]
+    if later.any():
+        uniforms = None
+        if pop.enrolled_observed is None:
+            # simulate_population's draws (common random numbers for every projected year)
+            uniforms = uniforms_from_hashes(household_hashes(pop.household_id),
+                                            process_key(np.random.default_rng(seed)), 4)
+        projected[later] = projected_totals(
+            pop, params, paths[later],
+            lambda rep: pop.weight * bootstrap_weights(part, rep, pop.n_households), uniforms)
+    return {"base": quantities.sum(axis=0), "bootstrap": boot, "projected": projected}
+
+
+def _budget_chunk(part: Partition, common: dict) -> dict[str, Any]:
+    """Generate and simulate one chunk; return base, bootstrap and projected totals."""
+    from jiuzhu_sim.population.generate import draw_population
+
+    params = common["params"]
+    # arrays straight to the rules: no tables or resident IDs for a chunk nobody writes
+    pop = draw_population(params, part.n_households, seed=part.child_seed(0),
+                          start_index=part.start_index).to_population()
+    return population_totals(pop, params, part, common["replications"], common["paths"])
+
+
 def base_totals_from_population(persons: pd.DataFrame, households: pd.DataFrame, params,
-                                seed: int, replications: int) -> tuple[np.ndarray, np.ndarray]:
-    """Base totals and bootstrap totals for a population given as frames (one chunk)."""
-    from jiuzhu_sim.simulation import prepare_population, simulate_population
+                                seed: int, replications: int, paths: pd.DataFrame
+                                ) -> dict[str, np.ndarray]:
+    """:func:`population_totals` for a population given as frames (one chunk)."""
+    from jiuzhu_sim.simulation import prepare_population
 
     part = Partition(0, 0, 0, 0, len(households), int(seed))
-    pop = prepare_population(persons, households)
-    result = simulate_population(pop, params, seed=_int_seed(part.child_seed(1)))
-    quantities = household_quantities(result.households, result.persons, pop)
-    return quantities.sum(axis=0), bootstrap_totals(quantities, part, replications)
+    return population_totals(prepare_population(persons, households), params, part,
+                             replications, paths)
 
 
 # ---------------------------------------------------------------------------------------
 # Step 3: projection
 
 
-def _draw(rng: np.random.Generator, params, name: str, size, lower: float | None = None
-          ) -> np.ndarray:
+def _draw(rng: np.random.Generator, params, name: str, size: int) -> np.ndarray:
+    """Normal(``name``, ``name_sd``) draws, truncated at ``name_lower`` / ``name_upper`` when
+    params declare them (scipy's truncnorm, so no mass piles up on a bound)."""
+    from scipy.stats import truncnorm
+
     mean = float(params[name])
     sd = float(params.get(f"{name}_sd", 0.0))
-    values = rng.normal(mean, sd, size) if sd > 0 else np.full(size, mean)
-    return values if lower is None else np.maximum(values, lower)
+    lower, upper = params.get(f"{name}_lower"), params.get(f"{name}_upper")
+    lo = -np.inf if lower is None else float(lower)
+    hi = np.inf if upper is None else float(upper)
+    if not lo <= mean <= hi:
+        raise UserInputError(f"{name} = {mean} is outside its bounds [{lo}, {hi}] "
+                             f"({name}_lower / _upper)", column=name)
+    if sd <= 0:
+        return np.full(size, mean)
+    if lower is None and upper is None:
+        return rng.normal(mean, sd, size)
+    return truncnorm.rvs((lo - mean) / sd, (hi - mean) / sd, loc=mean, scale=sd, size=size,
+                         random_state=rng)
 
 
 def draw_parameters(params, replications: int, n_years: int, root_seed: int) -> dict:
     """Replication × year draws of every uncertain budget parameter (one stream per rep)."""
-    names = {
-        "minimum_wage_growth": ("budget.minimum_wage_growth", 0.0),
-        "price_inflation": ("budget.price_inflation", None),
-        "population_growth": ("budget.population_growth", None),
-        "entry_rate": ("budget.caseload_monthly_entry_rate", 0.0),
-        "exit_rate": ("budget.caseload_monthly_exit_rate", 0.0),
-        "takeup_trend": ("budget.takeup_trend", None),
-        "temporary_case_rate": ("budget.temporary_case_rate", 0.0),
-    }
-    out = {k: np.empty((replications, n_years)) for k in names}
+    out = {k: np.empty((replications, n_years)) for k in UNCERTAIN}
     for rep in range(replications):
         rng = np.random.default_rng(np.random.SeedSequence(root_seed, spawn_key=(0, rep, 1 << 20)))
-        for key, (name, lower) in names.items():
-            out[key][rep] = _draw(rng, params, name, n_years, lower)
+        for key, name in UNCERTAIN.items():
+            out[key][rep] = _draw(rng, params, name, n_years)
     return out
 
 
@@ -218,35 +317,27 @@ def projected_parameters(params, minimum_wage: float, standard_urban: float,
                                   "dibao.standard.rural": float(standard_rural)})
 
 
-def project(params, base: np.ndarray, years: tuple[int, int], draws: dict) -> pd.DataFrame:
-    """Annual cost by program for each replication × year (one row each).
+def projection_paths(params, years: tuple[int, int], draws: dict) -> pd.DataFrame:
+    """One row per replication × year of ``years``: the drawn path of the minimum wage,
+    the urban and rural dibao standards, and the caseload, population and income factors.
 
-    ``base``: replications × QUANTITIES base-year monthly totals; ``draws`` from
-    :func:`draw_parameters`. Year t (t = year − base year, base year = parameter date's
-    year) compounds t yearly draws; years at or before the base year use base values.
+    Year t (t = year − base year, base year = the parameter date's year) compounds t yearly
+    draws; years at or before the base year keep base values. The standard is the ratio rule
+    on the new minimum wage, or last year's standard × (1 + inflation) if larger when
+    ``budget.standard_price_indexation``; it is never cut.
     """
-    from jiuzhu_sim.rules.temporary import temporary_assistance_amount
-
-    col = {q: i for i, q in enumerate(QUANTITIES)}
     first, last = years
     base_year = params.date.year
     months = float(params["budget.months_per_year"])
     rounding = str(params.get("dibao.rounding", "ceil_yuan"))
     ratio = float(params["dibao.standard_ratio_to_minimum_wage"])
     indexation = bool(params["budget.standard_price_indexation"])
-    tiers = list(params["temporary.tier_multiples_of_standard"])
-    tier_shares = np.asarray(params["budget.temporary_tier_shares"], dtype=float)
-    if len(tier_shares) != len(tiers):
-        raise UserInputError("budget.temporary_tier_shares needs one share per tier of "
-                             "temporary.tier_multiples_of_standard", column="budget.temporary_tier_shares")
     base_std = {a: float(params[f"dibao.standard.{a}"]) for a in AREAS}
     rows = []
-    n_rep = base.shape[0]
-    for rep in range(n_rep):
+    for rep in range(draws["minimum_wage_growth"].shape[0]):
         wage = float(params["minimum_wage"])
         std = dict(base_std)
-        caseload = population = 1.0
-        b = base[rep]
+        caseload = population = income = 1.0
         for year in range(min(first, base_year + 1), last + 1):
             t = year - base_year
             if t >= 1:
@@ -260,35 +351,70 @@ def project(params, base: np.ndarray, years: tuple[int, int], draws: dict) -> pd
                 caseload *= ((1.0 + draws["entry_rate"][rep, k] - draws["exit_rate"][rep, k])
                              ** months * (1.0 + draws["takeup_trend"][rep, k]))
                 population *= 1.0 + draws["population_growth"][rep, k]
+                income *= 1.0 + draws["income_growth"][rep, k]
             if year < first:
                 continue
-            p = projected_parameters(params, wage, std["urban"], std["rural"])
-            case_rate = draws["temporary_case_rate"][rep, max(t - 1, 0)]
-            cost = dict.fromkeys(PROGRAMS, 0.0)
-            for a in AREAS:
-                scale = std[a] / base_std[a]
-                cost["dibao"] += b[col[f"dibao_paid.{a}"]] * scale * caseload * months
-                cost["marginal"] += b[col[f"marginal_paid.{a}"]] * scale * population * months
-                cost["tekun_basic"] += (b[col[f"tekun_dispersed.{a}"]] * population * months
-                                        * float(p[f"tekun.basic_standard.{a}"]))
-                cost["tekun_institutional"] += (
-                    b[col[f"tekun_institutional.{a}"]] * population * months
-                    * float(p[f"tekun.institutional_basic_standard.{a}"]))
-                amounts = temporary_assistance_amount(std[a], np.arange(len(tiers)), tiers)
-                cost["temporary"] += (b[col[f"households.{a}"]] * population * case_rate
-                                      * float(tier_shares @ amounts))
-            for level in CARE_LEVELS:
-                cost["tekun_care"] += (b[col[f"tekun_care.{level}"]] * population * months
-                                       * float(p[f"tekun.care_standard.{level}"]))
-            recipients = sum(b[col[f"dibao_recipients.{a}"]] for a in AREAS) * caseload
-            persons = sum(b[col[f"persons.{a}"]] for a in AREAS) * population
             rows.append({"replication": rep, "year": year, "minimum_wage": wage,
                          "dibao_standard_urban": std["urban"],
                          "dibao_standard_rural": std["rural"],
                          "caseload_factor": caseload, "population_factor": population,
-                         "dibao_recipients": recipients, "persons": persons,
-                         **{f"cost_{k}": v for k, v in cost.items()},
-                         "cost_total": sum(cost.values())})
+                         "income_factor": income,
+                         "temporary_case_rate": draws["temporary_case_rate"][rep, max(t - 1, 0)]})
+    return pd.DataFrame(rows)
+
+
+def project(params, base: np.ndarray, paths: pd.DataFrame, projected: np.ndarray
+            ) -> pd.DataFrame:
+    """Annual cost by program for each replication × year (one row each).
+
+    ``base``: replications × QUANTITIES base-year monthly totals; ``paths`` from
+    :func:`projection_paths`; ``projected``: len(paths) × PROJECTED monthly totals of the
+    rules run again on each path row (:func:`projected_totals`).
+    """
+    from jiuzhu_sim.rules.temporary import temporary_assistance_amount
+
+    col = {q: i for i, q in enumerate(QUANTITIES)}
+    pcol = {q: i for i, q in enumerate(PROJECTED)}
+    months = float(params["budget.months_per_year"])
+    tiers = list(params["temporary.tier_multiples_of_standard"])
+    tier_shares = np.asarray(params["budget.temporary_tier_shares"], dtype=float)
+    if len(tier_shares) != len(tiers):
+        raise UserInputError("budget.temporary_tier_shares needs one share per tier of "
+                             "temporary.tier_multiples_of_standard", column="budget.temporary_tier_shares")
+    rows = []
+    for i, path in enumerate(paths.itertuples()):
+        b = base[path.replication]
+        now = projected[i]
+        std = {"urban": path.dibao_standard_urban, "rural": path.dibao_standard_rural}
+        caseload, population = path.caseload_factor, path.population_factor
+        p = projected_parameters(params, path.minimum_wage, std["urban"], std["rural"])
+        cost = dict.fromkeys(PROGRAMS, 0.0)
+        for a in AREAS:
+            cost["dibao"] += now[pcol[f"dibao_paid.{a}"]] * caseload * months
+            cost["marginal"] += now[pcol[f"marginal_paid.{a}"]] * population * months
+            cost["tekun_basic"] += (b[col[f"tekun_dispersed.{a}"]] * population * months
+                                    * float(p[f"tekun.basic_standard.{a}"]))
+            cost["tekun_institutional"] += (
+                b[col[f"tekun_institutional.{a}"]] * population * months
+                * float(p[f"tekun.institutional_basic_standard.{a}"]))
+            amounts = temporary_assistance_amount(std[a], np.arange(len(tiers)), tiers)
+            cost["temporary"] += (b[col[f"households.{a}"]] * population
+                                  * path.temporary_case_rate * float(tier_shares @ amounts))
+        for level in CARE_LEVELS:
+            cost["tekun_care"] += (b[col[f"tekun_care.{level}"]] * population * months
+                                   * float(p[f"tekun.care_standard.{level}"]))
+        rows.append({"replication": path.replication, "year": path.year,
+                     "minimum_wage": path.minimum_wage,
+                     "dibao_standard_urban": std["urban"], "dibao_standard_rural": std["rural"],
+                     "caseload_factor": caseload, "population_factor": population,
+                     "income_factor": path.income_factor,
+                     "dibao_eligible_households": sum(
+                         now[pcol[f"dibao_eligible.{a}"]] for a in AREAS) * population,
+                     "dibao_recipients": sum(now[pcol[f"dibao_recipients.{a}"]]
+                                             for a in AREAS) * caseload,
+                     "persons": sum(b[col[f"persons.{a}"]] for a in AREAS) * population,
+                     **{f"cost_{k}": v for k, v in cost.items()},
+                     "cost_total": sum(cost.values())})
     return pd.DataFrame(rows)
 
 
@@ -320,18 +446,35 @@ def township_caseworkers(township_population: np.ndarray, params) -> np.ndarray:
     return minimums[band]
 
 
+def township_populations(params) -> np.ndarray:
+    """``budget.township_populations`` as an array of residents (empty: none listed); a
+    value that is not a list of positive numbers names the parameter."""
+    listed = params.get("budget.township_populations") or []
+    values = listed if isinstance(listed, (list, tuple)) else [listed]
+    try:
+        people = np.asarray(values, dtype=float).ravel()
+    except (TypeError, ValueError):
+        people = np.array([np.nan])
+    if not np.isfinite(people).all() or (people <= 0).any() or any(
+            isinstance(v, bool) for v in values):
+        raise UserInputError(f"expected a list of township populations, positive numbers "
+                             f"(e.g. [12000,30000,60000]), got {listed!r}",
+                             column="budget.township_populations")
+    return people
+
+
 def capacity_table(params, table: pd.DataFrame, standards: pd.DataFrame) -> pd.DataFrame:
     """004 §三–四 per year: caseworkers for the represented population; purchased services
     between ≥ ``capacity.purchased_services_min_share_of_work_funds`` × work funds and
     ≤ ``capacity.purchased_services_max_share_of_subsidy`` × subsidy budget."""
-    listed = params.get("budget.township_populations")
+    listed = township_populations(params)
     average = float(params["budget.township_average_population"])
     rows = []
     for _, srow in standards.iterrows():
         year = int(srow["year"])
         population = float(srow["persons"])
-        if listed:
-            towns = np.asarray(listed, dtype=float) * float(srow["population_factor"])
+        if len(listed):
+            towns = listed * float(srow["population_factor"])
         else:
             count = max(1, math.ceil(population / average))
             towns = np.full(count, population / count)
@@ -386,31 +529,35 @@ def run_budget(params, years: tuple[int, int], out_dir: Path | str | None = None
     reps = int(params["budget.default_replications"] if replications is None else replications)
     if reps < 1:
         raise UserInputError(f"--replications {reps}: must be at least 1")
+    # the parameter paths first: every chunk runs the rules again along them
+    drawn = draw_parameters(params, reps, max(last - params.date.year, 1), seed)
+    paths = projection_paths(params, years, drawn)
     if population is not None:
         persons, hh = population
-        base_vec, boot = base_totals_from_population(persons, hh, params, seed, reps)
+        results = [base_totals_from_population(persons, hh, params, seed, reps, paths)]
         n_hh = len(hh)
-        n_chunks = 1
     else:
         n_hh = int(params["budget.default_households"] if households is None else households)
         parts = make_partitions(1, 1, n_hh, int(params["budget.chunk_households"]), seed)
-        n_chunks = len(parts)
         results = run_partitions(_budget_chunk, parts, workers=workers, scheduler=scheduler,
                                  progress=progress, desc="budget chunks", processes=processes,
-                                 common={"params": params, "replications": reps})
-        base_vec = np.sum([r["base"] for r in results], axis=0)
-        boot = np.sum([r["bootstrap"] for r in results], axis=0)
+                                 common={"params": params, "replications": reps,
+                                         "paths": paths})
+    n_chunks = len(results)
+    base_vec, boot, projected = (np.sum([r[k] for r in results], axis=0)
+                                 for k in ("base", "bootstrap", "projected"))
     represented = float(params.get("budget.represented_households", 0) or 0)
     households_col = [QUANTITIES.index(f"households.{a}") for a in AREAS]
     if represented > 0:
         factor = represented / float(base_vec[households_col].sum())
-        base_vec, boot = base_vec * factor, boot * factor
-    drawn = draw_parameters(params, reps, max(last - params.date.year, 1), seed)
-    draws = project(params, boot, years, drawn)
+        base_vec, boot, projected = base_vec * factor, boot * factor, projected * factor
+    draws = project(params, boot, paths, projected)
     table = summarise_draws(draws)
     standards = (draws.groupby("year")[["minimum_wage", "dibao_standard_urban",
                                         "dibao_standard_rural", "caseload_factor",
-                                        "population_factor", "dibao_recipients", "persons"]]
+                                        "population_factor", "income_factor",
+                                        "dibao_eligible_households", "dibao_recipients",
+                                        "persons"]]
                  .median().reset_index())
     capacity = capacity_table(params, table, standards)
     base = {q: float(v) for q, v in zip(QUANTITIES, base_vec, strict=True)}

@@ -78,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     admin = params.with_overrides({
         "process.take_up_probability": params["validation.admin_take_up_probability"],
         "process.income_measurement_sigma": params["validation.admin_assessor_sigma"],
-        "process.discretion_inclusion_probability": 0.0})
+        "process.discretion_inclusion_probability":
+            params["validation.admin_discretion_inclusion_probability"]})
     admin_summary = simulate_population(pop, admin, SEED).summary
     survey_summary = _survey_style(persons, households, params, SEED)
 
@@ -201,14 +202,39 @@ def main(argv: list[str] | None = None) -> int:
                                    default.households["dibao_members"],
                                    default.households["assessed_members"]), 0)
     cal = calibrate_population(persons, households, params, recipients=recipients)
+    bounds = params["validation.calibration_weight_ratio_bounds"]
+    bounded = calibrate_population(persons, households, params.with_overrides(
+        {"calibration.weight_ratio_bounds": bounds}), recipients=recipients)
     lines += ["", "## Calibration to Fujian 2021 totals (entropy balancing)", "",
-              "| target | published | before | after |", "|---|---:|---:|---:|"]
-    for r in cal.fit.itertuples():
-        lines.append(f"| {r.target} | {r.target_value:,.1f} | {r.before:,.1f} | {r.after:,.1f} |")
-    w = cal.weights
-    lines += ["", f"Converged: {cal.converged} in {cal.iterations} iterations; weight ratio "
-              f"max/min {w.max() / w.min():,.1f}. Large ratios mean the synthetic county is "
-              "far from the province (it is one rich county standing in for Fujian).", ""]
+              f"Unbounded (`calibration.weight_ratio_bounds` empty, the default) and bounded "
+              f"to calibrated / design weight in [{bounds[0]}, {bounds[1]}] "
+              f"({ref('validation.calibration_weight_ratio_bounds')}).", "",
+              "| target | published | before | after, unbounded | after, bounded |",
+              "|---|---:|---:|---:|---:|"]
+    for r, b in zip(cal.fit.itertuples(), bounded.fit.itertuples(), strict=True):
+        lines.append(f"| {r.target} | {r.target_value:,.1f} | {r.before:,.1f} | "
+                     f"{r.after:,.1f} | {b.after:,.1f} ({100 * b.relative_error_after:+.1f}%) |")
+    lines += ["", "| weights | unbounded | bounded |", "|---|---:|---:|"]
+    du, db = cal.diagnostics(), bounded.diagnostics()
+    lines += [f"| converged (every total within tolerance) | {cal.converged} | "
+              f"{bounded.converged} |",
+              f"| Kish effective sample size (of {int(du['units']):,} households; "
+              f"{du['effective_sample_size_before']:,.0f} before) | "
+              f"{du['effective_sample_size_after']:,.0f} | {db['effective_sample_size_after']:,.0f} |",
+              f"| calibrated / design weight, min – max | {du['weight_ratio_min']:.3g} – "
+              f"{du['weight_ratio_max']:,.3g} | {db['weight_ratio_min']:.3g} – "
+              f"{db['weight_ratio_max']:,.3g} |",
+              "", "The synthetic county is far from the province (one rich county standing in "
+              "for Fujian): unbounded, the totals are met by pushing some households' weights "
+              f"down to {du['weight_ratio_min']:.1e} of their design weight (the max/min ratio "
+              f"is {du['weight_ratio_max'] / du['weight_ratio_min']:,.0f}). Bounded, "
+              + ("every total is still met with no ratio below the lower bound, at an effective "
+                 "sample size "
+                 f"{100 * (db['effective_sample_size_after'] / du['effective_sample_size_after'] - 1):+.1f}% "
+                 "against unbounded." if bounded.converged else
+                 "the totals marked with their error above cannot be reached: the county "
+                 "lacks the households to reach them within the bounds.")
+              + " Set the bounds with `--set calibration.weight_ratio_bounds=[L,U]`.", ""]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))

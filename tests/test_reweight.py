@@ -63,6 +63,38 @@ def test_entropy_balance_equals_raking_on_one_margin():
     np.testing.assert_allclose(ent.weights, ipf.weights, rtol=1e-6)
 
 
+def test_bounded_entropy_balance_fixes_a_unit_at_its_bound():
+    # units u1 (1,0), u2 (1,1), u3 (0,1), design weights 1, totals (3, 3).
+    # Unbounded: w = (y, y², y) with y + y² = 3 → y = (−1 + √13)/2 = 1.30278, y² = 1.69722.
+    # Bounds [0.5, 1.5]: u2 (1.697 > 1.5) is fixed at 1.5; u1 and u3 then carry 3 − 1.5 each:
+    # w = (1.5, 1.5, 1.5), every total met, every ratio inside the bounds.
+    x = np.array([[1, 0], [1, 1], [0, 1]], dtype=float)
+    y = (-1 + np.sqrt(13)) / 2
+    free = entropy_balance(x, [3, 3])
+    np.testing.assert_allclose(free.weights, [y, y * y, y], rtol=1e-6)
+    bounded = entropy_balance(x, [3, 3], ratio_bounds=(0.5, 1.5))
+    assert bounded.converged
+    np.testing.assert_allclose(bounded.weights, [1.5, 1.5, 1.5], rtol=1e-6)
+    diag = bounded.diagnostics()
+    assert diag["weight_ratio_max"] <= 1.5 + 1e-9
+    # Kish: (Σw)² / Σw² = 4.5² / (3 × 2.25) = 3 (equal weights: every unit counts)
+    assert diag["effective_sample_size_after"] == pytest.approx(3.0)
+
+
+def test_bounds_too_tight_for_the_totals_say_so():
+    # four units, one total of 10, ratio at most 2: the best is 4 × 2 = 8 — not converged,
+    # and the fit table shows the shortfall (8 − 10) / 10 = −20%
+    result = entropy_balance(np.ones((4, 1)), [10.0], ratio_bounds=(0.5, 2.0))
+    assert not result.converged
+    np.testing.assert_allclose(result.weights, [2, 2, 2, 2])
+    assert result.fit["relative_error_after"].iloc[0] == pytest.approx(-0.2)
+
+
+def test_bounds_must_bracket_one():
+    with pytest.raises(UserInputError, match="lower ≤ 1 ≤ upper"):
+        entropy_balance(np.ones((2, 1)), [2.0], ratio_bounds=(1.5, 3.0))
+
+
 def test_age_bands_follow_lower_bounds():
     assert list(age_band_codes(np.array([0, 14, 15, 59, 60, 90]), [0, 15, 60])) == [
         0, 0, 1, 1, 2, 2]

@@ -47,9 +47,34 @@ class CalibrationResult:
     fit: pd.DataFrame
     method: str
 
+    # design weights the calibration started from (for the ratio diagnostics)
+    base_weights: np.ndarray | None = None
+
     @property
     def max_relative_error(self) -> float:
         return float(self.fit["relative_error_after"].abs().max())
+
+    @property
+    def effective_sample_size(self) -> float:
+        """Kish's effective sample size (Σw)² / Σw² of the calibrated weights."""
+        return effective_sample_size(self.weights)
+
+    def diagnostics(self) -> dict[str, float]:
+        """Weight diagnostics a reader needs beside the fit: units, Kish effective sample size
+        before and after, and the range of the calibrated / design weight ratio."""
+        d = np.ones_like(self.weights) if self.base_weights is None else self.base_weights
+        ratio = self.weights / d
+        return {"units": float(len(self.weights)),
+                "effective_sample_size_before": effective_sample_size(d),
+                "effective_sample_size_after": effective_sample_size(self.weights),
+                "weight_ratio_min": float(ratio.min()) if len(ratio) else float("nan"),
+                "weight_ratio_max": float(ratio.max()) if len(ratio) else float("nan")}
+
+
+def effective_sample_size(weights: np.ndarray) -> float:
+    """Kish's effective sample size (Σw)² / Σw²."""
+    w = np.asarray(weights, dtype=float)
+    return float(w.sum() ** 2 / (w @ w)) if len(w) else 0.0
 
 
 def _fit_table(names: Sequence[str], targets: np.ndarray, before: np.ndarray,
@@ -120,7 +145,8 @@ def rake(margins: Mapping[str, np.ndarray], targets: Mapping[str, Sequence[float
 
 def entropy_balance(constraints: np.ndarray, totals: Sequence[float],
                     base_weights: np.ndarray | None = None, names: Sequence[str] | None = None,
-                    max_iterations: int = 200, tolerance: float = 1e-8) -> CalibrationResult:
+                    max_iterations: int = 200, tolerance: float = 1e-8,
+                    ratio_bounds: tuple[float, float] | None = None) -> CalibrationResult:
     """Entropy balancing: ``w = d · exp(X λ)`` with ``Xᵀ w = totals`` (dual Newton solve).
 
     Args:
@@ -128,12 +154,53 @@ def entropy_balance(constraints: np.ndarray, totals: Sequence[float],
         totals: the k target totals.
         base_weights: design weights d (default 1).
         names: labels of the k constraints for the fit table.
+        ratio_bounds: optional (L, U): keep every ``w / d`` inside [L, U] (bounded
+            calibration). Solved by an active set: units whose ratio leaves the bounds are
+            fixed at the bound and the others are balanced again to the totals less the
+            fixed units' share, until no new unit leaves (the trimming of Deville & Särndal's
+            bounded distances, with the entropy distance inside). When the bounds are too
+            tight for the targets the fit says so and ``converged`` is False.
     """
     x = np.asarray(constraints, dtype=float)
     t = np.asarray(totals, dtype=float)
     n, k = x.shape
     d = np.ones(n) if base_weights is None else np.asarray(base_weights, dtype=float)
     names = list(names) if names is not None else [f"c{i}" for i in range(k)]
+    if ratio_bounds is None:
+        result = _entropy_solve(x, t, d, names, max_iterations, tolerance)
+        result.base_weights = d
+        return result
+    low, high = (float(b) for b in ratio_bounds)
+    if not 0 < low <= 1 <= high:
+        raise UserInputError(f"calibration weight-ratio bounds {ratio_bounds} must satisfy "
+                             "0 < lower ≤ 1 ≤ upper")
+    fixed = np.zeros(n, dtype=bool)
+    w = d.copy()
+    rounds = 0
+    while rounds < max_iterations:  # each round fixes more units at a bound, or stops
+        rounds += 1
+        free = ~fixed
+        rest = _entropy_solve(x[free], t - x[fixed].T @ w[fixed], d[free], names,
+                              max_iterations, tolerance)
+        w[free] = rest.weights
+        ratio = w / d
+        out = free & ((ratio < low) | (ratio > high))
+        if not out.any():
+            break
+        w[out] = np.clip(ratio[out], low, high) * d[out]
+        fixed |= out
+        if fixed.all():
+            break
+    after = x.T @ w
+    fit = _fit_table(names, t, x.T @ d, after, zero_scale=np.abs(x).T @ w)
+    converged = bool(np.max(np.abs(fit["relative_error_after"])) <= max(tolerance, 1e-6))
+    return CalibrationResult(w, converged, rounds, fit, "entropy (bounded)", d)
+
+
+def _entropy_solve(x: np.ndarray, t: np.ndarray, d: np.ndarray, names: list[str],
+                   max_iterations: int, tolerance: float) -> CalibrationResult:
+    """The unbounded entropy-balancing solve (dual, trust-region Newton)."""
+    n, k = x.shape
     # scale columns so the dual is well conditioned
     scale = np.maximum(np.abs(x).max(axis=0), 1e-12)
     xs, ts = x / scale, t / scale
@@ -221,9 +288,11 @@ def calibrate_population(persons: pd.DataFrame, households: pd.DataFrame, params
     persons_per_hh = x[:, :n_age].sum(axis=1)
     total = float(params["calibration.population_total"])
     d = np.asarray(base_weights, float) * total / float(persons_per_hh @ base_weights)
+    bounds = params.get("calibration.weight_ratio_bounds", None)
     result = entropy_balance(x, targets, d, names,
                              max_iterations=int(params.get("calibration.max_iterations", 200)),
-                             tolerance=float(params.get("calibration.tolerance", 1e-8)))
+                             tolerance=float(params.get("calibration.tolerance", 1e-8)),
+                             ratio_bounds=None if not bounds else tuple(bounds))
     income = x[:, -1] + float(params["calibration.mean_income_monthly"]) * persons_per_hh
     fit = result.fit.copy()
     mean_target = float(params["calibration.mean_income_monthly"])

@@ -316,16 +316,38 @@ def test_vectorised_lookup_by_region_and_date(tmp_path):
                                           "350582,2022-04-01,1900,b,2023-12-31\n"
                                           "350582,2021-01-01,1800,c,2022-03-31\n"})
     table = load_tables(root)["minimum_wage"]
-    codes = ["350582", "350582", "350582", "350000", "999999", "350582"]
-    dates = ["2021-06-01", "2022-04-01", "2023-12-31", "2030-01-01", "2023-01-01",
-             "2024-01-01"]
+    codes = ["350582", "350582", "350582", "350000", "350582"]
+    dates = ["2021-06-01", "2022-04-01", "2023-12-31", "2030-01-01", "2024-01-01"]
     got = table.lookup(codes, dates)
-    # rows apply from their date; 350582 ends 2023-12-31; unknown region → NaN
-    np.testing.assert_array_equal(got, [1800, 1900, 1900, 2030, np.nan, np.nan])
+    # rows apply from their date; 350582's last row ends 2023-12-31 → no value after (NaN)
+    np.testing.assert_array_equal(got, [1800, 1900, 1900, 2030, np.nan])
     # with inheritance: Shishi (no rows) takes Fujian's 2030
     np.testing.assert_array_equal(
         lookup_table("minimum_wage", ["350581", "350582"], "2023-06-01", params_dir=root),
         [2030, 1900])
+
+
+def test_unknown_region_codes_in_a_lookup_are_one_line_errors(tmp_path):
+    from jiuzhu_sim.parameters import load_tables, lookup_table
+
+    root = _table_tree(tmp_path, "350582,2022-04-01,1900,b\n")
+    table = load_tables(root)["minimum_wage"]
+    # the table alone has no rows for 350000 or 999999: both named, with the count
+    with pytest.raises(ParameterError) as exc:
+        table.lookup(["350582", "999999", "350000", "999999"], "2023-01-01")
+    line = exc.value.one_line()
+    assert line.startswith("params/tables/minimum_wage.csv, key region_code: ")
+    assert "'999999', '350000' (2 in all)" in line
+    # through the tree: a code that is no region at all is named (first five, then "…")
+    bad = [f"99999{i}" for i in range(7)]
+    with pytest.raises(ParameterError, match=r"params/tables/minimum_wage.csv, key region_code:"
+                                             r" unknown region code\(s\) '999990', '999991', "
+                                             r"'999992', '999993', '999994', … \(7 in all\)"):
+        lookup_table("minimum_wage", ["350582", *bad], "2023-01-01", params_dir=root)
+    # Shishi (350581) is a known region, but neither it nor Fujian has rows: an error too
+    with pytest.raises(ParameterError, match=r"'350581' \(1 in all\) have no rows in this "
+                                             r"table, nor does any parent region"):
+        lookup_table("minimum_wage", ["350581", "350582"], "2023-01-01", params_dir=root)
 
 
 def test_lookup_speed_million_households_thousands_of_regions(tmp_path, capsys):
@@ -398,3 +420,68 @@ def test_money_rounding_rules():
     assert round_money(x, "fen").dtype == np.float64
     with pytest.raises(ParameterError, match="dibao.benefit_rounding"):
         round_money(x, "bankers")
+
+
+def test_household_parameters_follow_each_households_region_and_date(tmp_path):
+    from jiuzhu_sim.parameters import household_parameters
+
+    root = _table_tree(tmp_path, "350000,2022-04-01,2030,published tier 1\n"
+                                 "350000,2024-01-01,2100,published 2024\n")
+    run = load_parameters("350581", "2023-06-01", params_dir=root)
+    codes = ["350581", "350582", "350582", "350581", "350582"]
+    dates = ["2023-06-01", "2023-06-01", "2024-02-01", "2024-02-01", "2023-07-15"]
+    index, resolved = household_parameters(run, codes, dates)
+    # Shishi (its YAML): ceil(1960 × 0.48) = ceil(940.8) = 941; from 2024 ceil(2000 × 0.48) = 960
+    # Jinjiang (Fujian's table rows): ceil(2030 × 0.48) = ceil(974.4) = 975; 2024: 2100 × 0.48
+    # = 1008
+    assert [resolved[i]["dibao.standard"] for i in index] == [941, 975, 1008, 960, 975]
+    assert resolved[index[0]] is run  # the run's region on the run's date: the run's values
+    # Jinjiang on 2023-06-01 and 2023-07-15: same table row, same YAML values → one resolution
+    assert index[1] == index[4] and len(resolved) == 4
+    wage = resolved[index[2]].values["minimum_wage"]
+    assert wage.source == "params/tables/minimum_wage.csv row 2" and wage.since == "2024-01-01"
+    # the vectorised path gives what resolving each (region, date) on its own gives
+    for code, date, i in zip(codes, dates, index, strict=True):
+        alone = load_parameters(code, date, params_dir=root)
+        for name in ("dibao.standard.urban", "tekun.basic_standard.rural",
+                     "tekun.care_standard.self_care", "marginal.threshold.urban"):
+            assert resolved[i][name] == alone[name], (code, date, name)
+
+
+def test_household_parameters_errors(tmp_path):
+    from jiuzhu_sim.parameters import household_parameters
+
+    root = _table_tree(tmp_path, "350000,2022-04-01,2030,published\n")
+    run = load_parameters("350581", "2023-06-01", params_dir=root)
+    with pytest.raises(ParameterError, match=r"unknown region code\(s\) '999999', '888888' "
+                                             r"\(2 in all\)"):
+        household_parameters(run, ["350582", "999999", "888888", "999999"])
+    # Jinjiang before Fujian's first row: the table's one line, naming the household's date
+    with pytest.raises(ParameterError, match="minimum_wage.csv, key minimum_wage: region "
+                                             "350000 has no row in force on 2021-06-01"):
+        household_parameters(run, ["350582", "350581"], ["2021-06-01", "2023-06-01"])
+
+
+def test_a_table_can_back_a_dotted_name(tmp_path):
+    from jiuzhu_sim.parameters import household_parameters
+
+    index_yaml = TABLES_INDEX + ("  dibao.standard.urban: {file: urban.csv, "
+                                 "unit: yuan/person/month}\n")
+    root = _table_tree(tmp_path, "350000,2022-04-01,2030,published\n", **{
+        "tables/tables.yaml": index_yaml,
+        "tables/urban.csv": "region_code,effective_date,value,reference\n"
+                            "350582,2022-04-01,1000,test: not a real standard\n"})
+    p = load_parameters("350582", "2023-06-01", params_dir=root)
+    # urban from the table; rural derived: ceil(2030 × 0.48) = 975
+    assert p["dibao.standard.urban"] == 1000 and p["dibao.standard.rural"] == 975
+    assert p.values["dibao.standard.urban"].source == "params/tables/urban.csv row 1"
+    # what derives from it follows: tekun basic ceil(1000 × 1.3) = 1300; marginal 1000 × 1.5
+    assert p["tekun.basic_standard.urban"] == 1300 and p["marginal.threshold.urban"] == 1500
+    # the simulation's vectorised path agrees, and --set dibao.standard=900 sets both areas
+    run = load_parameters("350581", "2023-06-01", params_dir=root)
+    index, resolved = household_parameters(run, ["350582"])
+    assert resolved[index[0]]["dibao.standard.urban"] == 1000
+    fixed = run.with_overrides(["dibao.standard=900"])
+    index, resolved = household_parameters(fixed, ["350582"])
+    assert resolved[index[0]]["dibao.standard.urban"] == 900
+    assert resolved[index[0]]["dibao.standard.rural"] == 900

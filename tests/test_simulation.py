@@ -444,6 +444,103 @@ def test_published_standard_table_is_looked_up_per_household(tmp_path, sim_frame
         assert list(h.dibao_standard) == [941, nanan, 644]
 
 
+SHIPPED_WAGE_FILES = ("regions/fujian/quanzhou/city.yaml", "regions/fujian/longyan/city.yaml",
+                      "regions/fujian/quanzhou/shishi.yaml", "regions/fujian/quanzhou/nanan.yaml",
+                      "regions/guangxi/guilin/city.yaml", "regions/guangxi/guilin/yongfu.yaml")
+
+
+def _params_with_wages_in_the_table(tmp_path):
+    """A copy of params/ with every city and county minimum wage moved from its YAML file to
+    params/tables/minimum_wage.csv, value, date and reference unchanged."""
+    import csv
+    import shutil
+
+    import yaml
+
+    from jiuzhu_sim.parameters import default_params_dir
+
+    root = tmp_path / "params"
+    shutil.copytree(default_params_dir(), root)
+    rows = []
+    for rel in SHIPPED_WAGE_FILES:
+        path = root / rel
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        spec = doc["parameters"].pop("minimum_wage")
+        for day, value in spec["values"].items():
+            rows.append([doc["region"]["code"], str(day), value, spec["reference"]])
+        path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False),
+                        encoding="utf-8")
+    with open(root / "tables" / "minimum_wage.csv", "a", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    return root
+
+
+def test_county_wages_from_the_table_give_the_same_results(tmp_path, sim_params,
+                                                           sim_random_frames):
+    from jiuzhu_sim.parameters import list_regions, load_parameters
+
+    root = _params_with_wages_in_the_table(tmp_path)
+    persons, households = sim_random_frames(1500, seed=4)
+    # provinces, cities and counties (the national level has no minimum wage)
+    codes = sorted(r.code for r in list_regions() if r.code != "000000")
+    households["region_code"] = [codes[i % len(codes)] for i in range(len(households))]
+    moved = load_parameters("350581", "2023-06-01", params_dir=root)
+    assert moved.values["minimum_wage"].source.startswith("params/tables/minimum_wage.csv")
+    a = compute_entitlements(persons, households, sim_params).households
+    b = compute_entitlements(persons, households, moved).households
+    pd.testing.assert_frame_equal(a, b)
+    # and the regional standards now come from the table rows: Yongfu ceil(1430 × 0.45) = 644
+    from jiuzhu_sim.parameters import regional_parameters
+
+    wage = regional_parameters(moved, ["450326"])["450326"].values["minimum_wage"]
+    assert wage.value == 1430 and wage.source.startswith("params/tables/minimum_wage.csv row")
+    assert wage.reference.startswith("assumption: Yongfu county in Guangxi tier 3")
+    result = simulate(persons, households, moved)
+    yongfu = {r["name"]: r for r in result.summary["regional_standards"]["450326"]}
+    assert yongfu["dibao.standard.rural"]["value"] == 644
+
+
+def test_households_carry_their_own_assessment_date(tmp_path, sim_frames):
+    """A dibao.standard table for Nan'an (test values, not real ones), households assessed on
+    different dates; blank = the run's date."""
+    import shutil
+
+    from jiuzhu_sim.exceptions import UserInputError
+    from jiuzhu_sim.parameters import default_params_dir, load_parameters
+
+    root = tmp_path / "params"
+    shutil.copytree(default_params_dir(), root)
+    index = root / "tables" / "tables.yaml"
+    index.write_text(index.read_text(encoding="utf-8") + (
+        "  dibao.standard:\n    file: dibao_standard.csv\n    unit: yuan/person/month\n"),
+        encoding="utf-8")
+    (root / "tables" / "dibao_standard.csv").write_text(
+        "region_code,effective_date,value,reference\n"
+        "350583,2022-01-01,900,test: not a real standard\n"
+        "350583,2023-07-01,950,test: not a real standard\n", encoding="utf-8")
+    persons, households = sim_frames([
+        {"household_id": "N1", "region_code": "350583", "assessment_date": "2023-06-30",
+         "members": [{}]},
+        {"household_id": "N2", "region_code": "350583", "assessment_date": "2023-07-01",
+         "members": [{}]},
+        {"household_id": "N3", "region_code": "350583", "assessment_date": "",
+         "members": [{}]},
+        {"household_id": "S", "region_code": "350581", "assessment_date": "2023-08-01",
+         "members": [{}]}])
+    params = load_parameters("350581", "2023-06-01", params_dir=root)
+    result = simulate(persons, households, params)
+    h = result.households.set_index("household_id")
+    # Nan'an 900 until 2023-06-30, 950 from 2023-07-01; N3 on the run's date (900); Shishi's
+    # YAML wage has one value, so ceil(1960 × 0.48) = 941 on any date after 2022-04-01
+    assert list(h.dibao_standard) == [900, 950, 900, 941]
+    assert set(result.summary["regional_standards"]) == {
+        "350583", "350583@2023-07-01", "350581@2023-08-01"}
+    households.loc[1, "assessment_date"] = "2023/07/01"
+    with pytest.raises(UserInputError, match="households, row 2, column assessment_date: "
+                                             "date '2023/07/01' is not YYYY-MM-DD"):
+        simulate(persons, households, params)
+
+
 # --- money: float64, rounding rule, totals reconcile to the fen --------------------------------
 
 
@@ -468,6 +565,50 @@ def test_benefit_rounding_parameter(sim_run):
         .dibao_monthly_benefit == 382
     assert sim_run(spec, {"dibao.benefit_rounding": "ceil_yuan"})[0].loc["E"] \
         .dibao_monthly_benefit == 383
+
+
+def test_dibao_payment_is_rounded_once(sim_run):
+    # ill member spends 6000.05/year: top-up 941 × 2 − (12 × 2000 − 6000.05) / 12
+    # = 1882 − 1499.99583… = 382.00417…; rounded once: fen 382.00, ceil_yuan 383 (rounding
+    # the top-up to the fen first would make ceil_yuan give 382)
+    spec = [{"household_id": "E", "members": [
+        {"monthly_income": 1200},
+        {"monthly_income": 800, "serious_illness": True, "medical_expense_annual": 6000.05}]}]
+    assert sim_run(spec)[0].loc["E"].dibao_monthly_benefit == 382.0
+    assert sim_run(spec, {"dibao.benefit_rounding": "ceil_yuan"})[0].loc["E"] \
+        .dibao_monthly_benefit == 383
+
+
+def test_gradual_exit_amount_follows_the_benefit_rounding(sim_run):
+    # 300.01 × 0.5 = 150.005 → fen (half away) 150.01; whole yuan 150
+    spec = [{"household_id": "g", "previous_dibao_benefit": 300.01, "months_above_standard": 1,
+             "members": [{"monthly_income": 1000}]}]
+    share = {"dibao.gradual_exit_benefit_share": 0.5}
+    assert sim_run(spec, share)[0].loc["g"].dibao_monthly_benefit == 150.01
+    assert sim_run(spec, {**share, "dibao.benefit_rounding": "yuan"})[0].loc["g"] \
+        .dibao_monthly_benefit == 150
+
+
+def test_tekun_benefit_rounding_parameter(sim_run):
+    # dispersed, semi-care set to 490.55: 1224 + 490.55 = 1714.55 → fen 1714.55, yuan 1715,
+    # jiao 1714.6; the household's total is its person's amount
+    spec = [{"household_id": "T", "members": [
+        {"age": 70, "work_capacity": False, "has_supporter": False, "care_level": "semi_care"}]}]
+    care = {"tekun.care_standard.semi_care": 490.55}
+    for rule, amount in (("fen", 1714.55), ("yuan", 1715.0), ("jiao", 1714.6)):
+        h, p = sim_run(spec, {**care, "tekun.benefit_rounding": rule})
+        assert p.loc["T-1"].tekun_monthly_benefit == amount, rule
+        assert h.loc["T"].tekun_monthly_benefit == amount, rule
+
+
+def test_unknown_tekun_rounding_rule_names_its_parameter(sim_params, sim_frames):
+    from jiuzhu_sim.exceptions import ParameterError
+
+    persons, households = sim_frames([{"household_id": "T", "members": [
+        {"age": 70, "work_capacity": False, "has_supporter": False}]}])
+    with pytest.raises(ParameterError, match="tekun.benefit_rounding"):
+        compute_entitlements(persons, households,
+                             sim_params.with_overrides({"tekun.benefit_rounding": "banker"}))
 
 
 def test_summary_totals_reconcile_to_the_fen_with_the_output_files(tmp_path, sim_params,

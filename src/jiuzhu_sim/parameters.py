@@ -25,8 +25,11 @@ effective_date, value, reference``, optional ``end_date``), listed in
 ``params/tables/tables.yaml``. A table row is a definition of the parameter at that region,
 exactly like a YAML entry: the nearest region of the inheritance chain that defines a name
 (in YAML or in a table) wins. :class:`RegionTable` looks values up vectorised (one
-``np.searchsorted`` over region × date keys). Definitions of "overlap", "gap" and "unknown
-region" are in docs/parameters.md and :func:`read_region_table`.
+``np.searchsorted`` over region × date keys); :func:`household_parameters` is the
+simulation's path — each household's regional standards from its own region and date,
+table-backed names looked up for all households at once. Definitions of "overlap", "gap"
+and "unknown region" are in docs/parameters.md and :func:`read_region_table`; an unknown
+region code at lookup time is an error naming the table and the codes.
 """
 
 from __future__ import annotations
@@ -343,20 +346,25 @@ class RegionTable:
         """Row index in force for each (region, date), −1 where the region has no row or no
         row in force on that date. Vectorised: the codes are factorised once, then one
         ``np.searchsorted`` over the sorted keys — no loop over households."""
+        return self.rows_at(self.region_index(region_codes), dates)
+
+    def region_index(self, region_codes: Any) -> np.ndarray:
+        """Position of each code in :attr:`regions` (−1 where the table has no rows for it)."""
         if isinstance(region_codes, (list, tuple)) and len(region_codes) <= 64:
-            n = len(region_codes)  # a few codes (one region's resolution): skip factorize
-            region_idx = self.regions.get_indexer([str(c) for c in region_codes]).astype(
-                np.int64) if n and len(self._key) else None
-        else:
-            codes = pd.Series(region_codes, dtype="str") if not isinstance(
-                region_codes, pd.Series) else region_codes.astype("str")
-            n = len(codes)
-            region_idx = None
-            if n and len(self._key):
-                codes_idx, uniques = pd.factorize(codes)
-                region_idx = self.regions.get_indexer(pd.Index(uniques))[codes_idx].astype(
-                    np.int64)
-        if region_idx is None:
+            # a few codes (one region's resolution): skip factorize
+            return self.regions.get_indexer([str(c) for c in region_codes]).astype(np.int64)
+        codes = pd.Series(region_codes, dtype="str") if not isinstance(
+            region_codes, pd.Series) else region_codes.astype("str")
+        codes_idx, uniques = pd.factorize(codes)
+        if not len(codes):
+            return np.zeros(0, dtype=np.int64)
+        return self.regions.get_indexer(pd.Index(uniques))[codes_idx].astype(np.int64)
+
+    def rows_at(self, region_idx: np.ndarray, dates: Any) -> np.ndarray:
+        """:meth:`rows_for` with the regions already given as :meth:`region_index` positions."""
+        region_idx = np.asarray(region_idx, dtype=np.int64)
+        n = len(region_idx)
+        if not n or not len(self._key):
             return np.full(n, -1, dtype=np.int64)
         days = _days(dates, n)
         key = region_idx * (1 << 32) + (days + _DAY_OFFSET)
@@ -367,8 +375,21 @@ class RegionTable:
         return np.where(ok, safe, -1)
 
     def lookup(self, region_codes: Any, dates: Any) -> np.ndarray:
-        """Values (float64) in force for each (region, date); NaN where there is none."""
-        rows = self.rows_for(region_codes, dates)
+        """Values (float64) in force for each (region, date); NaN where the region's rows
+        have none in force on that date (before its first row, after its last ``end_date``).
+
+        A region code with no rows in this table is a :class:`ParameterError` naming the
+        table file and the codes (the first few and how many): this lookup does not walk
+        the region tree — :func:`lookup_table` does (a county inherits its province's row).
+        """
+        region_idx = self.region_index(region_codes)
+        if (region_idx < 0).any():
+            codes = pd.Series(region_codes, dtype="str").to_numpy(dtype=object)
+            unknown = pd.unique(codes[region_idx < 0])
+            raise ParameterError(f"region code(s) with no rows in this table: "
+                                 f"{_few(unknown)} (lookup_table inherits from a parent "
+                                 f"region's rows)", file=self.file, column="region_code")
+        rows = self.rows_at(region_idx, dates)
         return np.where(rows >= 0, self.value[np.maximum(rows, 0)], np.nan)
 
     def first_day(self, region: str) -> dt.date | None:
@@ -380,6 +401,17 @@ class RegionTable:
 
 def _day_to_date(day: int) -> dt.date:
     return dt.date(1970, 1, 1) + dt.timedelta(days=day)
+
+
+def _date_to_day(date: dt.date) -> int:
+    return (date - dt.date(1970, 1, 1)).days
+
+
+def _few(codes: Any, shown: int = 5) -> str:
+    """``'450326', '999999' (2 in all)``: the first few codes of a list, and how many."""
+    codes = [str(c) for c in codes]
+    head = ", ".join(repr(c) for c in codes[:shown])
+    return f"{head}{', …' if len(codes) > shown else ''} ({len(codes)} in all)"
 
 
 def _read_csv_strings(path: Path, rel: str) -> pd.DataFrame:
@@ -654,21 +686,41 @@ def _chain(region: Region, regions: Mapping[str, Region]) -> list[Region]:
 def lookup_table(name: str, region_codes: Any, dates: Any,
                  params_dir: Path | str | None = None) -> np.ndarray:
     """Vectorised: the value of table ``name`` for each household's region and date, taken
-    from the nearest region of its inheritance chain that has rows in the table (NaN when
-    none is in force). Regions are mapped up the tree once per distinct code."""
+    from the nearest region of its inheritance chain that has rows in the table (a county
+    with no rows of its own takes its city's or province's). Regions are mapped up the tree
+    once per distinct code; NaN where the owning region has no row in force on the date.
+
+    A region code that is not a known region, or whose chain has no rows in the table, is a
+    :class:`ParameterError` naming the table file and the codes (first few and how many).
+    This is the table alone: a nearer YAML definition of ``name`` does not count here (the
+    simulation's :func:`household_parameters` applies the full resolution rule).
+    """
     root = Path(params_dir) if params_dir else default_params_dir()
-    table = _load_tables(str(root.resolve()))[name]
+    tables = _load_tables(str(root.resolve()))
+    if name not in tables:
+        raise ParameterError(f"no table for {name!r} in params/{TABLES_DIR}/{TABLE_INDEX}")
+    table = tables[name]
     regions = _load_tree(str(root.resolve()))
     codes = pd.Series(region_codes, dtype="str")
     idx, uniques = pd.factorize(codes)
+    uniques = [str(u) for u in uniques]
+    unknown = [u for u in uniques if u not in regions]
+    if unknown:
+        raise ParameterError(f"unknown region code(s) {_few(unknown)}: not in params/regions "
+                             f"or params/{TABLES_DIR}/{REGIONS_TABLE}", file=table.file,
+                             column="region_code")
     has = table.region_set
-    owner = []
-    for code in uniques:
-        reg = regions.get(code)
-        chain = _chain(reg, regions) if reg is not None else []
-        owner.append(next((r.code for r in reversed(chain) if r.code in has), ""))
-    mapped = np.asarray(owner, dtype=object)[idx] if len(uniques) else np.array([], object)
-    return table.lookup(pd.Series(mapped, dtype="str"), _days(dates, len(codes)))
+    owner = [next((r.code for r in reversed(_chain(regions[u], regions)) if r.code in has), "")
+             for u in uniques]
+    uncovered = [u for u, o in zip(uniques, owner, strict=True) if not o]
+    if uncovered:
+        raise ParameterError(f"region code(s) {_few(uncovered)} have no rows in this table, "
+                             f"nor does any parent region", file=table.file,
+                             column="region_code")
+    owner_idx = table.regions.get_indexer(pd.Index(owner, dtype=object)).astype(np.int64)
+    rows = table.rows_at(owner_idx[idx] if len(idx) else np.zeros(0, np.int64),
+                         _days(dates, len(codes)))
+    return np.where(rows >= 0, table.value[np.maximum(rows, 0)], np.nan)
 
 
 def resolve_raw(region: Region, date: dt.date, regions: Mapping[str, Region],
@@ -729,6 +781,25 @@ def resolve_raw(region: Region, date: dt.date, regions: Mapping[str, Region],
     return out, unavailable
 
 
+def _table_entry(name: str, reg: Region, table: RegionTable, row: int, date: dt.date
+                 ) -> dict[str, Any]:
+    """The definition of ``name`` by ``table`` at region ``reg``: row ``row`` (the one in force
+    on ``date``, −1 for none — then ``value`` is None and ``_unavailable`` says why)."""
+    entry: dict[str, Any] = {"region_code": reg.code, "region_name": reg.name, "value": None,
+                             "since": "", "reference": "", "source": table.file}
+    if row < 0:
+        entry["_unavailable"] = ParameterError(
+            f"region {reg.code} has no row in force on {date.isoformat()} (its first row "
+            f"applies from {table.first_day(reg.code)})", file=table.file, column=name
+        ).one_line()
+        return entry
+    value = float(table.value[row])
+    entry.update(value=int(value) if value.is_integer() else value,
+                 since=_day_to_date(int(table.effective_day[row])).isoformat(),
+                 reference=str(table.reference[row]), source=f"{table.file} row {table.row[row]}")
+    return entry
+
+
 def _definition(name: str, reg: Region, src: Any, spec: Any, date: dt.date, root: Path
                 ) -> dict[str, Any]:
     """One definition of ``name`` at region ``reg`` (a YAML file or a table), with the value
@@ -736,19 +807,7 @@ def _definition(name: str, reg: Region, src: Any, spec: Any, date: dt.date, root
     entry: dict[str, Any] = {"region_code": reg.code, "region_name": reg.name, "value": None,
                              "since": "", "reference": "", "source": ""}
     if isinstance(src, RegionTable):
-        row = int(src.rows_for([reg.code], date)[0])
-        if row < 0:
-            first = src.first_day(reg.code)
-            entry["source"] = src.file
-            entry["_unavailable"] = ParameterError(
-                f"region {reg.code} has no row in force on {date.isoformat()} (its first row "
-                f"applies from {first})", file=src.file, column=name).one_line()
-            return entry
-        value = float(src.value[row])
-        entry.update(value=int(value) if value.is_integer() else value,
-                     since=_day_to_date(int(src.effective_day[row])).isoformat(),
-                     reference=str(src.reference[row]), source=f"{src.file} row {src.row[row]}")
-        return entry
+        return _table_entry(name, reg, src, int(src.rows_for([reg.code], date)[0]), date)
     entry["source"] = _rel(src.path, root)
     applicable = [t for t in spec["_dated"] if t[0] <= date]
     if not applicable:
@@ -970,16 +1029,68 @@ def load_parameters(region: str | Path = "350581", date: dt.date | str | None = 
     return apply_overrides(params, overrides)
 
 
-@lru_cache(maxsize=8192)
-def _region_standards(root: str, code: str, day: dt.date, overrides_json: str) -> Parameters:
-    """The standards of one region (:data:`REGIONAL_NAMES` and what they derive from) — a
-    resolution restricted to those names, so thousands of regions resolve in well under a
-    second. Overrides of other names do not touch the standards and are skipped."""
+@lru_cache(maxsize=4096)
+def _table_owners(root: str, code: str) -> tuple[tuple[str, str], ...]:
+    """For each table of a regional name (:func:`follows_region`), the region of ``code``'s
+    chain whose table rows define it — the nearest region defining the name in YAML or in
+    the table, when that is the table. Names a nearer YAML file defines are left out."""
     regions = _load_tree(root)
-    reg = regions.get(code) or find_region(code, Path(root))
+    chain = _chain(regions[code], regions)
+    out = []
+    for name, table in _load_tables(root).items():
+        if not follows_region(name):
+            continue
+        for reg in reversed(chain):
+            if any(name in rf.parameters for rf in reg.files):
+                break
+            if reg.code in table.region_set:
+                out.append((name, reg.code))
+                break
+    return tuple(out)
+
+
+@lru_cache(maxsize=4096)
+def _yaml_change_days(root: str, code: str) -> np.ndarray:
+    """Every date (days since 1970, sorted) on which a regional YAML value of ``code``'s
+    chain changes: between two of them the YAML part of its standards is the same."""
+    regions = _load_tree(root)
+    days = {_date_to_day(day) for reg in _chain(regions[code], regions) for rf in reg.files
+            for name, spec in rf.parameters.items() if follows_region(name)
+            for day, _, _ in spec["_dated"]}
+    return np.array(sorted(days), dtype=np.int64)
+
+
+@lru_cache(maxsize=8192)
+def _standards_with_rows(root: str, code: str, day: dt.date,
+                         table_rows: tuple[tuple[str, str, int], ...],
+                         overrides_json: str) -> Parameters:
+    """The standards of region ``code`` on ``day`` (:data:`REGIONAL_NAMES` and what they
+    derive from): YAML names by inheritance, table names from the rows the vectorised lookup
+    found (``table_rows``: name, owning region, row; −1 for none in force), then
+    :func:`derive` and the run's overrides of regional names — the same rule as
+    :func:`load_parameters`, restricted to those names."""
+    regions = _load_tree(root)
+    tables = _load_tables(root)
+    reg = regions[code]
     chains: dict[str, list[dict[str, Any]]] = {}
-    raw, unavailable = resolve_raw(reg, day, regions, Path(root), (), _load_tables(root),
-                                   chains, only=follows_region)
+    raw, unavailable = resolve_raw(reg, day, regions, Path(root), (), {}, chains,
+                                   only=follows_region)
+    for name, owner, row in table_rows:
+        table = tables[name]
+        entry = _table_entry(name, regions[owner], table, row, day)
+        for farther in chains.get(name, []):
+            farther["status"] = "overridden"
+        entry["status"] = "used"
+        reason = entry.pop("_unavailable", None)
+        chains.setdefault(name, []).append(entry)
+        raw.pop(name, None)
+        unavailable.pop(name, None)
+        if reason is not None:
+            unavailable[name] = reason
+            continue
+        raw[name] = ParamValue(name=name, value=entry["value"], unit=table.unit,
+                               description=table.description, reference=entry["reference"],
+                               since=entry["since"], source=entry["source"])
     params = Parameters(reg.code, reg.name, day, derive(raw, unavailable=unavailable),
                         unavailable, chains=chains, params_dir=root,
                         inheritance=[{"region_code": r.code, "name": r.name,
@@ -988,25 +1099,121 @@ def _region_standards(root: str, code: str, day: dt.date, overrides_json: str) -
     return apply_overrides(params, overrides)
 
 
+def household_parameters(params: Parameters, region_codes: Any, dates: Any = None, *,
+                         factorized: tuple[np.ndarray, Any] | None = None
+                         ) -> tuple[np.ndarray, list[Parameters]]:
+    """The standards (:data:`REGIONAL_NAMES`, with what they derive from) of each household,
+    from its own region and date: ``(index, resolved)``, household ``i``'s standards being
+    ``resolved[index[i]]``.
+
+    ``dates``: one per household (date / datetime64 / 'YYYY-MM-DD' / int days since 1970),
+    or None for the run's date (``params.date``). ``factorized``: ``(codes, uniques)`` of
+    ``region_codes`` when the caller already has them.
+
+    Regional names backed by a ``params/tables`` table are looked up **vectorised**, every
+    household at once (:meth:`RegionTable.rows_at`: one ``np.searchsorted``), at the region
+    of its chain that owns the name — the nearest region defining it in YAML or in the
+    table, as in :func:`resolve_raw`; a county with no row of its own takes its province's.
+    The other regional names come from the YAML tree, once per region and period between
+    two YAML value dates. Households with the same region, YAML period and table rows share
+    one resolution (derived standards, the run's ``--set`` overrides of regional names), so
+    the cost is one derivation per distinct combination, never per household. Households of
+    the run's region on the run's date get ``params`` itself, unchanged.
+
+    A code that is not a known region is a :class:`ParameterError` naming the codes (first
+    few and how many); a table-owned value with no row in force is the table's one-line
+    error when a standard needs it.
+    """
+    if factorized is None:
+        codes = region_codes if isinstance(region_codes, pd.Series) else pd.Series(
+            region_codes, dtype="str")
+        code_idx, uniques = pd.factorize(codes.astype("str"))
+    else:
+        code_idx, uniques = factorized
+    code_idx = np.asarray(code_idx, dtype=np.int64)
+    uniques = [str(u) for u in uniques]
+    n = len(code_idx)
+    run_day = _date_to_day(params.date)
+    if dates is None:
+        days = np.full(n, run_day, dtype=np.int64)
+    elif isinstance(dates, np.ndarray) and dates.dtype.kind in "iu":
+        days = dates.astype(np.int64)
+    else:
+        days = np.array(_days(dates, n), dtype=np.int64)
+    if n == 0 or (uniques == [params.region_code] and (days == run_day).all()):
+        return np.zeros(n, dtype=np.int64), [params]
+    root = params.params_dir or str(default_params_dir().resolve())
+    regions = _load_tree(root)
+    unknown = [u for u in uniques if u not in regions]
+    if unknown:
+        raise ParameterError(f"unknown region code(s) {_few(unknown)}: not in params/regions "
+                             f"or params/{TABLES_DIR}/{REGIONS_TABLE}", column="region_code")
+    tables = _load_tables(root)
+    owners = [dict(_table_owners(root, u)) for u in uniques]
+    names = sorted({name for o in owners for name in o})
+
+    # the YAML part changes only on YAML value dates: the latest one on or before each day
+    yaml_day = days
+    if dates is not None:
+        changes = [_yaml_change_days(root, u) for u in uniques]
+        sizes = np.array([len(c) for c in changes], dtype=np.int64)
+        change_code = np.repeat(np.arange(len(uniques), dtype=np.int64), sizes)
+        change_day = np.concatenate(changes) if len(changes) else np.zeros(0, np.int64)
+        change_key = change_code * (1 << 32) + (change_day + _DAY_OFFSET)
+        pos = np.searchsorted(change_key, code_idx * (1 << 32) + (days + _DAY_OFFSET),
+                              side="right") - 1
+        safe = np.maximum(pos, 0)
+        found = (pos >= 0) & (change_code[safe] == code_idx) if len(change_key) else \
+            np.zeros(n, dtype=bool)
+        yaml_day = np.where(found, change_day[safe] if len(change_key) else days, days)
+
+    # table-owned names: one vectorised lookup over all households per table
+    rows: dict[str, np.ndarray] = {}
+    owner_of: dict[str, list[str]] = {}
+    for name in names:
+        table = tables[name]
+        owner_of[name] = [o.get(name, "") for o in owners]
+        owner_idx = table.regions.get_indexer(pd.Index(owner_of[name], dtype=object))
+        rows[name] = table.rows_at(owner_idx.astype(np.int64)[code_idx], days)
+        # no row in force: keep the household's own date (its message names it)
+        none = (owner_idx[code_idx] >= 0) & (rows[name] < 0)
+        yaml_day = np.where(none, days, yaml_day)
+
+    # one resolution per distinct (region, YAML period, table rows)
+    combo = code_idx
+    for column in (yaml_day, *(rows[name] for name in names)):
+        col_codes, col_uniques = pd.factorize(column)
+        combo = pd.factorize(combo * len(col_uniques) + col_codes)[0].astype(np.int64)
+    k = int(combo.max()) + 1
+    first = np.full(k, n, dtype=np.int64)
+    np.minimum.at(first, combo, np.arange(n, dtype=np.int64))
+    earliest = np.full(k, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(earliest, combo, days)
+    overrides_json = json.dumps(params.overrides, sort_keys=True, default=str)
+    resolved: list[Parameters] = []
+    for c in range(k):
+        h = int(first[c])
+        code, day = uniques[int(code_idx[h])], int(earliest[c])
+        if code == params.region_code and day == run_day:
+            resolved.append(params)
+            continue
+        table_rows = tuple((name, owner_of[name][int(code_idx[h])], int(rows[name][h]))
+                           for name in names if owner_of[name][int(code_idx[h])])
+        resolved.append(_standards_with_rows(root, code, _day_to_date(day), table_rows,
+                                             overrides_json))
+    return combo, resolved
+
+
 def regional_parameters(params: Parameters, region_codes: Iterable[str]
                         ) -> dict[str, Parameters]:
     """The standards (:data:`REGIONAL_NAMES`, with what they derive from) of each region in
     ``region_codes`` on ``params.date``, with the same ``--set`` overrides as ``params`` (so
     ``--set dibao.standard=X`` still sets every household's standard). The run's own region
-    maps to ``params`` itself, unchanged.
-
-    One resolution per distinct region (cached), never per household.
+    maps to ``params`` itself, unchanged. (:func:`household_parameters` for one code each.)
     """
-    out: dict[str, Parameters] = {}
-    key = json.dumps(params.overrides, sort_keys=True, default=str)
-    root = params.params_dir or str(default_params_dir().resolve())
-    for code in region_codes:
-        code = str(code)
-        if code in out:
-            continue
-        out[code] = params if code == params.region_code else _region_standards(
-            root, code, params.date, key)
-    return out
+    codes = list(dict.fromkeys(str(c) for c in region_codes))
+    index, resolved = household_parameters(params, codes)
+    return {code: resolved[int(i)] for code, i in zip(codes, index, strict=True)}
 
 
 def parse_region_at(text: str) -> tuple[str, str | None]:

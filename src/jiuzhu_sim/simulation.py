@@ -25,10 +25,18 @@ Decisions worth knowing (see also docs/metrics.md):
   ``previous_dibao_benefit`` > 0 and ``months_above_standard`` ≤ ``dibao.gradual_exit_months``
   keeps ``dibao.gradual_exit_benefit_share`` × the previous benefit; it is reported as
   ``dibao_type = household`` with ``gradual_exit = true`` and counts as eligible.
-- **Money** is in yuan, rounded to 2 decimals (fen), half away from zero
-  (:func:`jiuzhu_sim.rules.round_yuan`). The top-up is computed as standard × members −
-  assessed income total (same as (standard − per capita) × members, without a rounded
-  per-capita step).
+- **Money** is float64 yuan. Each paid amount is rounded **once**, by its rule parameter
+  (:func:`jiuzhu_sim.rules.round_money`): the household's dibao payment — top-up or
+  single-person amounts, minimum payment, classified add-ons, or the gradual-exit amount —
+  by ``dibao.benefit_rounding``; each tekun person's benefit by ``tekun.benefit_rounding``
+  (the household's tekun total is the sum of its persons' amounts). No intermediate amount
+  is rounded. The top-up is computed as standard × members − assessed income total (same
+  as (standard − per capita) × members, without a rounded per-capita step). The income
+  columns of households_out are shown to the fen.
+- **Standards by region and date**: each household's standards come from its own
+  ``region_code`` and, when the households file has an ``assessment_date`` column
+  (YYYY-MM-DD; blank = the run's date), that date — table-backed names through the
+  vectorised table lookup (:func:`jiuzhu_sim.parameters.household_parameters`).
 - **Tekun take-up** is taken as complete (tekun persons are registry-identified); the
   process model draws dibao enrollment only.
 """
@@ -123,6 +131,8 @@ class Population:
     previous_dibao_benefit: np.ndarray
     months_above_standard: np.ndarray
     extra: dict = field(default_factory=dict)
+    # optional household column ``assessment_date`` (datetime64[D], NaT = the run's date)
+    assessment_date: np.ndarray | None = None
 
     @property
     def n_households(self) -> int:
@@ -173,6 +183,26 @@ def _check_ids(ids: pd.Series, file: str, column: str, unique: bool) -> np.ndarr
     return codes
 
 
+def _optional_dates(frame: pd.DataFrame, column: str, file: str) -> np.ndarray | None:
+    """An optional date column (YYYY-MM-DD, or dates from xlsx/Parquet) as datetime64[D];
+    blank cells are NaT. The first bad cell raises a one-line :class:`UserInputError`."""
+    if column not in frame.columns:
+        return None
+    s = frame[column].reset_index(drop=True)
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return s.to_numpy().astype("datetime64[D]")
+    text = s.astype("string").fillna("").str.strip().str.replace(r"[ T]00:00:00$", "",
+                                                                  regex=True)
+    blank = text.isin(("", "NaT", "nan", "None")).to_numpy()
+    parsed = pd.to_datetime(text.where(~blank, None), format="%Y-%m-%d", errors="coerce")
+    bad = parsed.isna().to_numpy() & ~blank
+    if bad.any():
+        i = _first(bad)
+        raise UserInputError(f"date {text.iloc[i]!r} is not YYYY-MM-DD", file=file, row=i + 1,
+                             column=column)
+    return parsed.to_numpy().astype("datetime64[D]")
+
+
 def known_region_codes() -> set[str]:
     from jiuzhu_sim.parameters import list_regions
 
@@ -214,6 +244,7 @@ def prepare_population(persons: pd.DataFrame, households: pd.DataFrame,
     previous = strict_numeric(households, "previous_dibao_benefit", hfile, minimum=0, default=0.0)
     months_above = strict_numeric(households, "months_above_standard", hfile, minimum=0,
                                   default=0.0)
+    assessment_date = _optional_dates(households, "assessment_date", hfile)
 
     pid = _id_strings(persons, "person_id")
     _check_ids(pid, pfile, "person_id", unique=True)
@@ -275,7 +306,7 @@ def prepare_population(persons: pd.DataFrame, households: pd.DataFrame,
         rigid_annual=rigid, household_id=hid, region_code=region, urban=urban,
         financial_assets=assets, non_essential_vehicle=vehicle, dwellings=dwellings,
         weight=weight, enrolled_observed=enrolled, previous_dibao_benefit=previous,
-        months_above_standard=months_above,
+        months_above_standard=months_above, assessment_date=assessment_date,
     )
 
 
@@ -300,29 +331,43 @@ def region_index(pop: Population) -> tuple[np.ndarray, np.ndarray]:
     return cached
 
 
+def assessment_days(pop: Population, params) -> np.ndarray | None:
+    """Each household's date (days since 1970) for its standards: its ``assessment_date``,
+    else the run's date; None when the households file has no such column."""
+    if pop.assessment_date is None:
+        return None
+    run_day = np.datetime64(params.date.isoformat(), "D").astype(np.int64)
+    blank = np.isnat(pop.assessment_date)
+    return np.where(blank, run_day, pop.assessment_date.astype(np.int64))
+
+
+def regional_resolution(pop: Population, params) -> tuple[np.ndarray, list]:
+    """(index per household, resolved standards): :func:`jiuzhu_sim.parameters.
+    household_parameters` for the population's regions (factorised once) and dates."""
+    from jiuzhu_sim.parameters import household_parameters
+
+    return household_parameters(params, pop.region_code, assessment_days(pop, params),
+                                factorized=region_index(pop))
+
+
 def household_standards(pop: Population, params) -> dict[str, np.ndarray]:
-    """Each household's standards, from its own ``region_code`` (POLICY.md §2).
+    """Each household's standards, from its own ``region_code`` and date (POLICY.md §2).
 
     The standards (:data:`jiuzhu_sim.parameters.REGIONAL_NAMES`: dibao standard, marginal
     threshold, tekun basic / institutional / care standards) follow the household's region:
-    its minimum wage or published standard, from YAML or a ``params/tables`` table, resolved
-    once per distinct region with the run's ``--set`` overrides. Every other parameter is
-    the run's. Households of the run's own region get exactly the run's values.
+    its minimum wage or published standard, from YAML or a ``params/tables`` table —
+    table-backed names looked up vectorised for every household at once, on its
+    ``assessment_date`` or the run's date — then derived once per distinct combination with
+    the run's ``--set`` overrides (:func:`jiuzhu_sim.parameters.household_parameters`).
+    Every other parameter is the run's. Households of the run's own region on the run's
+    date get exactly the run's values.
     Returns per-household arrays by area (``dibao.standard`` etc.) and
     ``tekun.care_standard`` as households × care levels.
     """
-    from jiuzhu_sim.parameters import regional_parameters
-
-    codes, uniques = region_index(pop)
-    if len(uniques) <= 1 and (len(uniques) == 0 or uniques[0] == params.region_code):
-        by_region = [params]
-        codes = np.zeros(pop.n_households, dtype=np.int64)
-    else:
-        resolved = regional_parameters(params, uniques)
-        by_region = [resolved[str(u)] for u in uniques]
+    index, resolved = regional_resolution(pop, params)
 
     def column(name: str) -> np.ndarray:
-        return np.array([float(r[name]) for r in by_region], dtype="float64")[codes]
+        return np.array([float(r[name]) for r in resolved], dtype="float64")[index]
 
     out = {base: np.where(pop.urban, column(f"{base}.urban"), column(f"{base}.rural"))
            for base in ("dibao.standard", "marginal.threshold", "tekun.basic_standard",
@@ -374,11 +419,13 @@ def entitlement_arrays(pop: Population, params) -> dict[str, np.ndarray]:
         np.ones(len(c), dtype=bool), pop.work_capacity[c], pop.has_supporter[c], income[c],
         h_tekun_basic[hh[c]], income_limit_ratio=float(params["tekun.income_limit_ratio_to_basic"]))
     t_idx = c[ok]
+    tekun_rounding = str(params["tekun.benefit_rounding"])
     t_benefit = tekun_rules.tekun_benefit(
         np.ones(len(t_idx), dtype=bool), pop.institutional[t_idx], h_tekun_basic[hh[t_idx]],
         h_tekun_inst[hh[t_idx]], h_care[hh[t_idx], pop.care_code[t_idx]],
         institutional_multiplier=float(params["tekun.institutional_multiplier"]),
-        multiplier_applies_to_care=bool(params["tekun.institutional_multiplier_applies_to_care"]))
+        multiplier_applies_to_care=bool(params["tekun.institutional_multiplier_applies_to_care"]),
+        rounding=tekun_rounding)
     p_tekun = np.zeros(P, dtype=bool)
     p_tekun[t_idx] = True
     p_tekun_benefit = np.zeros(P)
@@ -457,11 +504,12 @@ def entitlement_arrays(pop: Population, params) -> dict[str, np.ndarray]:
     h_assessed_out = np.where(expenditure, h_expenditure_pc, h_assessed_pc)
     h_dibao_members = np.where(covered_whole, h_unit, h_single_members)
 
-    # top-up = standard × members − assessed income total (see module doc)
+    # top-up = standard × members − assessed income total (see module doc); every part of
+    # the payment stays unrounded until it is rounded once, below
     finite_expenditure_pc = np.where(np.isfinite(h_expenditure_pc), h_expenditure_pc, 0.0)
     assessed_total_for_topup = np.where(expenditure, finite_expenditure_pc * h_unit,
                                         h_assessed_total)
-    topup = round_yuan(np.maximum(h_standard * h_unit - assessed_total_for_topup, 0.0))
+    topup = np.maximum(h_standard * h_unit - assessed_total_for_topup, 0.0)
     h_benefit = np.where(covered_whole, topup, hsum_at(s_idx, p_single_benefit[s_idx]))
     h_benefit = dibao_rules.apply_minimum_benefit(
         h_benefit, h_dibao_members, float(params["dibao.minimum_benefit"]))
@@ -477,9 +525,7 @@ def entitlement_arrays(pop: Population, params) -> dict[str, np.ndarray]:
             p_severe[a_idx], pop.age[a_idx] < float(params["tekun.minor_age_in_school"]),
             elderly_share=addon_shares["elderly"], disabled_share=addon_shares["disabled"],
             child_share=addon_shares["child"])
-        h_benefit = round_yuan(h_benefit + hsum_at(a_idx, p_addon[a_idx]))
-    # the paid amount's rounding (dibao.benefit_rounding; fen by default, a no-op then)
-    h_benefit = round_money(h_benefit, str(params.get("dibao.benefit_rounding", "fen")))
+        h_benefit = h_benefit + hsum_at(a_idx, p_addon[a_idx])
 
     # gradual exit 渐退
     in_grace, kept = dibao_rules.gradual_exit(
@@ -492,6 +538,8 @@ def entitlement_arrays(pop: Population, params) -> dict[str, np.ndarray]:
         h_dibao_members = np.where(in_grace, h_unit, h_dibao_members)
         h_benefit = np.where(in_grace, kept, h_benefit)
         p_covered |= in_grace[hh] & unit
+    # the paid amount, rounded once (dibao.benefit_rounding)
+    h_benefit = round_money(h_benefit, str(params["dibao.benefit_rounding"]))
 
     h_marginal = marginal_rules.marginal_household(
         h_assessed_pc, h_standard, h_threshold, h_assets_pass, covered_whole | in_grace)
@@ -510,7 +558,11 @@ def entitlement_arrays(pop: Population, params) -> dict[str, np.ndarray]:
         "h_whole": whole, "h_expenditure": expenditure, "h_topup": topup,
         "h_dibao_members": h_dibao_members.astype(np.int64), "h_dibao_benefit": h_benefit,
         "h_gradual_exit": in_grace, "h_tekun_persons": h_tekun_persons,
-        "h_tekun_benefit": round_yuan(hsum_at(t_idx, t_benefit)), "h_marginal": h_marginal,
+        # persons' amounts are rounded; rounding their sum by the same rule only clears
+        # binary noise (a sum of fen is a whole number of fen)
+        "h_tekun_benefit": round_money(hsum_at(t_idx, t_benefit), tekun_rounding,
+                                       "tekun.benefit_rounding"),
+        "h_marginal": h_marginal,
         "h_marginal_benefit": h_marginal_benefit,
         "p_standard": p_standard, "p_tekun": p_tekun, "p_tekun_benefit": p_tekun_benefit,
         "p_earner": p_earner, "p_disregard": p_disregard,
@@ -607,7 +659,8 @@ def _paid(h: pd.DataFrame, params) -> np.ndarray:
     measured = np.where(np.isfinite(measured), measured, standard)
     floor_share = float(params["process.inclusion_benefit_floor_share"])
     per_member = np.maximum(standard - measured, floor_share * standard)
-    wrong = round_yuan(per_member * h["assessed_members"].to_numpy(float))
+    wrong = round_money(per_member * h["assessed_members"].to_numpy(float),
+                        str(params["dibao.benefit_rounding"]))
     return np.where(enrolled & eligible, h["dibao_monthly_benefit"].to_numpy(float),
                     np.where(enrolled, wrong, 0.0))
 
@@ -707,13 +760,15 @@ def simulate_population(pop: Population, params, seed: int = 0) -> SimulationRes
     summary["enrollment_source"] = ("observed enrolled_dibao" if pop.enrolled_observed
                                     is not None else "process model (population/process.py)")
     summary["seed"] = seed
-    _, regions = region_index(pop)
-    if len(regions) > 1 or (len(regions) == 1 and regions[0] != params.region_code):
-        from jiuzhu_sim.parameters import REGIONAL_NAMES, regional_parameters
+    _, resolved = regional_resolution(pop, params)
+    if len(resolved) > 1 or resolved[0] is not params:
+        from jiuzhu_sim.parameters import REGIONAL_NAMES
 
+        # by region code; by code@date for households assessed on another date
         summary["regional_standards"] = {
-            code: [r.values[n].as_record() for n in REGIONAL_NAMES if n in r.values]
-            for code, r in regional_parameters(params, regions).items()}
+            (r.region_code if r.date == params.date else f"{r.region_code}@{r.date}"):
+                [r.values[n].as_record() for n in REGIONAL_NAMES if n in r.values]
+            for r in resolved}
     return SimulationResult(h[HOUSEHOLDS_OUT_COLUMNS], p[PERSONS_OUT_COLUMNS], summary)
 
 

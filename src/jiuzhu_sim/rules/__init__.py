@@ -36,12 +36,14 @@ def round_yuan(amount: np.ndarray | float) -> np.ndarray:
 MONEY_ROUNDING = ("fen", "jiao", "yuan", "ceil_yuan")
 
 
-def round_money(amount: np.ndarray | float, rule: str) -> np.ndarray:
-    """A paid amount rounded by a rounding rule parameter (``dibao.benefit_rounding``):
-    ``fen`` (0.01 yuan, half away from zero: :func:`round_yuan`), ``jiao`` (0.1 yuan, half
-    away), ``yuan`` (whole yuan, half away) or ``ceil_yuan`` (up to whole yuan). Amounts stay
-    float64. Each rule rounds the raw amount once (no double rounding through the fen); a
-    millionth of a unit absorbs binary noise. An unknown rule is a
+def round_money(amount: np.ndarray | float, rule: str,
+                parameter: str = "dibao.benefit_rounding") -> np.ndarray:
+    """A paid amount rounded by a rounding rule parameter (``dibao.benefit_rounding``,
+    ``tekun.benefit_rounding``; ``parameter`` names it in errors): ``fen`` (0.01 yuan, half
+    away from zero: :func:`round_yuan`), ``jiao`` (0.1 yuan, half away), ``yuan`` (whole yuan,
+    half away) or ``ceil_yuan`` (up to whole yuan). Amounts stay float64. Each rule rounds
+    the raw amount once (no double rounding through the fen): callers pass unrounded
+    amounts; a millionth of a unit absorbs binary noise. An unknown rule is a
     :class:`~jiuzhu_sim.exceptions.ParameterError`."""
     if rule == "fen":
         return round_yuan(amount)
@@ -55,4 +57,4 @@ def round_money(amount: np.ndarray | float, rule: str) -> np.ndarray:
     from jiuzhu_sim.exceptions import ParameterError
 
     raise ParameterError(f"unknown money rounding rule {rule!r} ({', '.join(MONEY_ROUNDING)})",
-                         column="dibao.benefit_rounding")
+                         column=parameter)

@@ -3,13 +3,17 @@
 Pure, vectorised functions. Household-level arrays have one entry per household;
 person-level arrays one per person. The orchestration (which arrays feed which function,
 in the CONTRACT §4 order) lives in :mod:`jiuzhu_sim.simulation`.
+
+Amounts are returned **unrounded**: the household's payment is rounded once, at the end,
+by ``dibao.benefit_rounding`` (:func:`jiuzhu_sim.rules.round_money`), so no part of it
+(top-up, single-person amounts, minimum, add-ons, gradual-exit amount) is rounded twice.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from jiuzhu_sim.rules import MONTHS_PER_YEAR, round_yuan
+from jiuzhu_sim.rules import MONTHS_PER_YEAR
 
 INTELLECTUAL_MENTAL = ("intellectual", "mental")
 
@@ -94,17 +98,17 @@ def expenditure_assessed_per_capita_income(monthly_income_total: np.ndarray,
 def dibao_benefit(standard: np.ndarray, assessed_per_capita_income: np.ndarray,
                   members_covered: np.ndarray) -> np.ndarray:
     """Top-up (补差, POLICY.md §4): (standard − assessed per-capita income) × members
-    covered, never negative, in yuan to 2 decimals."""
+    covered, never negative (unrounded yuan)."""
     gap = np.asarray(standard, dtype="float64") - np.asarray(assessed_per_capita_income,
                                                              dtype="float64")
     gap = np.where(np.isfinite(gap), gap, 0.0)
-    return round_yuan(np.maximum(gap, 0.0) * np.asarray(members_covered, dtype="float64"))
+    return np.maximum(gap, 0.0) * np.asarray(members_covered, dtype="float64")
 
 
 def single_person_benefit(standard: np.ndarray, own_income: np.ndarray) -> np.ndarray:
     """Single-person dibao (单人保, POLICY.md §3.2): standard − own income, never negative."""
-    return round_yuan(np.maximum(np.asarray(standard, dtype="float64")
-                                 - np.asarray(own_income, dtype="float64"), 0.0))
+    return np.maximum(np.asarray(standard, dtype="float64")
+                      - np.asarray(own_income, dtype="float64"), 0.0)
 
 
 def apply_minimum_benefit(benefit: np.ndarray, members_covered: np.ndarray,
@@ -114,8 +118,7 @@ def apply_minimum_benefit(benefit: np.ndarray, members_covered: np.ndarray,
     if not minimum_per_member:
         return np.asarray(benefit, dtype="float64")
     floor = minimum_per_member * np.asarray(members_covered, dtype="float64")
-    return round_yuan(np.where(np.asarray(members_covered) > 0,
-                               np.maximum(benefit, floor), benefit))
+    return np.where(np.asarray(members_covered) > 0, np.maximum(benefit, floor), benefit)
 
 
 def classified_addon(covered: np.ndarray, standard: np.ndarray, elderly: np.ndarray,
@@ -125,7 +128,7 @@ def classified_addon(covered: np.ndarray, standard: np.ndarray, elderly: np.ndar
     each share × standard, summed over the categories the member is in (all 0 by default)."""
     share = (np.where(elderly, elderly_share, 0.0) + np.where(severely_disabled, disabled_share, 0.0)
              + np.where(child, child_share, 0.0))
-    return round_yuan(np.where(covered, share * np.asarray(standard, dtype="float64"), 0.0))
+    return np.where(covered, share * np.asarray(standard, dtype="float64"), 0.0)
 
 
 def gradual_exit(eligible_now: np.ndarray, previous_benefit: np.ndarray,
@@ -141,4 +144,4 @@ def gradual_exit(eligible_now: np.ndarray, previous_benefit: np.ndarray,
     previous = np.asarray(previous_benefit, dtype="float64")
     in_grace = (~np.asarray(eligible_now, dtype=bool)) & (previous > 0) \
         & (np.asarray(months_above_standard) <= grace_months)
-    return in_grace, round_yuan(np.where(in_grace, previous * benefit_share, 0.0))
+    return in_grace, np.where(in_grace, previous * benefit_share, 0.0)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from jiuzhu_sim.rules import round_yuan
+from jiuzhu_sim.rules import round_money
 
 CARE_LEVELS = ("self_care", "semi_care", "full_care")
 
@@ -52,14 +52,19 @@ def tekun_eligible(category: np.ndarray, work_capacity: np.ndarray, has_supporte
 
 def tekun_benefit(eligible: np.ndarray, institutional: np.ndarray, basic_standard: np.ndarray,
                   institutional_basic_standard: np.ndarray, care_standard: np.ndarray, *,
-                  institutional_multiplier: float, multiplier_applies_to_care: bool) -> np.ndarray:
+                  institutional_multiplier: float, multiplier_applies_to_care: bool,
+                  rounding: str | None = None) -> np.ndarray:
     """Monthly tekun benefit per person (POLICY.md §4, 000 二(一)): basic living standard
     (institutional 集中供养: the institutional basic standard) + care standard for the care
     level (× ``institutional_multiplier`` for institutional persons only if
-    ``multiplier_applies_to_care``). 0 for non-tekun persons. Yuan, 2 decimals."""
+    ``multiplier_applies_to_care``). 0 for non-tekun persons. Yuan, rounded once by
+    ``rounding`` (the ``tekun.benefit_rounding`` rule: fen, jiao, yuan, ceil_yuan); None
+    leaves the amount unrounded."""
     inst = np.asarray(institutional, dtype=bool)
     basic = np.where(inst, institutional_basic_standard, basic_standard)
     care = np.asarray(care_standard, dtype="float64")
     if multiplier_applies_to_care:
         care = np.where(inst, care * institutional_multiplier, care)
-    return round_yuan(np.where(eligible, basic + care, 0.0))
+    amount = np.where(eligible, basic + care, 0.0)
+    return amount if rounding is None else round_money(amount, rounding,
+                                                       "tekun.benefit_rounding")

@@ -202,3 +202,75 @@ def test_explain_unknown_household_is_exit_2(tmp_path, capsys):
                  "nope", "--date", "2023-06-01"]) == 2
     err = capsys.readouterr().err
     assert "nope" in err and "households.csv" in err and "Traceback" not in err
+
+
+def test_severe_disability_label_is_built_from_the_parameters(sim_params):
+    # a grade-2 member, ill, in a low-income household (1000 per capita: ≥ 941, < 1411.5)
+    spec = [{"household_id": "D", "members": [
+        {"monthly_income": 1000, "disability_grade": 2}, {"monthly_income": 1000}]}]
+    persons, frame = make_frames(spec)
+    single = _steps(explain(persons, frame, "D", sim_params).data)["single_person"]
+    label = _tests(single)["single_candidate"]
+    assert "重残：1–2级" in label["zh"] and "智力/精神类 1–3级" in label["zh"]
+    assert "grade 1–2; intellectual/mental 1–3" in label["en"]
+    # Quangang (001) counts intellectual/mental grade 3–4 too: the label follows the parameter
+    from jiuzhu_sim.parameters import load_parameters
+
+    quangang = load_parameters("350505", "2023-06-01")
+    persons, frame = make_frames([{**spec[0], "region_code": "350505"}])
+    single = _steps(explain(persons, frame, "D", quangang).data)["single_person"]
+    assert "智力/精神类 1–4级" in _tests(single)["single_candidate"]["zh"]
+
+
+def test_gradual_exit_step_is_checked_against_the_vectorised_result(sim_params, monkeypatch):
+    import jiuzhu_sim.explain as explain_module
+    from jiuzhu_sim.explain import TraceDriftError
+
+    persons, frame = make_frames([{"household_id": "g", "previous_dibao_benefit": 300,
+                                   "months_above_standard": 2,
+                                   "members": [{"monthly_income": 1000}]}])
+    trace = explain(persons, frame, "g", sim_params)
+    step = _steps(trace.data)["gradual_exit"]
+    assert step["tests"][0]["passed"] and trace.result["dibao_monthly_benefit"] == 300
+    assert "eligible under (1)–(3) False" in step["tests"][0]["expression"]
+    # a drift between the vectorised arrays and the trace's own test fails loudly
+    real = explain_module.entitlement_arrays
+
+    def drifted(pop, params):
+        arrays = real(pop, params)
+        arrays["h_gradual_exit"] = ~arrays["h_gradual_exit"]
+        return arrays
+
+    monkeypatch.setattr(explain_module, "entitlement_arrays", drifted)
+    with pytest.raises(TraceDriftError, match="gradual exit"):
+        explain(persons, frame, "g", sim_params)
+
+
+def test_trace_shows_a_table_value_for_the_households_date(tmp_path):
+    """A dibao.standard table for Nan'an (test values, not real ones)."""
+    import shutil
+
+    from jiuzhu_sim.parameters import default_params_dir, load_parameters
+
+    root = tmp_path / "params"
+    shutil.copytree(default_params_dir(), root)
+    index = root / "tables" / "tables.yaml"
+    index.write_text(index.read_text(encoding="utf-8") + (
+        "  dibao.standard:\n    file: dibao_standard.csv\n    unit: yuan/person/month\n"),
+        encoding="utf-8")
+    (root / "tables" / "dibao_standard.csv").write_text(
+        "region_code,effective_date,value,reference\n"
+        "350583,2022-01-01,900,test: not a real standard\n"
+        "350583,2023-07-01,950,test: not a real standard\n", encoding="utf-8")
+    persons, frame = make_frames([{"household_id": "N", "region_code": "350583",
+                                   "assessment_date": "2023-08-01", "members": [{}]}])
+    trace = explain(persons, frame, "N", load_parameters("350581", "2023-06-01",
+                                                         params_dir=root))
+    # the second row applies from 2023-07-01: 950, one member, no income → 950
+    assert trace.result["dibao_standard"] == 950 and trace.result["dibao_monthly_benefit"] == 950
+    std = _steps(trace.data)["standards"]["parameters"][0]
+    assert std["name"] == "dibao.standard.urban"
+    assert std["inputs"][0]["source"] == "params/tables/dibao_standard.csv row 2"
+    assert trace.data["standards_date"] == "2023-08-01"
+    assert trace.data["inputs"]["household"]["assessment_date"] == "2023-08-01"
+    assert "标准日期 standards on 2023-08-01" in trace.text()

@@ -25,8 +25,9 @@ import numpy as np
 import pandas as pd
 
 from jiuzhu_sim.exceptions import UserInputError
-from jiuzhu_sim.parameters import follows_region, regional_parameters
+from jiuzhu_sim.parameters import follows_region
 from jiuzhu_sim.rules import dibao as dibao_rules
+from jiuzhu_sim.rules import round_money
 from jiuzhu_sim.rules import tekun as tekun_rules
 from jiuzhu_sim.simulation import (
     Population,
@@ -34,6 +35,7 @@ from jiuzhu_sim.simulation import (
     entitlement_arrays,
     prepare_population,
     read_population,
+    regional_resolution,
 )
 
 PERSON_FIELDS = ("person_id", "person_household_id", "age", "monthly_income",
@@ -186,7 +188,9 @@ def explain_household(pop: Population, household_id: str, params) -> Trace:
     hframe, pframe = _frames(one, a)
     row = hframe.iloc[0]
     code = str(one.region_code.iloc[0])
-    b = _Builder(params, regional_parameters(params, [code])[code])
+    # the household's standards as the simulation resolved them (its region and date)
+    index, resolved = regional_resolution(one, params)
+    b = _Builder(params, resolved[int(index[0])])
     area = "urban" if one.urban[0] else "rural"
     area_zh = "城镇" if one.urban[0] else "农村"
     pids = [str(x) for x in one.person_id]
@@ -220,6 +224,8 @@ def explain_household(pop: Population, household_id: str, params) -> Trace:
         "previous_dibao_benefit": _money(one.previous_dibao_benefit[0]),
         "months_above_standard": float(one.months_above_standard[0]),
     }
+    if one.assessment_date is not None and not np.isnat(one.assessment_date[0]):
+        household_inputs["assessment_date"] = str(one.assessment_date[0])
 
     # 1 standards
     std_names = (f"dibao.standard.{area}", f"marginal.threshold.{area}",
@@ -405,8 +411,9 @@ def explain_household(pop: Population, household_id: str, params) -> Trace:
             continue
         own = float(a["p_assessed_income"][i])
         tests.append(b.test(
-            "single_candidate", "重病或重度残疾（重残：1–2级，智力/精神类放宽）",
-            "seriously ill or severely disabled",
+            "single_candidate", f"重病或重度残疾（重残：1–{severe_max}级，智力/精神类 "
+            f"1–{im_max}级）", f"seriously ill or severely disabled (grade 1–{severe_max}; "
+            f"intellectual/mental 1–{im_max})",
             f"serious_illness = {bool(one.serious_illness[i])}; grade "
             f"{int(one.disability_grade[i])} ≤ {severe_max}"
             f"{f' (intellectual/mental ≤ {im_max})' if one.intellectual_mental[i] else ''}",
@@ -430,20 +437,27 @@ def explain_household(pop: Population, household_id: str, params) -> Trace:
     previous = float(one.previous_dibao_benefit[0])
     months_above = float(one.months_above_standard[0])
     in_grace = bool(a["h_gradual_exit"][0])
+    eligible_now = whole or expenditure or single
     tests = [b.test("gradual_exit", "不再符合但上月领取低保，且在渐退期内",
                     "no longer eligible, was paid, within the grace period",
-                    f"previous benefit {previous:.2f} > 0; months above standard "
-                    f"{months_above:g} ≤ {grace:g}", in_grace,
+                    f"eligible under (1)–(3) {eligible_now}; previous benefit "
+                    f"{previous:.2f} > 0; months above standard {months_above:g} ≤ "
+                    f"{grace:g}", in_grace,
                     ("dibao.gradual_exit_months", "dibao.gradual_exit_benefit_share"))]
+    _check(in_grace == (not eligible_now and unit > 0 and previous > 0
+                        and months_above <= grace), "gradual exit")
     steps.append(_step("gradual_exit", "渐退", "Gradual exit", "POLICY.md §3.4", tests=tests,
                        outcome="适用 applies" if in_grace else "不适用 does not apply"))
 
     # 9 benefit
     dibao_type = str(row["dibao_type"])
     benefit = float(row["dibao_monthly_benefit"])
+    rounding = str(params["dibao.benefit_rounding"])
     if in_grace:
-        formula = (f"{previous:.2f} × {float(params['dibao.gradual_exit_benefit_share']):g} "
-                   f"(gradual exit)")
+        share = float(params["dibao.gradual_exit_benefit_share"])
+        formula = f"{previous:.2f} × {share:g} (gradual exit), rounded {rounding}"
+        _check(benefit == float(round_money(previous * share, rounding)),
+               "gradual-exit benefit")
     elif whole or expenditure:
         assessed_for_topup = exp_pc * unit if expenditure else float(a["h_assessed_total"][0])
         formula = (f"{std:g} × {unit} − {assessed_for_topup:.2f} = "
@@ -495,6 +509,7 @@ def explain_household(pop: Population, household_id: str, params) -> Trace:
         "household_id": str(household_id), "region_code": code,
         "region_name": b.region_params.region_name,
         "run_region_code": params.region_code, "parameters_date": params.date.isoformat(),
+        "standards_date": b.region_params.date.isoformat(),
         "area": area, "inputs": {"household": household_inputs, "members": member_inputs},
         "steps": steps, "result": result,
     })
@@ -555,7 +570,10 @@ def render_text(report: dict[str, Any]) -> str:
         f"区划 region {report['region_code']} {report['region_name']} · 参数日期 parameters on "
         f"{report['parameters_date']} · {'城镇 urban' if report['area'] == 'urban' else '农村 rural'}"
         + (f" · 运行参数 run parameters: {report['run_region_code']}"
-           if report["run_region_code"] != report["region_code"] else ""),
+           if report["run_region_code"] != report["region_code"] else "")
+        + (f" · 标准日期 standards on {report['standards_date']}"
+           if report.get("standards_date", report["parameters_date"])
+           != report["parameters_date"] else ""),
         "",
         "【输入 Inputs】",
         f"  家庭 household: 金融资产 financial assets {_fmt(hh['financial_assets'])} · "

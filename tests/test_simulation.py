@@ -644,3 +644,43 @@ def test_summary_totals_reconcile_to_the_fen_with_the_output_files(tmp_path, sim
     for col in ("dibao_monthly_benefit", "tekun_monthly_benefit", "paid_dibao_monthly_benefit"):
         cents = h[col].to_numpy() * 100
         assert np.abs(cents - np.round(cents)).max() < 1e-6, col
+
+
+def test_calibrated_simulation_meets_the_published_totals(tmp_path):
+    # the committed sample (300 households) reweighted to Fujian 2021 (the region's
+    # calibration.* targets): weighted enrolled persons in urban households = 64,992 and in
+    # rural ones = 483,970 (Yearbook 2022 t.20-2), persons = calibration.population_total;
+    # entitlements are the rules' and do not move with weights
+    from pathlib import Path
+
+    from jiuzhu_sim.cli import main
+    from jiuzhu_sim.parameters import load_parameters
+    from jiuzhu_sim.simulation import read_population, simulate_calibrated, simulate_population
+
+    root = Path(__file__).resolve().parents[1] / "data" / "synthetic" / "population"
+    params = load_parameters("350581", "2024-01-01")
+    pop = read_population(root / "persons.csv", root / "households.csv")
+    plain = simulate_population(pop, params, 1)
+    cal = simulate_calibrated(pop, params, 1)
+    assert cal.summary["calibration"]["converged"]
+    h = cal.households
+    w = h["weight"].to_numpy(float)
+    recipients = np.where(h["enrolled"], np.where(h["dibao_eligible"], h["dibao_members"],
+                                                  h["assessed_members"]), 0)
+    urban = h["urban"].to_numpy(bool)
+    assert (w * recipients)[urban].sum() == pytest.approx(
+        params["calibration.dibao_persons.urban"], rel=1e-6)
+    assert (w * recipients)[~urban].sum() == pytest.approx(
+        params["calibration.dibao_persons.rural"], rel=1e-6)
+    assert cal.summary["persons"] == pytest.approx(params["calibration.population_total"],
+                                                   rel=1e-6)
+    for col in ("dibao_eligible", "dibao_monthly_benefit", "enrolled", "tekun_monthly_benefit"):
+        assert (h[col].to_numpy() == plain.households[col].to_numpy()).all()
+    assert cal.summary["calibration"]["uncalibrated"]["coverage_rate"] == plain.summary[
+        "coverage_rate"]
+    out = tmp_path / "o"
+    assert main(["simulate", "--persons", str(root / "persons.csv"), "--households",
+                 str(root / "households.csv"), "--out", str(out), "--params", "350581",
+                 "--date", "2024-01-01", "--calibrate"]) == 0
+    fit = pd.read_csv(out / "calibration_fit.csv", encoding="utf-8-sig")
+    assert fit["relative_error_after"].abs().max() < 1e-6

@@ -76,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=20240101,
                    help="seed of the administrative-process model (enrollment draw)")
     p.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    p.add_argument("--calibrate", action="store_true",
+                   help="reweight households to the region's calibration.* targets (ages, "
+                   "dibao recipients urban/rural, mean income) before the weighted figures; "
+                   "writes calibration_fit.csv")
 
     p = sub.add_parser("explain", help="show how the rules treat one household, step by step")
     p.add_argument("--persons", required=True, type=Path)
@@ -178,7 +182,8 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     from jiuzhu_sim.simulation import simulate_files
 
     summary = simulate_files(args.persons, args.households, args.out, _load_params(args),
-                             seed=args.seed, fmt=args.format, command=sys.argv)
+                             seed=args.seed, fmt=args.format, command=sys.argv,
+                             calibrate=args.calibrate)
     print(json.dumps({k: summary[k] for k in summary if k not in ("parameters", "manifest")},
                      ensure_ascii=False, indent=2, default=str))
     return EXIT_OK

@@ -799,6 +799,39 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
     return path
 
 
+def simulate_calibrated(pop: Population, params, seed: int = 0) -> SimulationResult:
+    """Simulate, calibrate the household weights to the region's ``calibration.*`` targets
+    (population by age group, dibao recipients urban/rural — the enrolled persons of this
+    run —, mean income; bounded by ``calibration.weight_ratio_bounds`` if set), and simulate
+    again with the calibrated weights (the rules and the seeded process draw do not depend on
+    weights, so only the weighted figures change). ``summary["calibration"]`` holds the fit
+    before and after, the weight diagnostics and the uncalibrated headline figures."""
+    import dataclasses
+
+    from jiuzhu_sim.population.reweight import calibrate_population
+
+    first = simulate_population(pop, params, seed)
+    h = first.households
+    recipients = np.where(h["enrolled"].to_numpy(bool),
+                          np.where(h["dibao_eligible"].to_numpy(bool),
+                                   h["dibao_members"].to_numpy(float),
+                                   h["assessed_members"].to_numpy(float)), 0.0)
+    persons = pd.DataFrame({"household_id": pop.household_id.to_numpy(dtype=object)[pop.hh],
+                            "age": pop.age, "monthly_income": pop.monthly_income})
+    households = pd.DataFrame({"household_id": pop.household_id.to_numpy(dtype=object),
+                               "urban": pop.urban, "weight": pop.weight})
+    cal = calibrate_population(persons, households, params, recipients=recipients)
+    second = simulate_population(dataclasses.replace(pop, weight=cal.weights), params, seed)
+    headline = ("households", "persons", "eligible_persons", "coverage_rate",
+                "exclusion_error_rate", "inclusion_error_rate", "leakage_rate")
+    second.summary["calibration"] = {
+        "method": cal.method, "converged": cal.converged, "iterations": cal.iterations,
+        "fit": cal.fit.to_dict(orient="records"), "weights": cal.diagnostics(),
+        "uncalibrated": {k: first.summary[k] for k in headline}
+        | {"annual_cost": first.summary["annual_cost"]}}
+    return second
+
+
 def read_population(persons_path: Path | str, households_path: Path | str) -> Population:
     persons_path, households_path = Path(persons_path), Path(households_path)
     persons = read_table(persons_path)
@@ -807,13 +840,16 @@ def read_population(persons_path: Path | str, households_path: Path | str) -> Po
 
 
 def simulate_files(persons_path, households_path, out_dir, params, seed: int = 0,
-                   fmt: str = "csv", command: list[str] | None = None) -> dict[str, Any]:
-    """Read, validate, simulate and write households_out, persons_out and summary.json."""
+                   fmt: str = "csv", command: list[str] | None = None,
+                   calibrate: bool = False) -> dict[str, Any]:
+    """Read, validate, simulate and write households_out, persons_out and summary.json
+    (with ``calibrate``: weights calibrated first, :func:`simulate_calibrated`, and the fit
+    also written to calibration_fit.csv)."""
     from jiuzhu_sim.manifest import build_manifest
 
     started = dt.datetime.now(dt.UTC)
     pop = read_population(persons_path, households_path)
-    result = simulate_population(pop, params, seed)
+    result = (simulate_calibrated if calibrate else simulate_population)(pop, params, seed)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     if fmt == "parquet":
@@ -829,6 +865,9 @@ def simulate_files(persons_path, households_path, out_dir, params, seed: int = 0
             for job in jobs:
                 job.result()
     summary = result.summary
+    if calibrate:
+        pd.DataFrame(summary["calibration"]["fit"]).to_csv(out / "calibration_fit.csv",
+                                                           index=False, encoding="utf-8-sig")
     summary["manifest"] = build_manifest(params=params, inputs=[persons_path, households_path],
                                          seed=seed, command=command, started=started)
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2,

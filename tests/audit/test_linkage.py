@@ -13,7 +13,12 @@ import pytest
 from jiuzhu_sim.audit import linkage
 from jiuzhu_sim.audit.synth import generate_audit_data, make_names, make_resident_ids
 from jiuzhu_sim.parameters import load_parameters
-from jiuzhu_sim.resident_id import birth_dates_of_ids, normalize_ids, sexes_of_ids
+from jiuzhu_sim.resident_id import (
+    birth_dates_of_ids,
+    check_character,
+    normalize_ids,
+    sexes_of_ids,
+)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "linkage"
 
@@ -150,6 +155,106 @@ def test_no_records_no_rows(params):
     assert out.empty and list(out.columns) == linkage.LINK_COLUMNS
 
 
+# --- regions: every pair of regions, the paying county's roster ---------------------------
+
+
+def _resident(body: str) -> str:
+    return body + check_character(body)
+
+
+def _people(region: str, n: int, seed: int) -> pd.DataFrame:
+    """``n`` generated residents registered in ``region`` (their own address codes)."""
+    rng = np.random.default_rng(seed)
+    births = np.datetime64("2024-06-30") - (rng.uniform(18, 90, n) * 365.25).astype(
+        "timedelta64[D]")
+    ids = make_resident_ids(np.full(n, int(region)), births, rng)
+    return pd.DataFrame({"person_id": ids, "name": make_names(rng, n), "region_code": region})
+
+
+def _monthly(people: pd.DataFrame, months, amount: float) -> pd.DataFrame:
+    return pd.DataFrame([{"person_id": pid, "region_code": region, "period": month,
+                          "amount": amount}
+                         for pid, region in zip(people["person_id"], people["region_code"],
+                                                strict=True) for month in months])
+
+
+NO_DEATHS = pd.DataFrame({"person_id": [], "name": [], "death_date": []})
+
+
+def test_second_and_third_region_pair_is_found(params):
+    """Three paying regions: A 350581 (300 payees, the busiest), B 350582 (20), C 350583 (5).
+    王志强 is on B's roster and paid by B in January–March; C's roster has him under an ID
+    with one sequence digit mistyped (…15421… → …15481…) and C pays that ID in February and
+    March. Neither ID is paid by A, so comparing everyone with A alone never pairs them.
+    Two A payees one digit apart with the same name are one region's own people: not a
+    duplicate_region pair."""
+    true_id = _resident("35058219730615421")
+    typo_id = _resident("35058219730615481")
+    twin_a, twin_b = _resident("35058119800101123"), _resident("35058119800101128")
+    a = pd.concat([_people("350581", 298, 1), pd.DataFrame({
+        "person_id": [twin_a, twin_b], "name": ["林海", "林海"], "region_code": "350581"})],
+        ignore_index=True)
+    b = pd.concat([_people("350582", 19, 2), pd.DataFrame({
+        "person_id": [true_id], "name": ["王志强"], "region_code": "350582"})],
+        ignore_index=True)
+    c = pd.concat([_people("350583", 4, 3), pd.DataFrame({
+        "person_id": [typo_id], "name": ["王志强"], "region_code": "350583"})],
+        ignore_index=True)
+    roster = pd.concat([a, b, c], ignore_index=True)
+    months = ["2024-01", "2024-02", "2024-03"]
+    payments = pd.concat([_monthly(a, months, 700.0), _monthly(b, months, 800.0),
+                          _monthly(c[c["person_id"] != typo_id], months, 800.0),
+                          _monthly(c[c["person_id"] == typo_id], months[1:], 800.0)],
+                         ignore_index=True)
+    review = linkage.review_matches(roster, payments, NO_DEATHS, params)
+    dup = review[review["purpose"] == "duplicate_region"]
+    assert len(dup) == 1
+    row = dup.iloc[0]
+    # the less busy region is on the left, the busier on the right
+    assert (row["person_id_left"], row["region_left"]) == (typo_id, "350583")
+    assert (row["person_id_right"], row["region_right"]) == (true_id, "350582")
+    assert row["right_key"] == f"{true_id}|350582"
+    # paid by both in February and March; C paid 2 × 800 = 1,600 yuan in them
+    assert row["periods"] == "2024-02;2024-03" and row["amount"] == 1600.0
+    assert row["id_edit_distance"] == 1 and row["match_probability"] >= 0.8
+    assert not (set(dup["person_id_left"]) | set(dup["person_id_right"])) & {twin_a, twin_b}
+
+
+def test_region_pairs_are_each_compared_once(params):
+    """With A, B and C on both sides, only pairs whose left region is less busy than the
+    right one are compared: C↔B, C↔A, B↔A — never B↔C again, nor A↔A."""
+    records = pd.DataFrame({"key": ["x|A", "y|B", "z|C"],
+                            "person_id": [_resident("35058219730615421")] * 3,
+                            "name": ["王志强"] * 3, linkage.GROUP: [0, 1, 2]})
+    links = linkage.link_candidates(records, records, params, "duplicate_region",
+                                    pairs="across")
+    assert sorted(zip(links["left_key"], links["right_key"], strict=True)) == [
+        ("y|B", "x|A"), ("z|C", "x|A"), ("z|C", "y|B")]
+
+
+def test_off_roster_payment_is_searched_in_the_paying_countys_roster(params):
+    """County C 350583 (50 roster people) pays 黄志明's ID with the last birth-date digit
+    mistyped (19730615 → 19730616); county A 350581 has 20,000 roster people. Payments carry
+    no name, so the Bayes factor is birth date one edit 0.06/0.0015 = 40 × sex 0.97/0.5 =
+    1.94 × region 0.9/0.72 = 1.25 × ID one edit, same sequence code 0.62/0.002 = 310
+    = 30,070. Searched in C's roster the prior is 0.5/50 = 0.01 (odds 0.0101): posterior
+    odds 303.7, probability 303.7/304.7 = 0.9967. Against all 20,050 roster people the
+    prior would be 0.5/20,050 (odds 2.49e-5): odds 0.75, probability 0.43 — below 0.8."""
+    true_id = _resident("35058319730615421")
+    paid_id = _resident("35058319730616421")
+    county_c = pd.concat([_people("350583", 49, 5), pd.DataFrame({
+        "person_id": [true_id], "name": ["黄志明"], "region_code": "350583"})],
+        ignore_index=True)
+    roster = pd.concat([_people("350581", 20_000, 4), county_c], ignore_index=True)
+    payments = pd.DataFrame({"person_id": [paid_id], "region_code": ["350583"],
+                             "period": ["2024-03"], "amount": [700.0]})
+    inputs = linkage.link_inputs(roster, payments, NO_DEATHS)
+    links = linkage.find_links(inputs, params)["paid_not_on_roster"]
+    assert links[["person_id_left", "person_id_right"]].values.tolist() == [[paid_id, true_id]]
+    assert links["match_probability"].iloc[0] == pytest.approx(0.9967, abs=1e-4)
+    assert links["agreeing_fields"].iloc[0] == "sex;region;id"
+
+
 # --- the synthetic county's planted typos ------------------------------------------------
 
 MIN_RECALL = {"deceased_paid": 0.9, "duplicate_region": 0.9, "paid_not_on_roster": 0.5}
@@ -167,11 +272,14 @@ def county_review(params):
 
 def score(truth_linkage: pd.DataFrame, review: pd.DataFrame, purpose: str):
     """(recall, precision, planted) of the best match per left record against the planted
-    (written ID, true ID) pairs."""
+    (written ID, true ID) pairs (a duplicate_region pair either way round)."""
     planted = truth_linkage[truth_linkage["check"] == f"probable_{purpose}"]
     truth = set(zip(planted["person_id_written"], planted["person_id_true"], strict=True))
     best = review[(review["purpose"] == purpose) & (review["rank"] == 1)]
     found = set(zip(best["person_id_left"], best["person_id_right"], strict=True))
+    if purpose == "duplicate_region":  # the busier region's record is on the right
+        truth = {frozenset(pair) for pair in truth}
+        found = {frozenset(pair) for pair in found}
     hit = len(truth & found)
     return hit / len(truth), (hit / len(found) if found else 1.0), len(truth)
 

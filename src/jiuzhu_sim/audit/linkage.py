@@ -24,6 +24,9 @@ Steps (docs/linkage.md):
    and seeded random sampling when there are enough records to train; otherwise — and
    whenever EM leaves a level untrained — the fixed, documented values of
    ``params/national/linkage.yaml`` are used (``model`` column says which).
+   The prior is per left record: the purpose's share of left records with a true
+   counterpart over the right records it may be paired with (``pairs``: all of them; the
+   same :data:`GROUP`, i.e. the paying county's roster; or the busier regions' payees).
 4. Pairs at or above ``linkage.review_threshold_match_probability`` are returned, best
    first per left record, with the fields that agree.
 
@@ -62,6 +65,13 @@ COMPARISONS = ("name", "birth_date", "sex", "region", "id_distance")
 RECORD_COLUMNS = ["key", "person_id", "name", "id_norm", "id_body", "birth_date", "sex",
                   "region6", "region4", "seq3", "name_pinyin", "birth_year", "birth_md"]
 
+GROUP = "link_group"
+"""Optional integer column of both sides of :func:`link_candidates` that restricts which
+pairs are compared (``pairs="within"``: the same group — the paying region's roster;
+``pairs="across"``: the left group numbered after the right one — another, busier region)."""
+
+PAIR_MODES = ("all", "within", "across")
+
 
 # --- record preparation ----------------------------------------------------------------
 
@@ -82,10 +92,15 @@ def name_pinyin(names: pd.Series) -> pd.Series:
 
 
 def _prepared(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` if it already has the linkage fields (:func:`prepare_records`), else them."""
+    """``frame`` if it already has the linkage fields (:func:`prepare_records`), else them
+    (with the :data:`GROUP` column when the frame has one)."""
+    group = [GROUP] if GROUP in frame.columns else []
     if all(c in frame.columns for c in RECORD_COLUMNS):
-        return frame[RECORD_COLUMNS]
-    return prepare_records(frame)
+        return frame[RECORD_COLUMNS + group]
+    out = prepare_records(frame)
+    if group:
+        out[GROUP] = frame[GROUP].to_numpy(dtype=np.int64)
+    return out
 
 
 def prepare_records(frame: pd.DataFrame) -> pd.DataFrame:
@@ -173,13 +188,17 @@ def _comparisons(params):
     ]
 
 
-def _blocking_rules():
+def _blocking_rules(pairs: str = "all"):
     from splink import block_on
+    from splink.blocking_rule_library import And, CustomRule
 
     # address + sequence code alone is a block of ~1,000 people per county at a million
     # people (16 M pairs for 16 k death records); with the birth year or the month-day it
     # stays small and still catches a mistyped date digit (BLOCKING_KEYS)
-    return [block_on(*columns) for columns in BLOCKING_KEYS]
+    if pairs == "across":  # the join is on the blocking key; the group order filters it
+        return [And(block_on(*columns), CustomRule(f"l.{GROUP} > r.{GROUP}"))
+                for columns in BLOCKING_KEYS]
+    return [block_on(*columns) for columns in _blocking_keys(pairs)]
 
 
 @contextlib.contextmanager
@@ -218,25 +237,59 @@ def _db_api(backend: str):
 # --- the linkage -----------------------------------------------------------------------
 
 
-def _deterministic(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
-    """Exact rules: the same normalised ID, then the same 17-digit body."""
+def _deterministic(left: pd.DataFrame, right: pd.DataFrame, pairs: str = "all"
+                   ) -> pd.DataFrame:
+    """Exact rules: the same normalised ID, then the same 17-digit body (within or across
+    :data:`GROUP` as ``pairs`` says)."""
     found = []
+    on_group = [GROUP] if pairs == "within" else []
+    group = [GROUP] if pairs == "across" else []
     for rule, column in (("normalized_id", "id_norm"), ("id_body", "id_body")):
         lhs = left[left[column].notna()]
         if rule == "id_body":
             lhs = lhs[lhs["id_norm"].str.len() == 18]
             done = set(found[0]["key_l"]) if found else set()
             lhs = lhs[~lhs["key"].isin(done)]
-        pairs = lhs[["key", column]].merge(right[["key", column]], on=column,
-                                           suffixes=("_l", "_r"))
-        pairs["match_rule"] = rule
-        found.append(pairs[["key_l", "key_r", "match_rule"]])
+        cols = ["key", column, *on_group, *group]
+        found_pairs = lhs[cols].merge(right[cols], on=[column, *on_group],
+                                      suffixes=("_l", "_r"))
+        if group:
+            found_pairs = found_pairs[found_pairs[GROUP + "_l"] > found_pairs[GROUP + "_r"]]
+        found_pairs["match_rule"] = rule
+        found.append(found_pairs[["key_l", "key_r", "match_rule"]])
     return pd.concat(found, ignore_index=True)
 
 
 BLOCKING_KEYS = (("birth_date",), ("name_pinyin", "sex"), ("region6", "seq3", "birth_year"),
                  ("region6", "seq3", "birth_md"))
 """The blocking rules' columns (:func:`_blocking_rules`); a null never blocks."""
+
+
+def _blocking_keys(pairs: str = "all") -> tuple[tuple[str, ...], ...]:
+    """:data:`BLOCKING_KEYS`, each with the :data:`GROUP` column when pairs stay within a
+    group (then the group is part of every join key)."""
+    if pairs == "within":
+        return tuple((*columns, GROUP) for columns in BLOCKING_KEYS)
+    return BLOCKING_KEYS
+
+
+def _candidates_per_left(left: pd.DataFrame, right: pd.DataFrame, pairs: str) -> np.ndarray:
+    """Right records each left record may be paired with: all of them, those of its group
+    (``within``), or those of groups numbered before its own (``across``) — vectorised with
+    per-group counts."""
+    if pairs == "all":
+        return np.full(len(left), len(right), dtype=np.int64)
+    counts = right[GROUP].value_counts().sort_index()
+    groups = left[GROUP].to_numpy(dtype=np.int64)
+    if pairs == "within":
+        return counts.reindex(groups).fillna(0).to_numpy(dtype=np.int64)
+    before = np.concatenate([[0], np.cumsum(counts.to_numpy(dtype=np.int64))])
+    return before[np.searchsorted(counts.index.to_numpy(dtype=np.int64), groups, side="left")]
+
+
+def _log2_odds(probability: np.ndarray) -> np.ndarray:
+    probability = np.asarray(probability, dtype=float)
+    return np.log2(probability / (1.0 - probability))
 
 
 def _block_key(frame: pd.DataFrame, columns) -> tuple[np.ndarray, np.ndarray]:
@@ -251,11 +304,12 @@ def _block_key(frame: pd.DataFrame, columns) -> tuple[np.ndarray, np.ndarray]:
     return text.to_numpy(dtype=object), missing
 
 
-def _shares_a_block(left: pd.DataFrame, right: pd.DataFrame) -> np.ndarray:
+def _shares_a_block(left: pd.DataFrame, right: pd.DataFrame, pairs: str = "all"
+                    ) -> np.ndarray:
     """Right records that agree with some left record on every column of some blocking
     rule (the only ones splink can pair)."""
     keep = np.zeros(len(right), dtype=bool)
-    for columns in BLOCKING_KEYS:
+    for columns in _blocking_keys(pairs):
         left_key, left_missing = _block_key(left, columns)
         right_key, right_missing = _block_key(right, columns)
         wanted = pd.Index(pd.unique(left_key[~left_missing]))
@@ -264,22 +318,34 @@ def _shares_a_block(left: pd.DataFrame, right: pd.DataFrame) -> np.ndarray:
 
 
 def _splink_predict(left: pd.DataFrame, right: pd.DataFrame, params,
-                    purpose: str) -> tuple[pd.DataFrame, str]:
+                    purpose: str, pairs: str = "all") -> tuple[pd.DataFrame, str]:
     """Scored pairs from splink → (frame with key_l, key_r, match_weight,
-    match_probability; model used: ``em`` or ``fixed``)."""
+    match_probability; model used: ``em`` or ``fixed``).
+
+    The prior is per left record: ``linkage.prior_match_share_of_left[purpose]`` over the
+    number of right records it may be paired with (:func:`_candidates_per_left`: the whole
+    right side, its group's, or the other groups'). Splink runs with the largest of these
+    priors (so the review threshold inside DuckDB cuts no pair that could pass), and each
+    pair's weight is then moved to its own left record's prior."""
     from splink import Linker, SettingsCreator
 
+    empty = pd.DataFrame(columns=["key_l", "key_r", "match_weight", "match_probability"])
     backend = str(params["linkage.backend"])
     share = float(params["linkage.prior_match_share_of_left"][purpose])
-    prior = min(max(share / max(len(right), 1), 1e-12), 0.5)
+    candidates = _candidates_per_left(left, right, pairs)
+    left = left[candidates > 0].reset_index(drop=True)
+    candidates = candidates[candidates > 0]
+    if left.empty:
+        return empty, "fixed"
+    priors = np.clip(share / candidates, 1e-12, 0.5)
+    prior = float(priors.max())
     if str(params["linkage.training"]) == "fixed":
         # with fixed m/u and prior a pair's score does not depend on the other records, so
         # right records that share no blocking key with any left record can be left out
         # before DuckDB: the same pairs, a fraction of the memory at a million people
-        right = right[_shares_a_block(left, right)].reset_index(drop=True)
+        right = right[_shares_a_block(left, right, pairs)].reset_index(drop=True)
         if right.empty:
-            return pd.DataFrame(columns=["key_l", "key_r", "match_weight",
-                                         "match_probability"]), "fixed"
+            return empty, "fixed"
 
     def new_linker():
         api = _db_api(backend)
@@ -288,7 +354,7 @@ def _splink_predict(left: pd.DataFrame, right: pd.DataFrame, params,
         settings = SettingsCreator(
             link_type="link_only", unique_id_column_name="key",
             comparisons=_comparisons(params),
-            blocking_rules_to_generate_predictions=_blocking_rules(),
+            blocking_rules_to_generate_predictions=_blocking_rules(pairs),
             probability_two_random_records_match=prior,
             retain_intermediate_calculation_columns=False,
             max_iterations=int(params["linkage.em_max_iterations"]))
@@ -321,7 +387,14 @@ def _splink_predict(left: pd.DataFrame, right: pd.DataFrame, params,
             threshold_match_probability=float(
                 params["linkage.review_threshold_match_probability"]),
             warning_mode="never").as_pandas_dataframe()
-    return scored[["key_l", "key_r", "match_weight", "match_probability"]], model
+    scored = scored[["key_l", "key_r", "match_weight", "match_probability"]].copy()
+    own = pd.Series(priors, index=left["key"].astype(str).to_numpy()).reindex(
+        scored["key_l"].astype(str).to_numpy()).to_numpy()
+    weight = (scored["match_weight"].astype(float).to_numpy()
+              + _log2_odds(own) - _log2_odds(np.array([prior]))[0])
+    scored["match_weight"] = weight
+    scored["match_probability"] = 1.0 / (1.0 + np.exp2(-weight))
+    return scored, model
 
 
 def _trained(linker) -> bool:
@@ -370,7 +443,7 @@ def _agreeing(lhs: pd.DataFrame, rhs: pd.DataFrame, id_distance: np.ndarray) -> 
 
 
 def link_candidates(left: pd.DataFrame, right: pd.DataFrame, params,
-                    purpose: str) -> pd.DataFrame:
+                    purpose: str, pairs: str = "all") -> pd.DataFrame:
     """Probable matches of ``left`` records in ``right`` (both: ``key, person_id`` and
     optionally ``name``; ``key`` identifies a row, e.g. a death record or a payment person).
 
@@ -378,9 +451,19 @@ def link_candidates(left: pd.DataFrame, right: pd.DataFrame, params,
     :data:`LINK_COLUMNS`: every pair with ``match_probability`` ≥
     ``linkage.review_threshold_match_probability``, deterministic pairs first (probability 1,
     ``match_rule`` normalized_id / id_body, ``model`` rule), ranked per left record
-    (``rank`` 1 = best). Deterministic: same input, same rows in the same order."""
+    (``rank`` 1 = best). Deterministic: same input, same rows in the same order.
+
+    ``pairs`` (:data:`PAIR_MODES`): ``all`` compares every left record with every right
+    one (through the blocking rules); ``within`` and ``across`` need an integer
+    :data:`GROUP` column on both sides and compare only pairs of the same group, or pairs
+    whose left group is numbered after the right one (each pair of different groups once,
+    when both sides hold the same records)."""
     if purpose not in PURPOSES:
         raise ValueError(f"purpose {purpose!r}: expected one of {PURPOSES}")
+    if pairs not in PAIR_MODES:
+        raise ValueError(f"pairs {pairs!r}: expected one of {PAIR_MODES}")
+    if pairs != "all" and not (GROUP in left.columns and GROUP in right.columns):
+        raise ValueError(f"pairs={pairs!r} needs a {GROUP} column on both sides")
     lhs, rhs = _prepared(left), _prepared(right)
     empty = pd.DataFrame({c: pd.Series(dtype=object) for c in LINK_COLUMNS})
     if lhs.empty or rhs.empty:
@@ -388,7 +471,7 @@ def link_candidates(left: pd.DataFrame, right: pd.DataFrame, params,
     rhs = rhs.drop_duplicates("key")
     lhs = lhs.drop_duplicates("key")
 
-    rules = _deterministic(lhs, rhs)
+    rules = _deterministic(lhs, rhs, pairs)
     rules["match_probability"] = 1.0
     rules["match_weight"] = np.nan
     rules["model"] = "rule"
@@ -396,7 +479,7 @@ def link_candidates(left: pd.DataFrame, right: pd.DataFrame, params,
     scored = pd.DataFrame(columns=["key_l", "key_r", "match_weight", "match_probability"])
     model = "fixed"
     if len(rest):
-        scored, model = _splink_predict(rest, rhs, params, purpose)
+        scored, model = _splink_predict(rest, rhs, params, purpose, pairs)
     scored = scored.assign(match_rule="probabilistic", model=model)
     threshold = float(params["linkage.review_threshold_match_probability"])
     scored = scored[scored["match_probability"].astype(float) >= threshold]
@@ -545,9 +628,23 @@ def _frame(keys, ids, names) -> pd.DataFrame:
     return out.sort_values("key", kind="stable").reset_index(drop=True)
 
 
-def _main_region(inputs: LinkInputs):
-    counts = inputs.region_counts
-    return None if counts.empty else counts.sort_index().idxmax()
+def region_ranks(region_counts: pd.Series) -> pd.Series:
+    """Region code → rank by window payments, busiest first (0), ties by code: the
+    :data:`GROUP` order of ``duplicate_region`` (a pair's right record is in the busier
+    region)."""
+    if region_counts.empty:
+        return pd.Series(dtype=np.int64)
+    order = pd.DataFrame({"region": region_counts.index.astype(str),
+                          "payments": region_counts.to_numpy()})
+    order = order.groupby("region", as_index=False)["payments"].sum().sort_values(
+        ["payments", "region"], ascending=[False, True], kind="stable")
+    return pd.Series(np.arange(len(order), dtype=np.int64), index=order["region"].to_numpy())
+
+
+def _county_codes(regions) -> pd.Series:
+    """The 6-digit county part of region codes (a township code 350581101 → 350581), so a
+    payment by a county and its roster rows compare whatever the codes' detail."""
+    return pd.Series(regions, dtype="str").fillna("").str.strip().str[:6]
 
 
 def find_links(inputs: LinkInputs, params) -> dict[str, pd.DataFrame]:
@@ -564,32 +661,58 @@ def find_links(inputs: LinkInputs, params) -> dict[str, pd.DataFrame]:
         ids = pd.Index(ids).sort_values()
         return directory.loc[ids].reset_index(drop=True)
 
+    def grouped(ids, keys, groups) -> pd.DataFrame:
+        """Directory records of ``ids`` under their own ``keys`` and :data:`GROUP`s."""
+        out = directory.loc[pd.Index(ids)].reset_index(drop=True)
+        out["key"] = np.asarray(keys, dtype=object)
+        out[GROUP] = np.asarray(groups, dtype=np.int64)
+        return out.sort_values("key", kind="stable").reset_index(drop=True)
+
     dead = inputs.deaths
     # 死人保: death records whose ID was not paid ↔ paid people with no death record
     left = dead[~_isin(dead["person_id"], paid)]
     links = {"deceased_paid": link_candidates(
         _frame(left["key"], left["person_id"], left["name"]),
         right(paid.difference(pd.Index(dead["person_id"]))), params, "deceased_paid")}
-    # 异地重复: people paid by another region only ↔ people paid by the main region only
-    main = _main_region(inputs)
+    # 异地重复: each region's payees ↔ every other region's (the busier one on the right),
+    # IDs paid by two regions exactly being findings already
     pairs = inputs.pay_pairs
-    if main is None:
-        links["duplicate_region"] = link_candidates(_frame([], [], []), _frame([], [], []),
-                                                    params, "duplicate_region")
-    else:
-        main_ids = pd.Index(pd.unique(pairs.loc[pairs["region_code"] == main, "person_id"]))
-        other = pairs[pairs["region_code"] != main]
-        other_keys = other[~_isin(other["person_id"], main_ids)]
-        links["duplicate_region"] = link_candidates(
-            _frame(other_keys["person_id"] + "|" + other_keys["region_code"],
-                   other_keys["person_id"], names.reindex(other_keys["person_id"])),
-            right(main_ids.difference(pd.Index(other["person_id"]))), params,
-            "duplicate_region")
-    # 不在册发放: IDs paid but on no roster row ↔ roster people
-    off_ids = pd.unique(inputs.off_roster["person_id"])
-    links["paid_not_on_roster"] = link_candidates(
-        _frame(off_ids, off_ids, [None] * len(off_ids)),
-        right(inputs.people["person_id"].unique()), params, "paid_not_on_roster")
+    single = pairs[~pairs["person_id"].duplicated(keep=False)]
+    rank = region_ranks(inputs.region_counts)
+    payees = grouped(single["person_id"].to_numpy(dtype=object),
+                     (single["person_id"] + "|" + single["region_code"]).to_numpy(
+                         dtype=object),
+                     rank.reindex(single["region_code"].to_numpy()).fillna(0).to_numpy())
+    links["duplicate_region"] = link_candidates(
+        payees[payees[GROUP].to_numpy() > 0], payees, params, "duplicate_region",
+        pairs="across")
+    # 不在册发放: IDs paid but on no roster row ↔ the roster people of the paying county
+    # (a one-card payment is keyed from that county's own roster); IDs paid by a county
+    # with no roster rows ↔ every roster person
+    off = inputs.off_roster
+    payer = off.groupby("person_id")["region_code"].min()
+    roster_ids = inputs.people["person_id"].unique()
+    county = pd.Index(pd.unique(pd.concat([
+        _county_codes(payer.to_numpy()), _county_codes(inputs.people["region_code"])],
+        ignore_index=True))).sort_values()
+    first_region = inputs.people.drop_duplicates("person_id").set_index("person_id")[
+        "region_code"].reindex(roster_ids)
+    roster = grouped(roster_ids, roster_ids,
+                     county.get_indexer(_county_codes(first_region.to_numpy())))
+    off_records = grouped(payer.index.to_numpy(dtype=object),
+                          payer.index.to_numpy(dtype=object),
+                          county.get_indexer(_county_codes(payer.to_numpy())))
+    own_roster = _isin(off_records[GROUP].astype(str), roster[GROUP].astype(str))
+    found = [link_candidates(off_records[own_roster], roster, params, "paid_not_on_roster",
+                             pairs="within")]
+    if (~own_roster).any():
+        found.append(link_candidates(off_records[~own_roster].drop(columns=GROUP),
+                                     roster.drop(columns=GROUP), params,
+                                     "paid_not_on_roster"))
+    links["paid_not_on_roster"] = (found[0] if len(found) == 1 else pd.concat(
+        found, ignore_index=True).sort_values(
+        ["left_key", "match_probability", "right_key"], ascending=[True, False, True],
+        kind="stable", ignore_index=True))
     return links
 
 
@@ -619,22 +742,26 @@ def review_rows(links: dict[str, pd.DataFrame], inputs: LinkInputs, pay: pd.Data
             "amount": ctx["amount"].to_numpy()})))
     dup = links["duplicate_region"]
     if len(dup):
-        main = _main_region(inputs)
-        lpid = dup["left_key"].str.split("|").str[0]
-        lreg = dup["left_key"].str.split("|").str[1]
-        months_left = pay.groupby(["person_id", "region_code"])["month"].agg(set)
-        months_right = pay[pay["region_code"] == main].groupby("person_id")["month"].agg(set)
-        paid_left = pay.groupby(["person_id", "region_code", "month"])["amount"].sum()
-        periods, amount = [], []
-        for pid_l, reg_l, pid_r in zip(lpid, lreg, dup["right_key"], strict=True):
-            both = sorted(months_left.get((pid_l, reg_l), set())
-                          & months_right.get(pid_r, set()))
-            periods.append(";".join(_month_text(np.array(both, dtype=np.int64))))
-            amount.append(round(float(sum(paid_left[(pid_l, reg_l, m)] for m in both)), 2))
+        lpid, lreg = dup["left_key"].str.split("|").str[0], dup["left_key"].str.split("|").str[1]
+        rpid, rreg = (dup["right_key"].str.split("|").str[0],
+                      dup["right_key"].str.split("|").str[1])
+        index = np.arange(len(dup))
+        paid_left = pd.DataFrame({"_i": index, "person_id": lpid.to_numpy(dtype=object),
+                                  "region_code": lreg.to_numpy(dtype=object)}).merge(
+            pay, on=["person_id", "region_code"])
+        paid_right = pd.DataFrame({"_i": index, "person_id": rpid.to_numpy(dtype=object),
+                                   "region_code": rreg.to_numpy(dtype=object)}).merge(
+            pay, on=["person_id", "region_code"])[["_i", "month"]].drop_duplicates()
+        both = paid_left.merge(paid_right, on=["_i", "month"])
+        by = both.groupby("_i")
+        periods = by["month"].agg(lambda m: ";".join(_month_text(np.unique(m))))
+        amount = by["amount"].sum().round(2)
         parts.append(_with_context(dup, pd.DataFrame({
             "left_key": dup["left_key"], "right_key": dup["right_key"],
-            "region_left": lreg.to_numpy(dtype=object), "region_right": main,
-            "periods": periods, "amount": amount})))
+            "region_left": lreg.to_numpy(dtype=object),
+            "region_right": rreg.to_numpy(dtype=object),
+            "periods": pd.Series(index).map(periods).fillna("").to_numpy(dtype=object),
+            "amount": pd.Series(index).map(amount).fillna(0.0).to_numpy()})))
     off_links = links["paid_not_on_roster"]
     if len(off_links):
         off = inputs.off_roster

@@ -75,21 +75,32 @@ def test_staging_keeps_every_row_with_its_source_row(county, tmp_path):
     assert np.array_equal(rows, np.arange(1, len(pays) + 1))   # each row once, numbered
 
 
-@pytest.mark.parametrize("partitions", [1, 3, 8])
-def test_partitioned_findings_equal_single_machine(county, partitions):
-    single = run_audit(county, START, END)
-    result = _partitioned(county, partitions=partitions)
-    assert len(single.findings) > 50
+@pytest.fixture(scope="module")
+def single(county):
+    """The one-process audit of the county, the result every partitioned run must give."""
+    return run_audit(county, START, END)
+
+
+def _assert_single_machine_outputs(single, result):
+    """Findings, evidence, rejected rows, monthly statistics and probable matches of a
+    partitioned run are the one-process ones."""
     assert order_findings(single.findings).equals(result["findings"])
+    assert _same_rows(single.evidence, result["evidence"], ["finding_id", "file", "row"])
     assert _same_rows(single.rejected, result["rejected"], ["file", "row"])
-    assert len(result["rejected"]) == 4
     assert result["rows_read"] == single.summary["rows_read"]
     assert result["rows_rejected"] == single.summary["rows_rejected"]
     assert single.monthly_stats.astype(str).equals(result["stats"].astype(str))
-    assert _same_rows(single.evidence, result["evidence"], ["finding_id", "file", "row"])
+    assert _same_rows(single.review, result["review"], ["purpose", "left_key", "right_key"])
+
+
+@pytest.mark.parametrize("partitions", [1, 3, 8])
+def test_partitioned_findings_equal_single_machine(county, single, partitions):
+    result = _partitioned(county, partitions=partitions)
+    assert len(single.findings) > 50 and len(single.evidence) > 50
+    assert len(result["rejected"]) == 4
     # probable matches are linked across partitions: a mistyped ID hashes elsewhere
     assert len(single.review) >= 20
-    assert _same_rows(single.review, result["review"], ["purpose", "left_key", "right_key"])
+    _assert_single_machine_outputs(single, result)
 
 
 def test_rejected_rows_name_the_source_row(county):
@@ -102,11 +113,20 @@ def test_rejected_rows_name_the_source_row(county):
 
 
 @pytest.mark.slow
-def test_local_cluster_one_and_two_workers_agree(county):
-    one = _partitioned(county, partitions=4, workers=1)
-    two = _partitioned(county, partitions=4, workers=2)
-    assert one["findings"].equals(two["findings"])
-    assert one["findings"].equals(order_findings(run_audit(county, START, END).findings))
+def test_local_cluster_workers_give_the_single_machine_outputs(county, single):
+    """``--workers 2``: a LocalCluster of two worker processes; every output, not only the
+    findings, is the one-process output."""
+    _assert_single_machine_outputs(single, _partitioned(county, partitions=4, workers=2))
+
+
+def test_scheduler_address_gives_the_single_machine_outputs(county, single):
+    """``--scheduler ADDRESS``: the tasks go to an existing cluster by its address (here an
+    in-process LocalCluster with one thread worker, started by the test)."""
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        result = _partitioned(county, partitions=3, scheduler=cluster.scheduler_address)
+    _assert_single_machine_outputs(single, result)
 
 
 def test_cli_partitions_write_the_same_outputs(county, tmp_path):

@@ -148,3 +148,23 @@ def test_cli_partitions_write_the_same_outputs(county, tmp_path):
     assert summary["engine"] == {"engine": "partitioned", "partitions": 3, "workers": None,
                                  "scheduler": None}
     assert main([*args, "--out", str(tmp_path / "bad"), "--partitions", "0"]) == 2
+
+
+def test_ragged_csv_rows_are_rejected_alike_in_both_engines(county, tmp_path):
+    # the county's roster.csv with data row 7 given an extra field and row 9 a field short:
+    # the streamed reader cannot say which rows Arrow skipped, so the file is staged again
+    # whole; both engines reject rows 7 and 9 and give the same outputs
+    import shutil
+
+    folder = tmp_path / "ragged"
+    shutil.copytree(county, folder)
+    lines = (folder / "roster.csv").read_text(encoding="utf-8").splitlines()
+    lines[7] += ",extra"
+    lines[9] = lines[9].rsplit(",", 1)[0]
+    (folder / "roster.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    one = run_audit(folder, START, END)
+    parts = _partitioned(folder, partitions=3)
+    _assert_single_machine_outputs(one, parts)
+    ragged = one.rejected[one.rejected["reason"].str.contains("wrong number of fields")]
+    assert list(ragged["row"]) == [7, 9] and set(ragged["file"]) == {"roster.csv"}
+    assert one.summary["rows_read"]["roster"] == len(lines) - 1

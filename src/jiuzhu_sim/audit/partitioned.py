@@ -30,12 +30,15 @@ import pandas as pd
 
 from jiuzhu_sim import io as base_io
 from jiuzhu_sim.audit.io import (
-    CHINESE_COLUMNS,
+    RAGGED,
     SCHEMAS,
+    SOURCE_ROWS,
     AuditTables,
+    chinese_header_map,
     empty_table,
     normalise,
     read_input,
+    read_ragged_csv,
 )
 from jiuzhu_sim.exceptions import UserInputError
 
@@ -76,9 +79,8 @@ def _is_utf8_csv(path: Path) -> bool:
 def _contract_names(names: list[str]) -> list[str]:
     """Headers stripped of BOMs and spaces, Chinese headers mapped (as ``normalise`` does)."""
     clean = [str(c).replace("\ufeff", "").strip().strip('"') for c in names]
-    present = set(clean)
-    return [CHINESE_COLUMNS[c] if c in CHINESE_COLUMNS and CHINESE_COLUMNS[c] not in present
-            else c for c in clean]
+    renames = chinese_header_map(clean)
+    return [renames.get(c, c) for c in clean]
 
 
 def iter_batches(path: Path, batch_rows: int = BATCH_ROWS):
@@ -102,15 +104,24 @@ def iter_batches(path: Path, batch_rows: int = BATCH_ROWS):
                 first = fh.readline().decode("utf-8-sig")
             raw_names = [c.strip().strip('"') for c in first.rstrip("\r\n").split(",")]
             names = _contract_names(raw_names)
+            ragged: list[int] = []
+
+            def on_invalid_row(row) -> str:
+                ragged.append(1)
+                return "skip"
+
             reader = pacsv.open_csv(
                 path, read_options=pacsv.ReadOptions(column_names=raw_names, skip_rows=1,
                                                      block_size=64 << 20),
+                parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid_row),
                 convert_options=pacsv.ConvertOptions(
                     column_types={n: pa.string() for n in raw_names},
                     strings_can_be_null=False))
             pending: list = []
             count = 0
             for batch in reader:
+                if ragged:  # Arrow cannot say which row: the careful whole-file reader can
+                    raise RaggedCSV(path)
                 pending.append(batch)
                 count += batch.num_rows
                 if count >= batch_rows:
@@ -119,16 +130,30 @@ def iter_batches(path: Path, batch_rows: int = BATCH_ROWS):
             if pending:
                 yield pa.Table.from_batches(pending).rename_columns(names)
             return
-    except UserInputError:
+    except (UserInputError, RaggedCSV):
         raise
     except Exception as exc:  # a malformed file is a user mistake: one line
         raise UserInputError(f"cannot read file ({type(exc).__name__}: {exc})".split("\n")[0],
                              file=str(path)) from None
-    frame = read_input(path)
+    yield from _whole_file_batches(read_input(path), batch_rows)
+
+
+class RaggedCSV(Exception):
+    """A streamed CSV has rows with the wrong number of fields: stage it again whole."""
+
+
+def _whole_file_batches(frame: pd.DataFrame, batch_rows: int):
+    """A frame read whole (xlsx, GB18030 or ragged CSV) as Arrow batches; each batch carries
+    its rows' source row numbers (``SOURCE_ROW``) when the reader dropped ragged rows."""
+    import pyarrow as pa
+
+    source = frame.attrs.get(SOURCE_ROWS)
     frame.columns = _contract_names(list(frame.columns))
     text = {c: frame[c].astype("str").where(frame[c].notna(), "").to_numpy(dtype=object)
             for c in frame.columns}
     table = pa.table({c: pa.array(v, type=pa.string()) for c, v in text.items()})
+    if source is not None:
+        table = table.append_column(SOURCE_ROW, pa.array(np.asarray(source, dtype=np.int64)))
     for lo in range(0, max(1, table.num_rows), batch_rows):
         yield table.slice(lo, batch_rows)
 
@@ -172,8 +197,6 @@ def stage_inputs(data_dir: Path | str, root: Path, n_partitions: int,
     """Stream every input into per-partition Parquet files, each row carrying its 1-based
     row number in the source file (``_source_row``), so rejected rows and evidence still
     name the original row."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
 
     data_dir = Path(data_dir)
     files: dict[str, str] = {}
@@ -190,51 +213,79 @@ def stage_inputs(data_dir: Path | str, root: Path, n_partitions: int,
         files[name] = path.name
         if name in BROADCAST:
             frame = read_input(path)
+            ragged = frame.attrs.get(RAGGED)
             table, rej = normalise(name, frame, path.name)
             broadcast[name] = table
-            rows_read[name] = len(frame)
-            if len(rej):
-                rejected.append(rej)
+            rows_read[name] = len(frame) + (0 if ragged is None else len(ragged))
+            rejected.extend(r for r in (ragged, rej) if r is not None and len(r))
             continue
-        key = PARTITION_KEY[name]
-        (root / name).mkdir(parents=True, exist_ok=True)
-        writers: dict[int, Any] = {}
-        offset = 0
         try:
-            for table in iter_batches(path, batch_rows):
-                if key not in table.column_names:
-                    raise UserInputError("required column is missing", file=path.name,
-                                         column=key)
-                n = table.num_rows
-                table = table.append_column(SOURCE_ROW, pa.array(
-                    np.arange(offset + 1, offset + n + 1, dtype=np.int64)))
-                offset += n
-                if name == "roster" and "region_code" in table.column_names:
-                    region_counts.update(pd.Series(
-                        table.column("region_code").to_pandas(), dtype="str").str.strip()
-                        .value_counts().to_dict())
-                parts = partition_of(table.column(key).to_pandas(), n_partitions)
-                order = np.argsort(parts, kind="stable")
-                sorted_parts = parts[order]
-                bounds = np.flatnonzero(np.diff(sorted_parts)) + 1
-                starts = np.concatenate([[0], bounds])
-                ends = np.concatenate([bounds, [n]])
-                for lo, hi in zip(starts, ends, strict=True):
-                    if hi <= lo:
-                        continue
-                    part = int(sorted_parts[lo])
-                    piece = table.take(pa.array(order[lo:hi]))
-                    if part not in writers:
-                        writers[part] = pq.ParquetWriter(
-                            root / name / f"part-{part:05d}.parquet", piece.schema)
-                    writers[part].write_table(piece)
-        finally:
-            for writer in writers.values():
-                writer.close()
-        rows_read[name] = offset
+            rows_read[name] = _stage_one(name, iter_batches(path, batch_rows), path, root,
+                                         n_partitions, region_counts)
+        except RaggedCSV:
+            # rows with the wrong number of fields: read the file whole with the careful
+            # reader (each such row rejected with its row number) and stage it again
+            frame = read_ragged_csv(path)
+            ragged = frame.attrs[RAGGED]
+            rows_read[name] = len(ragged) + _stage_one(
+                name, _whole_file_batches(frame, batch_rows), path, root, n_partitions,
+                region_counts, restart=True)
+            if len(ragged):
+                rejected.append(ragged)
     return Staged(root, n_partitions, files, paths, rows_read, region_counts, broadcast,
                   pd.concat(rejected, ignore_index=True) if rejected
                   else base_io.rejected_frame())
+
+
+def _stage_one(name: str, batches, path: Path, root: Path, n_partitions: int,
+           region_counts: Counter, restart: bool = False) -> int:
+    """Write one person-keyed input's batches into its partition files; the rows written."""
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    key = PARTITION_KEY[name]
+    if restart:
+        shutil.rmtree(root / name, ignore_errors=True)
+    (root / name).mkdir(parents=True, exist_ok=True)
+    writers: dict[int, Any] = {}
+    offset = 0
+    counts: Counter = Counter()
+    try:
+        for table in batches:
+            if key not in table.column_names:
+                raise UserInputError("required column is missing", file=path.name,
+                                     column=key)
+            n = table.num_rows
+            if SOURCE_ROW not in table.column_names:
+                table = table.append_column(SOURCE_ROW, pa.array(
+                    np.arange(offset + 1, offset + n + 1, dtype=np.int64)))
+            offset += n
+            if name == "roster" and "region_code" in table.column_names:
+                counts.update(pd.Series(
+                    table.column("region_code").to_pandas(), dtype="str").str.strip()
+                    .value_counts().to_dict())
+            parts = partition_of(table.column(key).to_pandas(), n_partitions)
+            order = np.argsort(parts, kind="stable")
+            sorted_parts = parts[order]
+            bounds = np.flatnonzero(np.diff(sorted_parts)) + 1
+            starts = np.concatenate([[0], bounds])
+            ends = np.concatenate([bounds, [n]])
+            for lo, hi in zip(starts, ends, strict=True):
+                if hi <= lo:
+                    continue
+                part = int(sorted_parts[lo])
+                piece = table.take(pa.array(order[lo:hi]))
+                if part not in writers:
+                    writers[part] = pq.ParquetWriter(
+                        root / name / f"part-{part:05d}.parquet", piece.schema)
+                writers[part].write_table(piece)
+    finally:
+        for writer in writers.values():
+            writer.close()
+    region_counts.update(counts)  # only once the input is staged (not on a restart)
+    return offset
 
 
 def load_partition(staged: Staged, part: int, only: tuple[str, ...] | None = None
@@ -404,8 +455,9 @@ def run_partitioned(data_dir, start_month: int, end_month: int, params_resolver,
         for name, count in r["rows_rejected"].items():
             rows_rejected[name] += count
     for name, file in staged.files.items():
-        if name in BROADCAST:
-            rows_rejected[name] = int((staged.broadcast_rejected["file"] == file).sum())
+        # broadcast inputs' rejected rows, and every CSV's rows with the wrong field count
+        at_stage = int((staged.broadcast_rejected["file"] == file).sum())
+        rows_rejected[name] = at_stage + (0 if name in BROADCAST else rows_rejected[name])
     check_seconds: Counter = Counter()
     for r in results:
         check_seconds.update(r["timings"])

@@ -8,8 +8,11 @@ them one at a time (or ``--workers N`` at a time on a local Dask cluster), so it
 memory is set by the partition size (``--rows-per-partition``), not by the number of rows:
 ``--rows 5000000`` and ``--rows 20000000`` should show about the same peak.
 
-Prints generation time, staging / checks / total seconds, partitions, findings per check,
-and the peak resident memory of the audit process (workers' peaks too, with --workers).
+The audit runs twice on the same data: without the record linkage of mistyped IDs
+(``--no-linkage``: checks and every other output), then with it (the default of ``jiuzhu
+audit``). Prints generation time, staging / checks / linkage / total seconds, partitions,
+findings per check, and the peak resident memory of the audit process (workers' peaks too,
+with --workers).
 
     .venv/bin/python benchmarks/bench_audit_province.py                 # 20 M rows
     .venv/bin/python benchmarks/bench_audit_province.py --rows 5000000
@@ -86,12 +89,14 @@ def generate_province(data: Path, rows: int, seed: int = 11) -> dict:
             "people_per_county": people}
 
 
-def _audit(data: str, out: str, workers, rows_per_partition: int, queue) -> None:
+def _audit(data: str, out: str, workers, rows_per_partition: int, linkage: bool,
+           queue) -> None:
     from jiuzhu_sim.audit.runner import run_audit
 
     t0 = time.perf_counter()
     result = run_audit(data, f"{YEAR}-01", f"{YEAR}-12", params="350581", out_dir=out,
-                       workers=workers, rows_per_partition=rows_per_partition)
+                       workers=workers, rows_per_partition=rows_per_partition,
+                       linkage=linkage)
     seconds = time.perf_counter() - t0
     queue.put({"seconds": seconds, "peak_mb": _peak_mb(),
                "children_peak_mb": _peak_mb(resource.RUSAGE_CHILDREN),
@@ -107,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="local Dask workers (default: partitions one after another)")
     parser.add_argument("--rows-per-partition", type=int, default=1_000_000)
     parser.add_argument("--tmp", default=None, help="scratch folder (needs ~2 GB per 10 M rows)")
+    parser.add_argument("--no-linkage", action="store_true",
+                        help="only the audit without probable matches")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench_province_", dir=args.tmp) as tmp:
         data, out = Path(tmp) / "data", Path(tmp) / "out"
@@ -116,17 +123,26 @@ def main(argv: list[str] | None = None) -> int:
               f"people × 12 months = {gen['payments']:,} payment rows ({size_mb:,.0f} MB "
               "Parquet) ==")
         print(f"generate: {gen['seconds']:.1f} s, peak {gen['peak_mb']:,.0f} MB per county")
-        audit = _in_child(_audit, str(data), str(out), args.workers, args.rows_per_partition)
+        runs = [("checks and outputs (--no-linkage)", False)]
+        if not args.no_linkage:
+            runs.append(("with probable matches (the default)", True))
+        for label, linkage in runs:
+            audit = _in_child(_audit, str(data), str(out), args.workers,
+                              args.rows_per_partition, linkage)
+            _report(label, audit, gen, args)
+    return 0
+
+
+def _report(label: str, audit: dict, gen: dict, args) -> None:
     t = audit["timings"]
-    print(f"audit total: {audit['seconds']:.1f} s ({audit['partitions']} partitions of "
+    print(f"audit, {label}: {audit['seconds']:.1f} s ({audit['partitions']} partitions of "
           f"≤ ~{args.rows_per_partition:,} payment rows; stage {t.get('stage', 0):.1f} s, "
           f"checks {t.get('checks_total', 0):.1f} s, linkage {t.get('linkage', 0):.1f} s, "
           f"write {t.get('write', 0):.1f} s)")
-    print(f"peak memory: audit process {audit['peak_mb']:,.0f} MB"
+    print(f"  peak memory: audit process {audit['peak_mb']:,.0f} MB"
           + (f", largest worker {audit['children_peak_mb']:,.0f} MB" if args.workers else ""))
-    print(f"throughput: {gen['payments'] / audit['seconds']:,.0f} payment rows/s")
-    print("findings:", ", ".join(f"{k}={v}" for k, v in sorted(audit["findings"].items())))
-    return 0
+    print(f"  throughput: {gen['payments'] / audit['seconds']:,.0f} payment rows/s")
+    print("  findings:", ", ".join(f"{k}={v}" for k, v in sorted(audit["findings"].items())))
 
 
 if __name__ == "__main__":

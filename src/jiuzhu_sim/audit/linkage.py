@@ -330,6 +330,16 @@ def _splink_predict(left: pd.DataFrame, right: pd.DataFrame, params,
     from splink import Linker, SettingsCreator
 
     empty = pd.DataFrame(columns=["key_l", "key_r", "match_weight", "match_probability"])
+    chunk = int(params["linkage.left_chunk_records"])
+    if str(params["linkage.training"]) == "fixed" and len(left) > chunk:
+        # with fixed m/u a pair's score does not depend on the other records (the prior is
+        # per left record over the whole right side), so the left side is scored a chunk at
+        # a time: the same pairs, with DuckDB's and pandas' memory set by the chunk, not by
+        # the province (each chunk's right side is cut to its own blocks below)
+        parts = [_splink_predict(left.iloc[lo:lo + chunk], right, params, purpose, pairs)[0]
+                 for lo in range(0, len(left), chunk)]
+        parts = [part for part in parts if len(part)]
+        return (pd.concat(parts, ignore_index=True) if parts else empty), "fixed"
     backend = str(params["linkage.backend"])
     share = float(params["linkage.prior_match_share_of_left"][purpose])
     candidates = _candidates_per_left(left, right, pairs)

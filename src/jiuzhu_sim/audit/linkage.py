@@ -138,7 +138,9 @@ def prepare_records(frame: pd.DataFrame) -> pd.DataFrame:
     out["name_pinyin"] = name_pinyin(out["name"]).to_numpy(dtype=object)
     for col in RECORD_COLUMNS[2:]:
         out[col] = out[col].astype(object).where(out[col].astype(str) != "", None)
-    return out[RECORD_COLUMNS]
+    # Arrow-backed text (null = splink's null level): a third of the memory of Python
+    # strings, and DuckDB reads it without a copy — what a province's directory needs
+    return out[RECORD_COLUMNS].astype("string[pyarrow]")
 
 
 # --- settings --------------------------------------------------------------------------
@@ -441,7 +443,8 @@ def _edit_distance(a: pd.Series, b: pd.Series) -> np.ndarray:
 def _agreeing(lhs: pd.DataFrame, rhs: pd.DataFrame, id_distance: np.ndarray) -> np.ndarray:
     """``name;birth_date;sex;region;id`` — the fields that agree, in that order."""
     def same(col):
-        a, b = lhs[col].to_numpy(dtype=object), rhs[col].to_numpy(dtype=object)
+        a = lhs[col].to_numpy(dtype=object, na_value=None)
+        b = rhs[col].to_numpy(dtype=object, na_value=None)
         return (a == b) & pd.notna(a) & pd.notna(b)
 
     parts = [("name", same("name") | same("name_pinyin")), ("birth_date", same("birth_date")),

@@ -197,6 +197,12 @@ def test_scenario_report_renders(tmp_path, kernel):
     names = [r["scenario"] for r in rendered.values["comparison"]]
     assert names[0] == "baseline" and len(names) >= 2
     assert len(rendered.values["frontier"]) >= 3
+    # the explained household's members are named by resident ID in the trace: masked in
+    # the HTML (CONTRACT §7), full in report_values.json (a machine output)
+    html = rendered.html.read_text(encoding="utf-8")
+    members = [p["person_id"] for p in rendered.values["explained_household"]["persons"]]
+    assert members and not any(pid in html for pid in members)
+    assert all(report.mask_text(pid) in html for pid in members)
 
 
 @pytest.fixture(scope="module")

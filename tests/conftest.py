@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -112,3 +114,23 @@ def sim_run(sim_params):
     def _run(households, overrides=None):
         return run_rules(households, sim_params, overrides)
     return _run
+
+
+def nanan_standard_table(tmp_path) -> Path:
+    """A copy of params/ whose dibao.standard has a per-region table with two made-up rows
+    for Nan'an (350583): 900 from 2022-01-01, 950 from 2023-07-01. Returns the copy's root."""
+    import shutil
+
+    from jiuzhu_sim.parameters import default_params_dir
+
+    root = tmp_path / "params"
+    shutil.copytree(default_params_dir(), root)
+    index = root / "tables" / "tables.yaml"
+    index.write_text(index.read_text(encoding="utf-8") + (
+        "  dibao.standard:\n    file: dibao_standard.csv\n    unit: yuan/person/month\n"),
+        encoding="utf-8")
+    (root / "tables" / "dibao_standard.csv").write_text(
+        "region_code,effective_date,value,reference\n"
+        "350583,2022-01-01,900,test: not a real standard\n"
+        "350583,2023-07-01,950,test: not a real standard\n", encoding="utf-8")
+    return root

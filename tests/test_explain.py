@@ -12,7 +12,7 @@ import json
 import pandas as pd
 import pytest
 
-from conftest import make_frames, run_rules
+from conftest import make_frames, nanan_standard_table, run_rules
 from jiuzhu_sim.cli import main
 from jiuzhu_sim.explain import explain
 from jiuzhu_sim.simulation import simulate
@@ -248,20 +248,10 @@ def test_gradual_exit_step_is_checked_against_the_vectorised_result(sim_params, 
 
 def test_trace_shows_a_table_value_for_the_households_date(tmp_path):
     """A dibao.standard table for Nan'an (test values, not real ones)."""
-    import shutil
 
-    from jiuzhu_sim.parameters import default_params_dir, load_parameters
+    from jiuzhu_sim.parameters import load_parameters
 
-    root = tmp_path / "params"
-    shutil.copytree(default_params_dir(), root)
-    index = root / "tables" / "tables.yaml"
-    index.write_text(index.read_text(encoding="utf-8") + (
-        "  dibao.standard:\n    file: dibao_standard.csv\n    unit: yuan/person/month\n"),
-        encoding="utf-8")
-    (root / "tables" / "dibao_standard.csv").write_text(
-        "region_code,effective_date,value,reference\n"
-        "350583,2022-01-01,900,test: not a real standard\n"
-        "350583,2023-07-01,950,test: not a real standard\n", encoding="utf-8")
+    root = nanan_standard_table(tmp_path)
     persons, frame = make_frames([{"household_id": "N", "region_code": "350583",
                                    "assessment_date": "2023-08-01", "members": [{}]}])
     trace = explain(persons, frame, "N", load_parameters("350581", "2023-06-01",

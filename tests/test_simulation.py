@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import nanan_standard_table
 from jiuzhu_sim.cli import main
 from jiuzhu_sim.simulation import (
     HOUSEHOLDS_OUT_COLUMNS,
@@ -422,20 +423,10 @@ def test_single_region_run_has_no_regional_section(sim_params, sim_frames):
 
 def test_published_standard_table_is_looked_up_per_household(tmp_path, sim_frames):
     """A copy of params/ with a dibao.standard table (test values, not real ones)."""
-    import shutil
 
-    from jiuzhu_sim.parameters import default_params_dir, load_parameters
+    from jiuzhu_sim.parameters import load_parameters
 
-    root = tmp_path / "params"
-    shutil.copytree(default_params_dir(), root)
-    index = root / "tables" / "tables.yaml"
-    index.write_text(index.read_text(encoding="utf-8") + (
-        "  dibao.standard:\n    file: dibao_standard.csv\n    unit: yuan/person/month\n"),
-        encoding="utf-8")
-    (root / "tables" / "dibao_standard.csv").write_text(
-        "region_code,effective_date,value,reference\n"
-        "350583,2022-01-01,900,test: not a real standard\n"
-        "350583,2023-07-01,950,test: not a real standard\n", encoding="utf-8")
+    root = nanan_standard_table(tmp_path)
     persons, households = _three_regions(sim_frames)
     for date, nanan in (("2023-06-01", 900), ("2023-08-01", 950)):
         params = load_parameters("350581", date, params_dir=root)
@@ -503,21 +494,11 @@ def test_county_wages_from_the_table_give_the_same_results(tmp_path, sim_params,
 def test_households_carry_their_own_assessment_date(tmp_path, sim_frames):
     """A dibao.standard table for Nan'an (test values, not real ones), households assessed on
     different dates; blank = the run's date."""
-    import shutil
 
     from jiuzhu_sim.exceptions import UserInputError
-    from jiuzhu_sim.parameters import default_params_dir, load_parameters
+    from jiuzhu_sim.parameters import load_parameters
 
-    root = tmp_path / "params"
-    shutil.copytree(default_params_dir(), root)
-    index = root / "tables" / "tables.yaml"
-    index.write_text(index.read_text(encoding="utf-8") + (
-        "  dibao.standard:\n    file: dibao_standard.csv\n    unit: yuan/person/month\n"),
-        encoding="utf-8")
-    (root / "tables" / "dibao_standard.csv").write_text(
-        "region_code,effective_date,value,reference\n"
-        "350583,2022-01-01,900,test: not a real standard\n"
-        "350583,2023-07-01,950,test: not a real standard\n", encoding="utf-8")
+    root = nanan_standard_table(tmp_path)
     persons, households = sim_frames([
         {"household_id": "N1", "region_code": "350583", "assessment_date": "2023-06-30",
          "members": [{}]},

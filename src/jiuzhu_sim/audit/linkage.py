@@ -199,7 +199,7 @@ def _blocking_rules(pairs: str = "all"):
     # stays small and still catches a mistyped date digit (BLOCKING_KEYS)
     if pairs == "across":  # the join is on the blocking key; the group order filters it
         return [And(block_on(*columns), CustomRule(f"l.{GROUP} > r.{GROUP}"))
-                for columns in BLOCKING_KEYS]
+                for columns in _blocking_keys(pairs)]
     return [block_on(*columns) for columns in _blocking_keys(pairs)]
 
 
@@ -267,11 +267,25 @@ BLOCKING_KEYS = (("birth_date",), ("name_pinyin", "sex"), ("region6", "seq3", "b
 """The blocking rules' columns (:func:`_blocking_rules`); a null never blocks."""
 
 
+ACROSS_BLOCKING_KEYS = (("birth_date", "seq3"), ("birth_date", "region4"),
+                        ("region6", "seq3", "birth_year"), ("region6", "seq3", "birth_md"),
+                        ("name_pinyin", "region4", "sex"))
+"""The blocking rules of ``pairs="across"`` (``duplicate_region``: every region's payees
+against every other's — a province on both sides). The birth date alone and name pinyin +
+sex make blocks that grow with the province; these keep every single mistyped digit
+findable (address digits 1–4: birth date + sequence; sequence: birth date + city; birth
+year or month-day: address + sequence + the other half; a pair swapped across two fields:
+the name block) with blocks of a city's size at most."""
+
+
 def _blocking_keys(pairs: str = "all") -> tuple[tuple[str, ...], ...]:
-    """:data:`BLOCKING_KEYS`, each with the :data:`GROUP` column when pairs stay within a
-    group (then the group is part of every join key)."""
+    """:data:`BLOCKING_KEYS` (:data:`ACROSS_BLOCKING_KEYS` for ``across``), each with the
+    :data:`GROUP` column when pairs stay within a group (then the group is part of every
+    join key)."""
     if pairs == "within":
         return tuple((*columns, GROUP) for columns in BLOCKING_KEYS)
+    if pairs == "across":
+        return ACROSS_BLOCKING_KEYS
     return BLOCKING_KEYS
 
 

@@ -1102,7 +1102,8 @@ def _alerts(params, rng, pid, plan, n_persons, window_first, audit_end, verify_n
     late_init = is_late & initial
     verified[late_init] = township[late_init] + rng.integers(
         month_days + 10, month_days + 40, int(late_init.sum())).astype("timedelta64[D]")
-    never = is_late & (rng.random(n_alert) < 0.25)
+    never = is_late & (rng.random(n_alert)
+                       < float(params["audit_synth.late_alert_unverified_share"]))
     verified[never] = np.datetime64("NaT")
     verified = np.where(~np.isnat(verified) & (verified > audit_end), np.datetime64("NaT"),
                         verified)

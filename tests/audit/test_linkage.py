@@ -317,6 +317,21 @@ def test_review_rows_say_what_to_check(county_review):
     assert (hit["periods"].to_numpy() == months.loc[hit["person_id_right"]].to_numpy()).all()
 
 
+def test_small_batches_and_a_spilling_store_give_the_same_review_list(params, county_review):
+    # the directory prepared 997 people at a time, left records scored 7 at a time, and
+    # DuckDB capped at 64 MB (past that it spills to its temporary directory): a pair's
+    # score depends on its two records and its left record's prior only, so the review list
+    # is the same row for row
+    frames, review = county_review
+    small = params.with_overrides({
+        "audit_synth.linkage_cases": True, "linkage.prepare_batch_records": 997,
+        "linkage.left_chunk_records": 7, "linkage.duckdb_memory_limit_mb": 64})
+    again = linkage.review_matches(frames["roster"], frames["payments"], frames["deaths"],
+                                   small)
+    assert len(review) > 20
+    pd.testing.assert_frame_equal(again, review)
+
+
 @pytest.mark.slow
 def test_linkage_cases_leave_the_exact_checks_exact(tmp_path, params):
     """With the typos planted, every exact check still scores ≥ 0.95 against truth.csv (the

@@ -217,16 +217,12 @@ def _quiet_splink() -> Iterator[None]:
         logger.propagate = propagate
 
 
-def _db_api(backend: str):
+def _db_api(backend: str, con=None):
+    """splink's database API: DuckDB on the run's store connection ``con`` (default), or
+    Spark on the active SparkSession."""
     if backend == "duckdb":
-        import duckdb
         from splink import DuckDBAPI
 
-        con = duckdb.connect(":memory:")
-        try:
-            con.execute("SET enable_progress_bar = false")
-        except duckdb.Error:  # in Jupyter without ipywidgets: no bar can be shown anyway
-            pass
         return DuckDBAPI(connection=con)
     if backend == "spark":  # pragma: no cover - pyspark is not installed here
         from pyspark.sql import SparkSession
@@ -234,32 +230,6 @@ def _db_api(backend: str):
 
         return SparkAPI(spark_session=SparkSession.builder.getOrCreate())
     raise ValueError(f"linkage.backend {backend!r}: expected duckdb or spark")
-
-
-# --- the linkage -----------------------------------------------------------------------
-
-
-def _deterministic(left: pd.DataFrame, right: pd.DataFrame, pairs: str = "all"
-                   ) -> pd.DataFrame:
-    """Exact rules: the same normalised ID, then the same 17-digit body (within or across
-    :data:`GROUP` as ``pairs`` says)."""
-    found = []
-    on_group = [GROUP] if pairs == "within" else []
-    group = [GROUP] if pairs == "across" else []
-    for rule, column in (("normalized_id", "id_norm"), ("id_body", "id_body")):
-        lhs = left[left[column].notna()]
-        if rule == "id_body":
-            lhs = lhs[lhs["id_norm"].str.len() == 18]
-            done = set(found[0]["key_l"]) if found else set()
-            lhs = lhs[~lhs["key"].isin(done)]
-        cols = ["key", column, *on_group, *group]
-        found_pairs = lhs[cols].merge(right[cols], on=[column, *on_group],
-                                      suffixes=("_l", "_r"))
-        if group:
-            found_pairs = found_pairs[found_pairs[GROUP + "_l"] > found_pairs[GROUP + "_r"]]
-        found_pairs["match_rule"] = rule
-        found.append(found_pairs[["key_l", "key_r", "match_rule"]])
-    return pd.concat(found, ignore_index=True)
 
 
 BLOCKING_KEYS = (("birth_date",), ("name_pinyin", "sex"), ("region6", "seq3", "birth_year"),
@@ -289,14 +259,109 @@ def _blocking_keys(pairs: str = "all") -> tuple[tuple[str, ...], ...]:
     return BLOCKING_KEYS
 
 
-def _candidates_per_left(left: pd.DataFrame, right: pd.DataFrame, pairs: str) -> np.ndarray:
-    """Right records each left record may be paired with: all of them, those of its group
-    (``within``), or those of groups numbered before its own (``across``) — vectorised with
-    per-group counts."""
+# --- the record store: linkage tables live in DuckDB -----------------------------------
+#
+# The records of both sides, their exact-rule pairs and each batch's blocked pairs are
+# DuckDB tables on one private connection with a memory limit and a spill directory
+# (``linkage.duckdb_memory_limit_mb``): at a province's 2 M people they leave pandas, and
+# Python holds one batch of records and the scored pairs above the review threshold.
+
+ORDER = "_ord"
+"""Input row position in a store table: the first row of a repeated key is the one kept."""
+
+
+@contextlib.contextmanager
+def _store(params) -> Iterator:
+    """A private DuckDB connection for one linkage run, capped at
+    ``linkage.duckdb_memory_limit_mb`` and spilling to a temporary directory beyond it."""
+    import shutil
+    import tempfile
+
+    import duckdb
+
+    spill = tempfile.mkdtemp(prefix="jiuzhu-linkage-")
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(f"SET memory_limit = '{int(params['linkage.duckdb_memory_limit_mb'])}MB'")
+        con.execute("SET temp_directory = '" + spill.replace("'", "''") + "'")
+        try:
+            con.execute("SET enable_progress_bar = false")
+        except duckdb.Error:  # in Jupyter without ipywidgets: no bar can be shown anyway
+            pass
+        yield con
+    finally:
+        con.close()
+        shutil.rmtree(spill, ignore_errors=True)
+
+
+def _create_records(con, name: str, group: bool) -> None:
+    cols = [f"{c} varchar" for c in RECORD_COLUMNS] + ([f"{GROUP} bigint"] if group else [])
+    con.execute(f"create or replace table {name} ({', '.join(cols)}, {ORDER} bigint)")
+
+
+def _insert_records(con, name: str, records: pd.DataFrame, first: int) -> None:
+    """Append prepared records (:func:`prepare_records` columns, + :data:`GROUP`) to a
+    store table, numbering them from ``first``."""
+    import pyarrow as pa
+
+    group = [GROUP] if GROUP in records.columns else []
+    table = pa.Table.from_pandas(records[RECORD_COLUMNS + group], preserve_index=False)
+    table = table.append_column(ORDER, pa.array(np.arange(first, first + len(records),
+                                                          dtype=np.int64)))
+    con.register("_incoming", table)
+    try:
+        con.execute(f"insert into {name} select * from _incoming")
+    finally:
+        con.unregister("_incoming")
+
+
+def _put_records(con, name: str, frame: pd.DataFrame, batch: int) -> None:
+    """``frame`` (raw ``key, person_id[, name]`` or already prepared, optionally with
+    :data:`GROUP`) → store table ``name``, prepared ``batch`` rows at a time."""
+    _create_records(con, name, GROUP in frame.columns)
+    for lo in range(0, len(frame), batch):
+        _insert_records(con, name, _prepared(frame.iloc[lo:lo + batch]), lo)
+
+
+def _count(con, sql: str) -> int:
+    return int(con.execute(sql).fetchall()[0][0])  # fetched to the end: the connection is free
+
+
+def _unique_keys(con, table: str, name: str) -> str:
+    """``table`` with one row per key (the first in :data:`ORDER`): the table itself when
+    its keys are already unique (no copy), else a new table ``name``."""
+    if _count(con, f"select count(*) - count(distinct key) from {table}") == 0:
+        return table
+    con.execute(f"""create or replace table {name} as select * exclude (_rn) from (
+        select *, row_number() over (partition by key order by {ORDER}) as _rn
+        from {table}) where _rn = 1""")
+    return name
+
+
+def _deterministic(con, left: str, right: str, pairs: str) -> pd.DataFrame:
+    """Exact rules: the same normalised ID, then (for left records the first rule left
+    unmatched) the same 17-digit body, within or across :data:`GROUP` as ``pairs`` says
+    → table ``_rules`` (key_l, key_r, match_rule), also returned."""
+    on = f" and l.{GROUP} = r.{GROUP}" if pairs == "within" else ""
+    where = f" and l.{GROUP} > r.{GROUP}" if pairs == "across" else ""
+    con.execute(f"""create or replace table _rules as
+        select l.key as key_l, r.key as key_r, 'normalized_id' as match_rule
+        from {left} l join {right} r on l.id_norm = r.id_norm{on}
+        where true{where}""")
+    con.execute(f"""insert into _rules
+        select l.key, r.key, 'id_body' from {left} l join {right} r on l.id_body = r.id_body{on}
+        where length(l.id_norm) = 18
+          and not exists (select 1 from _rules d where d.key_l = l.key){where}""")
+    return con.execute("select key_l, key_r, match_rule from _rules").df()
+
+
+def _candidates_per_left(groups: np.ndarray, counts: pd.Series, total: int, pairs: str
+                         ) -> np.ndarray:
+    """Right records each left record may be paired with: all ``total`` of them, those of
+    its group (``within``), or those of groups numbered before its own (``across``);
+    ``counts``: right records per group, by group number."""
     if pairs == "all":
-        return np.full(len(left), len(right), dtype=np.int64)
-    counts = right[GROUP].value_counts().sort_index()
-    groups = left[GROUP].to_numpy(dtype=np.int64)
+        return np.full(len(groups), total, dtype=np.int64)
     if pairs == "within":
         return counts.reindex(groups).fillna(0).to_numpy(dtype=np.int64)
     before = np.concatenate([[0], np.cumsum(counts.to_numpy(dtype=np.int64))])
@@ -308,75 +373,31 @@ def _log2_odds(probability: np.ndarray) -> np.ndarray:
     return np.log2(probability / (1.0 - probability))
 
 
-def _block_key(frame: pd.DataFrame, columns) -> tuple[np.ndarray, np.ndarray]:
-    """(the columns joined as one text key, mask of rows with a null in any of them)."""
-    parts = [frame[c] for c in columns]
-    missing = np.zeros(len(frame), dtype=bool)
-    for part in parts:
-        missing |= part.isna().to_numpy()
-    text = parts[0].fillna("").astype(str)
-    for part in parts[1:]:
-        text = text + "\x1f" + part.fillna("").astype(str)
-    return text.to_numpy(dtype=object), missing
+def _sharing_a_block(left: str, right: str, pairs: str) -> str:
+    """SQL selecting the right records that agree with some ``left`` record on every
+    column of some blocking rule (the only ones splink can pair with them)."""
+    parts = [f"select r.key from {right} r semi join {left} l on "
+             + " and ".join(f"r.{c} = l.{c}" for c in columns)
+             for columns in _blocking_keys(pairs)]
+    return f"select * from {right} where key in ({' union '.join(parts)})"
 
 
-def _shares_a_block(left: pd.DataFrame, right: pd.DataFrame, pairs: str = "all"
-                    ) -> np.ndarray:
-    """Right records that agree with some left record on every column of some blocking
-    rule (the only ones splink can pair)."""
-    keep = np.zeros(len(right), dtype=bool)
-    for columns in _blocking_keys(pairs):
-        left_key, left_missing = _block_key(left, columns)
-        right_key, right_missing = _block_key(right, columns)
-        wanted = pd.Index(pd.unique(left_key[~left_missing]))
-        keep |= ~right_missing & pd.Index(right_key).isin(wanted)
-    return keep
-
-
-def _splink_predict(left: pd.DataFrame, right: pd.DataFrame, params,
-                    purpose: str, pairs: str = "all") -> tuple[pd.DataFrame, str]:
-    """Scored pairs from splink → (frame with key_l, key_r, match_weight,
-    match_probability; model used: ``em`` or ``fixed``).
-
-    The prior is per left record: ``linkage.prior_match_share_of_left[purpose]`` over the
-    number of right records it may be paired with (:func:`_candidates_per_left`: the whole
-    right side, its group's, or the other groups'). Splink runs with the largest of these
-    priors (so the review threshold inside DuckDB cuts no pair that could pass), and each
-    pair's weight is then moved to its own left record's prior."""
+def _splink_batch(con, params, purpose: str, pairs: str, prior: float, trainable: bool
+                  ) -> tuple[pd.DataFrame, str]:
+    """Scored pairs of store tables ``_batch_left`` × ``_batch_right`` from splink
+    (key_l, key_r, match_weight, match_probability; model ``em`` or ``fixed``) at the
+    review threshold, with the one ``prior``."""
     from splink import Linker, SettingsCreator
 
-    empty = pd.DataFrame(columns=["key_l", "key_r", "match_weight", "match_probability"])
-    chunk = int(params["linkage.left_chunk_records"])
-    if str(params["linkage.training"]) == "fixed" and len(left) > chunk:
-        # with fixed m/u a pair's score does not depend on the other records (the prior is
-        # per left record over the whole right side), so the left side is scored a chunk at
-        # a time: the same pairs, with DuckDB's and pandas' memory set by the chunk, not by
-        # the province (each chunk's right side is cut to its own blocks below)
-        parts = [_splink_predict(left.iloc[lo:lo + chunk], right, params, purpose, pairs)[0]
-                 for lo in range(0, len(left), chunk)]
-        parts = [part for part in parts if len(part)]
-        return (pd.concat(parts, ignore_index=True) if parts else empty), "fixed"
     backend = str(params["linkage.backend"])
-    share = float(params["linkage.prior_match_share_of_left"][purpose])
-    candidates = _candidates_per_left(left, right, pairs)
-    left = left[candidates > 0].reset_index(drop=True)
-    candidates = candidates[candidates > 0]
-    if left.empty:
-        return empty, "fixed"
-    priors = np.clip(share / candidates, 1e-12, 0.5)
-    prior = float(priors.max())
-    if str(params["linkage.training"]) == "fixed":
-        # with fixed m/u and prior a pair's score does not depend on the other records, so
-        # right records that share no blocking key with any left record can be left out
-        # before DuckDB: the same pairs, a fraction of the memory at a million people
-        right = right[_shares_a_block(left, right, pairs)].reset_index(drop=True)
-        if right.empty:
-            return empty, "fixed"
 
     def new_linker():
-        api = _db_api(backend)
-        frames = [api.register(left, dataset_display_name="records_left"),
-                  api.register(right, dataset_display_name="records_right")]
+        api = _db_api(backend, con)
+        tables = ["_batch_left", "_batch_right"]
+        if backend != "duckdb":  # another engine gets the batch's records as frames
+            tables = [con.execute(f"select * from {t}").df() for t in tables]
+        frames = [api.register(tables[0], dataset_display_name="records_left"),
+                  api.register(tables[1], dataset_display_name="records_right")]
         settings = SettingsCreator(
             link_type="link_only", unique_id_column_name="key",
             comparisons=_comparisons(params),
@@ -384,15 +405,12 @@ def _splink_predict(left: pd.DataFrame, right: pd.DataFrame, params,
             probability_two_random_records_match=prior,
             retain_intermediate_calculation_columns=False,
             max_iterations=int(params["linkage.em_max_iterations"]))
-        return Linker(frames, settings, log_level=None)
+        return api, Linker(frames, settings, log_level=None)
 
     model = "fixed"
     with _quiet_splink():
-        linker = new_linker()
-        training = str(params["linkage.training"])
-        enough = (len(left) >= int(params["linkage.em_min_left_records"])
-                  and len(right) >= int(params["linkage.em_min_right_records"]))
-        if training == "em" or (training == "auto" and enough):
+        api, linker = new_linker()
+        if trainable:
             try:
                 linker.training.estimate_u_using_random_sampling(
                     max_pairs=float(params["linkage.u_sample_max_pairs"]),
@@ -407,20 +425,91 @@ def _splink_predict(left: pd.DataFrame, right: pd.DataFrame, params,
             except Exception:  # noqa: BLE001 - any training failure → fixed values
                 model = "fixed"
             if model == "fixed":
-                linker = new_linker()
+                api.delete_tables_created_by_splink_from_db()
+                api, linker = new_linker()
         # only pairs at the review threshold leave DuckDB (all blocked pairs: GBs at 1 M)
         scored = linker.inference.predict(
             threshold_match_probability=float(
                 params["linkage.review_threshold_match_probability"]),
             warning_mode="never").as_pandas_dataframe()
-    scored = scored[["key_l", "key_r", "match_weight", "match_probability"]].copy()
-    own = pd.Series(priors, index=left["key"].astype(str).to_numpy()).reindex(
-        scored["key_l"].astype(str).to_numpy()).to_numpy()
-    weight = (scored["match_weight"].astype(float).to_numpy()
-              + _log2_odds(own) - _log2_odds(np.array([prior]))[0])
-    scored["match_weight"] = weight
-    scored["match_probability"] = 1.0 / (1.0 + np.exp2(-weight))
-    return scored, model
+        api.delete_tables_created_by_splink_from_db()
+    return scored[["key_l", "key_r", "match_weight", "match_probability"]].copy(), model
+
+
+def _splink_predict(con, left: str, right: str, params, purpose: str, pairs: str
+                    ) -> tuple[pd.DataFrame, str]:
+    """Scored pairs of store table ``left`` (the records no exact rule matched) × ``right``
+    → (frame with key_l, key_r, match_weight, match_probability; model used: ``em`` or
+    ``fixed``).
+
+    The prior is per left record: ``linkage.prior_match_share_of_left[purpose]`` over the
+    number of right records it may be paired with (:func:`_candidates_per_left`: the whole
+    right side, its group's, or the other groups'). Splink runs with the largest of these
+    priors in a batch (so the review threshold inside DuckDB cuts no pair that could pass),
+    and each pair's weight is then moved to its own left record's prior.
+
+    Under fixed m/u a pair's score depends on its two records and its left record's prior
+    only, so the left records are scored ``linkage.left_chunk_records`` at a time (in key
+    order) against the right records that share a block with the batch: the same pairs,
+    with memory set by the batch, not by the province."""
+    empty = pd.DataFrame(columns=["key_l", "key_r", "match_weight", "match_probability"])
+    share = float(params["linkage.prior_match_share_of_left"][purpose])
+    total = _count(con, f"select count(*) from {right}")
+    counts = pd.Series(dtype=np.int64)
+    if pairs != "all":
+        counts = con.execute(f"select {GROUP}, count(*) from {right} group by {GROUP} "
+                             f"order by {GROUP}").df().set_index(GROUP).iloc[:, 0]
+    con.execute(f"""create or replace table _left_order as
+        select key, {GROUP if pairs != 'all' else '0'} as grp,
+               row_number() over (order by key) - 1 as _pos from {left}""")
+    n = _count(con, "select count(*) from _left_order")
+    training = str(params["linkage.training"])
+    fixed = training == "fixed"
+    batch = int(params["linkage.left_chunk_records"]) if fixed else max(n, 1)
+    # the batch tables hold exactly the columns splink compares (no row numbers)
+    columns = ", ".join(RECORD_COLUMNS + ([GROUP] if pairs != "all" else []))
+    parts, model = [], "fixed"
+    for lo in range(0, n, batch):
+        order = con.execute(f"select key, grp from _left_order where _pos >= {lo} and "
+                            f"_pos < {lo + batch} order by _pos").df()
+        candidates = _candidates_per_left(order["grp"].to_numpy(dtype=np.int64), counts,
+                                          total, pairs)
+        order = order[candidates > 0]
+        if order.empty:
+            continue
+        priors = pd.Series(np.clip(share / candidates[candidates > 0], 1e-12, 0.5),
+                           index=order["key"].astype(str).to_numpy())
+        con.register("_batch_keys", order[["key"]])
+        try:
+            con.execute(f"""create or replace table _batch_left as select {columns}
+                from {left} l semi join _batch_keys b on l.key = b.key order by l.key""")
+        finally:
+            con.unregister("_batch_keys")
+        if fixed:
+            # right records sharing no blocking key with the batch cannot be paired: the
+            # same pairs, a fraction of the work at a million people
+            con.execute(f"create or replace table _batch_right as select {columns} from ("
+                        + _sharing_a_block("_batch_left", right, pairs) + ") order by key")
+        else:
+            con.execute(f"create or replace table _batch_right as select {columns} "
+                        f"from {right} order by key")
+        if _count(con, "select count(*) from _batch_right") == 0:
+            continue
+        enough = (len(order) >= int(params["linkage.em_min_left_records"])
+                  and total >= int(params["linkage.em_min_right_records"]))
+        prior = float(priors.max())
+        scored, model = _splink_batch(con, params, purpose, pairs, prior,
+                                      training == "em" or (training == "auto" and enough))
+        own = priors.reindex(scored["key_l"].astype(str).to_numpy()).to_numpy()
+        weight = (scored["match_weight"].astype(float).to_numpy()
+                  + _log2_odds(own) - _log2_odds(np.array([prior]))[0])
+        scored["match_weight"] = weight
+        scored["match_probability"] = 1.0 / (1.0 + np.exp2(-weight))
+        if len(scored):
+            parts.append(scored)
+    for table in ("_left_order", "_batch_left", "_batch_right"):
+        con.execute(f"drop table if exists {table}")
+    return (pd.concat(parts, ignore_index=True) if parts else empty), model
 
 
 def _trained(linker) -> bool:
@@ -437,36 +526,95 @@ def _trained(linker) -> bool:
     return True
 
 
-def _edit_distance(a: pd.Series, b: pd.Series) -> np.ndarray:
-    """Damerau–Levenshtein distance of two text columns (DuckDB, vectorised)."""
-    import duckdb
-
-    if len(a) == 0:
-        return np.zeros(0, dtype=np.int64)
-    pairs = pd.DataFrame({"a": a.fillna("").astype(str).to_numpy(dtype=object),
-                          "b": b.fillna("").astype(str).to_numpy(dtype=object)})
-    con = duckdb.connect(":memory:")
-    try:
-        con.register("pairs", pairs)
-        return con.execute("select damerau_levenshtein(a, b) from pairs").fetchnumpy()[
-            "damerau_levenshtein(a, b)"].astype(np.int64)
-    finally:
-        con.close()
-
-
-def _agreeing(lhs: pd.DataFrame, rhs: pd.DataFrame, id_distance: np.ndarray) -> np.ndarray:
-    """``name;birth_date;sex;region;id`` — the fields that agree, in that order."""
+def _agreeing(pairs: pd.DataFrame) -> np.ndarray:
+    """``name;birth_date;sex;region;id`` — the fields that agree, in that order (``pairs``:
+    the two records' fields as ``<field>_l`` / ``<field>_r`` and ``id_edit_distance``)."""
     def same(col):
-        a = lhs[col].to_numpy(dtype=object, na_value=None)
-        b = rhs[col].to_numpy(dtype=object, na_value=None)
+        a = pairs[col + "_l"].to_numpy(dtype=object)
+        b = pairs[col + "_r"].to_numpy(dtype=object)
         return (a == b) & pd.notna(a) & pd.notna(b)
 
     parts = [("name", same("name") | same("name_pinyin")), ("birth_date", same("birth_date")),
-             ("sex", same("sex")), ("region", same("region6")), ("id", id_distance <= 1)]
-    out = np.full(len(lhs), "", dtype=object)
+             ("sex", same("sex")), ("region", same("region6")),
+             ("id", pairs["id_edit_distance"].to_numpy() <= 1)]
+    out = np.full(len(pairs), "", dtype=object)
     for label, mask in parts:
         out = np.where(mask, np.where(out == "", label, out + ";" + label), out)
     return out
+
+
+def _empty_links() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in LINK_COLUMNS})
+
+
+def _link_tables(con, left: str, right: str, params, purpose: str, pairs: str
+                 ) -> pd.DataFrame:
+    """:func:`link_candidates` on two store tables (:data:`RECORD_COLUMNS`, optionally
+    :data:`GROUP`, and :data:`ORDER`)."""
+    if (_count(con, f"select count(*) from {left}") == 0
+            or _count(con, f"select count(*) from {right}") == 0):
+        return _empty_links()
+    lhs = _unique_keys(con, left, "_left_unique")
+    rhs = _unique_keys(con, right, "_right_unique")
+    rules = _deterministic(con, lhs, rhs, pairs)
+    rules["match_probability"] = 1.0
+    rules["match_weight"] = np.nan
+    rules["model"] = "rule"
+    con.execute(f"""create or replace table _rest as select * from {lhs} l
+        where not exists (select 1 from _rules d where d.key_l = l.key)""")
+    scored, model = pd.DataFrame(columns=["key_l", "key_r", "match_weight",
+                                          "match_probability"]), "fixed"
+    if _count(con, "select count(*) from _rest"):
+        scored, model = _splink_predict(con, "_rest", rhs, params, purpose, pairs)
+    scored = scored.assign(match_rule="probabilistic", model=model)
+    threshold = float(params["linkage.review_threshold_match_probability"])
+    scored = scored[scored["match_probability"].astype(float) >= threshold]
+    found = pd.concat([rules, scored], ignore_index=True)
+    if found.empty:
+        for table in ("_rest", "_rules", "_left_unique", "_right_unique"):
+            con.execute(f"drop table if exists {table}")
+        return _empty_links()
+    found = pd.DataFrame({
+        "_i": np.arange(len(found), dtype=np.int64),
+        "key_l": found["key_l"].astype(str).to_numpy(dtype=object),
+        "key_r": found["key_r"].astype(str).to_numpy(dtype=object),
+        "match_probability": found["match_probability"].astype(float).to_numpy(),
+        "match_weight": found["match_weight"].astype(float).to_numpy(),
+        "match_rule": found["match_rule"].to_numpy(dtype=object),
+        "model": found["model"].to_numpy(dtype=object)})
+    fields = ["person_id", "name", "name_pinyin", "birth_date", "sex", "region6"]
+    con.register("_found", found[["_i", "key_l", "key_r"]])
+    try:
+        records = con.execute(
+            "select p._i, " + ", ".join(f"l.{c} as {c}_l, r.{c} as {c}_r" for c in fields)
+            + ", damerau_levenshtein(coalesce(l.id_body, ''), coalesce(r.id_body, ''))"
+            f" as id_edit_distance from _found p join {lhs} l on l.key = p.key_l"
+            f" join {rhs} r on r.key = p.key_r order by p._i").df()
+    finally:
+        con.unregister("_found")
+    for table in ("_rest", "_rules", "_left_unique", "_right_unique"):
+        con.execute(f"drop table if exists {table}")
+    distance = records["id_edit_distance"].to_numpy(dtype=np.int64)
+    out = pd.DataFrame({
+        "purpose": purpose,
+        "left_key": found["key_l"].to_numpy(dtype=object),
+        "right_key": found["key_r"].to_numpy(dtype=object),
+        "person_id_left": records["person_id_l"].to_numpy(dtype=object),
+        "person_id_right": records["person_id_r"].to_numpy(dtype=object),
+        "name_left": records["name_l"].fillna("").to_numpy(dtype=object),
+        "name_right": records["name_r"].fillna("").to_numpy(dtype=object),
+        # rounded: DuckDB's parallel sums may differ in the last bits between runs
+        "match_probability": np.round(found["match_probability"].to_numpy(), 6),
+        "match_weight": np.round(found["match_weight"].to_numpy(), 4),
+        "agreeing_fields": _agreeing(records),
+        "id_edit_distance": distance,
+        "match_rule": found["match_rule"].to_numpy(dtype=object),
+        "model": found["model"].to_numpy(dtype=object),
+    })
+    out = out.sort_values(["left_key", "match_probability", "right_key"],
+                          ascending=[True, False, True], kind="stable")
+    out["rank"] = out.groupby("left_key").cumcount() + 1
+    return out[LINK_COLUMNS].reset_index(drop=True)
 
 
 def link_candidates(left: pd.DataFrame, right: pd.DataFrame, params,
@@ -485,59 +633,25 @@ def link_candidates(left: pd.DataFrame, right: pd.DataFrame, params,
     :data:`GROUP` column on both sides and compare only pairs of the same group, or pairs
     whose left group is numbered after the right one (each pair of different groups once,
     when both sides hold the same records)."""
+    _check_pairs(purpose, pairs, left, right)
+    if left.empty or right.empty:
+        return _empty_links()
+    batch = int(params["linkage.prepare_batch_records"])
+    with _store(params) as con:
+        _put_records(con, "left_records", left, batch)
+        _put_records(con, "right_records", right, batch)
+        return _link_tables(con, "left_records", "right_records", params, purpose, pairs)
+
+
+def _check_pairs(purpose: str, pairs: str, left: pd.DataFrame | None = None,
+                 right: pd.DataFrame | None = None) -> None:
     if purpose not in PURPOSES:
         raise ValueError(f"purpose {purpose!r}: expected one of {PURPOSES}")
     if pairs not in PAIR_MODES:
         raise ValueError(f"pairs {pairs!r}: expected one of {PAIR_MODES}")
-    if pairs != "all" and not (GROUP in left.columns and GROUP in right.columns):
+    if pairs != "all" and left is not None and not (
+            GROUP in left.columns and GROUP in right.columns):
         raise ValueError(f"pairs={pairs!r} needs a {GROUP} column on both sides")
-    lhs, rhs = _prepared(left), _prepared(right)
-    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in LINK_COLUMNS})
-    if lhs.empty or rhs.empty:
-        return empty
-    rhs = rhs.drop_duplicates("key")
-    lhs = lhs.drop_duplicates("key")
-
-    rules = _deterministic(lhs, rhs, pairs)
-    rules["match_probability"] = 1.0
-    rules["match_weight"] = np.nan
-    rules["model"] = "rule"
-    rest = lhs[~lhs["key"].isin(set(rules["key_l"]))]
-    scored = pd.DataFrame(columns=["key_l", "key_r", "match_weight", "match_probability"])
-    model = "fixed"
-    if len(rest):
-        scored, model = _splink_predict(rest, rhs, params, purpose, pairs)
-    scored = scored.assign(match_rule="probabilistic", model=model)
-    threshold = float(params["linkage.review_threshold_match_probability"])
-    scored = scored[scored["match_probability"].astype(float) >= threshold]
-    pairs = pd.concat([rules, scored], ignore_index=True)
-    if pairs.empty:
-        return empty
-    pairs["key_l"] = pairs["key_l"].astype(str)
-    pairs["key_r"] = pairs["key_r"].astype(str)
-    lrec = lhs.set_index("key").loc[pairs["key_l"]].reset_index()
-    rrec = rhs.set_index("key").loc[pairs["key_r"]].reset_index()
-    distance = _edit_distance(lrec["id_body"], rrec["id_body"])
-    out = pd.DataFrame({
-        "purpose": purpose,
-        "left_key": pairs["key_l"].to_numpy(dtype=object),
-        "right_key": pairs["key_r"].to_numpy(dtype=object),
-        "person_id_left": lrec["person_id"].to_numpy(dtype=object),
-        "person_id_right": rrec["person_id"].to_numpy(dtype=object),
-        "name_left": lrec["name"].fillna("").to_numpy(dtype=object),
-        "name_right": rrec["name"].fillna("").to_numpy(dtype=object),
-        # rounded: DuckDB's parallel sums may differ in the last bits between runs
-        "match_probability": np.round(pairs["match_probability"].astype(float).to_numpy(), 6),
-        "match_weight": np.round(pairs["match_weight"].astype(float).to_numpy(), 4),
-        "agreeing_fields": _agreeing(lrec, rrec, distance),
-        "id_edit_distance": distance,
-        "match_rule": pairs["match_rule"].to_numpy(dtype=object),
-        "model": pairs["model"].to_numpy(dtype=object),
-    })
-    out = out.sort_values(["left_key", "match_probability", "right_key"],
-                          ascending=[True, False, True], kind="stable")
-    out["rank"] = out.groupby("left_key").cumcount() + 1
-    return out[LINK_COLUMNS].reset_index(drop=True)
 
 
 # --- the three uses (the audit runner calls these; docs/linkage.md) ------------------------
@@ -648,13 +762,6 @@ def combine_inputs(parts: list[LinkInputs]) -> LinkInputs:
                       cat("off_roster"))
 
 
-def _frame(keys, ids, names) -> pd.DataFrame:
-    out = pd.DataFrame({"key": np.asarray(keys, dtype=object),
-                        "person_id": np.asarray(ids, dtype=object),
-                        "name": np.asarray(names, dtype=object)})
-    return out.sort_values("key", kind="stable").reset_index(drop=True)
-
-
 def region_ranks(region_counts: pd.Series) -> pd.Series:
     """Region code → rank by window payments, busiest first (0), ties by code: the
     :data:`GROUP` order of ``duplicate_region`` (a pair's right record is in the busier
@@ -675,71 +782,99 @@ def _county_codes(regions) -> pd.Series:
 
 
 def find_links(inputs: LinkInputs, params) -> dict[str, pd.DataFrame]:
-    """Probable matches for the three uses (records with no exact ID match only)."""
-    paid = pd.Index(pd.unique(inputs.pay_pairs["person_id"]))
-    # every right-hand side is a subset of (roster people ∪ paid people), keyed by ID with
-    # the roster name: prepare their linkage fields once
-    known = pd.Index(inputs.people["person_id"]).append(paid).unique()
-    names = inputs.people.set_index("person_id")["name"]
-    directory = prepare_records(_frame(known, known, names.reindex(known))).set_index(
-        "key", drop=False)
+    """Probable matches for the three uses (records with no exact ID match only).
 
-    def right(ids) -> pd.DataFrame:
-        ids = pd.Index(ids).sort_values()
-        return directory.loc[ids].reset_index(drop=True)
-
-    def grouped(ids, keys, groups) -> pd.DataFrame:
-        """Directory records of ``ids`` under their own ``keys`` and :data:`GROUP`s."""
-        out = directory.loc[pd.Index(ids)].reset_index(drop=True)
-        out["key"] = np.asarray(keys, dtype=object)
-        out[GROUP] = np.asarray(groups, dtype=np.int64)
-        return out.sort_values("key", kind="stable").reset_index(drop=True)
-
-    dead = inputs.deaths
-    # 死人保: death records whose ID was not paid ↔ paid people with no death record
-    left = dead[~_isin(dead["person_id"], paid)]
-    links = {"deceased_paid": link_candidates(
-        _frame(left["key"], left["person_id"], left["name"]),
-        right(paid.difference(pd.Index(dead["person_id"]))), params, "deceased_paid")}
-    # 异地重复: each region's payees ↔ every other region's (the busier one on the right),
-    # IDs paid by two regions exactly being findings already
-    pairs = inputs.pay_pairs
-    single = pairs[~pairs["person_id"].duplicated(keep=False)]
+    Every right-hand side is a subset of one directory (roster people ∪ paid people, keyed
+    by ID, with the roster name), prepared ``linkage.prepare_batch_records`` people at a time
+    into the run's DuckDB store; the sides are then cut from it in SQL, so a province's
+    directory never sits in pandas."""
+    batch = int(params["linkage.prepare_batch_records"])
     rank = region_ranks(inputs.region_counts)
-    payees = grouped(single["person_id"].to_numpy(dtype=object),
-                     (single["person_id"] + "|" + single["region_code"]).to_numpy(
-                         dtype=object),
-                     rank.reindex(single["region_code"].to_numpy()).fillna(0).to_numpy())
-    links["duplicate_region"] = link_candidates(
-        payees[payees[GROUP].to_numpy() > 0], payees, params, "duplicate_region",
-        pairs="across")
-    # 不在册发放: IDs paid but on no roster row ↔ the roster people of the paying county
-    # (a one-card payment is keyed from that county's own roster); IDs paid by a county
-    # with no roster rows ↔ every roster person
-    off = inputs.off_roster
-    payer = off.groupby("person_id")["region_code"].min()
-    roster_ids = inputs.people["person_id"].unique()
-    county = pd.Index(pd.unique(pd.concat([
-        _county_codes(payer.to_numpy()), _county_codes(inputs.people["region_code"])],
-        ignore_index=True))).sort_values()
-    first_region = inputs.people.drop_duplicates("person_id").set_index("person_id")[
-        "region_code"].reindex(roster_ids)
-    roster = grouped(roster_ids, roster_ids,
-                     county.get_indexer(_county_codes(first_region.to_numpy())))
-    off_records = grouped(payer.index.to_numpy(dtype=object),
-                          payer.index.to_numpy(dtype=object),
-                          county.get_indexer(_county_codes(payer.to_numpy())))
-    own_roster = _isin(off_records[GROUP].astype(str), roster[GROUP].astype(str))
-    found = [link_candidates(off_records[own_roster], roster, params, "paid_not_on_roster",
-                             pairs="within")]
-    if (~own_roster).any():
-        found.append(link_candidates(off_records[~own_roster].drop(columns=GROUP),
-                                     roster.drop(columns=GROUP), params,
-                                     "paid_not_on_roster"))
-    links["paid_not_on_roster"] = (found[0] if len(found) == 1 else pd.concat(
-        found, ignore_index=True).sort_values(
-        ["left_key", "match_probability", "right_key"], ascending=[True, False, True],
-        kind="stable", ignore_index=True))
+    with _store(params) as con:
+        con.register("_people", inputs.people[["person_id", "name", "region_code"]])
+        con.register("_pay", inputs.pay_pairs[["person_id", "region_code"]])
+        con.register("_deaths", inputs.deaths[["key", "person_id", "name"]])
+        con.register("_off", inputs.off_roster[["person_id", "region_code"]])
+        con.execute("""create table _known as select person_id,
+            row_number() over (order by person_id) - 1 as _pos from (
+            select person_id from _people union select person_id from _pay)""")
+        _create_records(con, "directory", group=False)
+        known = _count(con, "select count(*) from _known")
+        for lo in range(0, known, batch):
+            part = con.execute(f"""select k.person_id as key, k.person_id, p.name
+                from _known k left join (select person_id, first(name) as name from _people
+                group by person_id) p using (person_id)
+                where k._pos >= {lo} and k._pos < {lo + batch} order by k._pos""").df()
+            _insert_records(con, "directory", prepare_records(part), lo)
+        con.execute("drop table _known")
+        links = {}
+
+        # 死人保: death records whose ID was not paid ↔ paid people with no death record
+        left = con.execute("""select key, person_id, name from _deaths d
+            where not exists (select 1 from _pay p where p.person_id = d.person_id)
+            order by key""").df()
+        _put_records(con, "_left", left, batch)
+        con.execute("""create or replace table _right as select * from directory d
+            where exists (select 1 from _pay p where p.person_id = d.key)
+              and not exists (select 1 from _deaths x where x.person_id = d.key)""")
+        links["deceased_paid"] = _link_tables(con, "_left", "_right", params,
+                                              "deceased_paid", "all")
+        con.execute("drop table _left; drop table _right")
+
+        # 异地重复: each region's payees ↔ every other region's (the busier one on the
+        # right), IDs paid by two regions exactly being findings already
+        con.register("_ranks", pd.DataFrame({"region_code": rank.index.astype(str),
+                                             GROUP: rank.to_numpy(dtype=np.int64)}))
+        con.execute(f"""create or replace table _right as
+            select p.person_id || '|' || p.region_code as key,
+                   {', '.join('d.' + c for c in RECORD_COLUMNS[1:])},
+                   coalesce(k.{GROUP}, 0) as {GROUP}, d.{ORDER}
+            from (select * from _pay where person_id in (
+                  select person_id from _pay group by person_id having count(*) = 1)) p
+            join directory d on d.key = p.person_id
+            left join _ranks k on k.region_code = p.region_code""")
+        con.execute(f"create or replace table _left as select * from _right where {GROUP} > 0")
+        links["duplicate_region"] = _link_tables(con, "_left", "_right", params,
+                                                 "duplicate_region", "across")
+        con.execute("drop table _left; drop table _right")
+
+        # 不在册发放: IDs paid but on no roster row ↔ the roster people of the paying
+        # county (a one-card payment is keyed from that county's own roster); IDs paid by
+        # a county with no roster rows ↔ every roster person
+        payer = inputs.off_roster.groupby("person_id")["region_code"].min()
+        regions = con.execute("select distinct region_code from _people").df()["region_code"]
+        county = pd.Index(pd.unique(pd.concat([
+            _county_codes(payer.to_numpy()), _county_codes(regions)],
+            ignore_index=True))).sort_values()
+        con.register("_county", pd.DataFrame({
+            "region_code": regions.to_numpy(dtype=object),
+            GROUP: county.get_indexer(_county_codes(regions.to_numpy()))}))
+        con.execute(f"""create or replace table _right as
+            select d.* exclude ({ORDER}), c.{GROUP}, d.{ORDER} from directory d
+            join (select person_id, first(region_code) as region_code from _people
+                  group by person_id) p on p.person_id = d.key
+            join _county c on c.region_code is not distinct from p.region_code""")
+        off = pd.DataFrame({"key": payer.index.to_numpy(dtype=object),
+                            "person_id": payer.index.to_numpy(dtype=object),
+                            GROUP: county.get_indexer(_county_codes(payer.to_numpy()))})
+        off = off.merge(con.execute("select key, name from directory where key in "
+                                    "(select person_id from _off)").df(), on="key",
+                        how="left").sort_values("key", kind="stable")
+        roster_groups = con.execute(f"select distinct {GROUP} from _right").df()[GROUP]
+        own_roster = off[GROUP].isin(roster_groups).to_numpy()
+        _put_records(con, "_left", off[own_roster], batch)
+        found = [_link_tables(con, "_left", "_right", params, "paid_not_on_roster",
+                              "within")]
+        if (~own_roster).any():
+            _put_records(con, "_left", off[~own_roster].drop(columns=GROUP), batch)
+            con.execute(f"create or replace table _right_all as "
+                        f"select * exclude ({GROUP}) from _right")
+            found.append(_link_tables(con, "_left", "_right_all", params,
+                                      "paid_not_on_roster", "all"))
+        links["paid_not_on_roster"] = (found[0] if len(found) == 1 else pd.concat(
+            found, ignore_index=True).sort_values(
+            ["left_key", "match_probability", "right_key"], ascending=[True, False, True],
+            kind="stable", ignore_index=True))
     return links
 
 
@@ -794,7 +929,9 @@ def review_rows(links: dict[str, pd.DataFrame], inputs: LinkInputs, pay: pd.Data
         off = inputs.off_roster
         ctx = _months_after(off, off_links["left_key"], np.full(len(off_links), -1))
         region = off.groupby("person_id")["region_code"].min()
-        roster_region = inputs.people.set_index("person_id")["region_code"]
+        people = inputs.people[_isin(inputs.people["person_id"], off_links["right_key"])]
+        roster_region = people.drop_duplicates("person_id").set_index("person_id")[
+            "region_code"]
         parts.append(_with_context(off_links, pd.DataFrame({
             "left_key": off_links["left_key"], "right_key": off_links["right_key"],
             "region_left": off_links["left_key"].map(region).to_numpy(dtype=object),

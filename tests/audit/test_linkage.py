@@ -317,9 +317,9 @@ def test_review_rows_say_what_to_check(county_review):
     assert (hit["periods"].to_numpy() == months.loc[hit["person_id_right"]].to_numpy()).all()
 
 
-def test_small_batches_and_a_spilling_store_give_the_same_review_list(params, county_review):
+def test_small_batches_and_a_small_store_give_the_same_review_list(params, county_review):
     # the directory prepared 997 people at a time, left records scored 7 at a time, and
-    # DuckDB capped at 64 MB (past that it spills to its temporary directory): a pair's
+    # DuckDB capped at 64 MB (past that it would spill to its temporary directory): a pair's
     # score depends on its two records and its left record's prior only, so the review list
     # is the same row for row
     frames, review = county_review
@@ -330,6 +330,25 @@ def test_small_batches_and_a_spilling_store_give_the_same_review_list(params, co
                                    small)
     assert len(review) > 20
     pd.testing.assert_frame_equal(again, review)
+
+
+def test_missing_ids_and_regions_are_blank_values(params, county_review):
+    # frames passed in directly (not read by audit/io.py) may hold NaN for a missing ID or
+    # region code; linkage reads a missing value as "" — as io.py writes blanks — so a NaN
+    # and a "" give the same review list (before, a NaN region code made a NULL payee key
+    # that broke the SQL join)
+    frames, _ = county_review
+    on = params.with_overrides({"audit_synth.linkage_cases": True})
+    pay = frames["payments"].copy()
+    pay["person_id"] = pay["person_id"].astype(object)
+    pay["region_code"] = pay["region_code"].astype(object)
+    pay.loc[pay.index[:3], "person_id"] = np.nan
+    pay.loc[pay.index[3:40], "region_code"] = np.nan
+    blank = pay.fillna({"person_id": "", "region_code": ""})
+    with_nan = linkage.review_matches(frames["roster"], pay, frames["deaths"], on)
+    with_blank = linkage.review_matches(frames["roster"], blank, frames["deaths"], on)
+    assert len(with_blank) > 20
+    pd.testing.assert_frame_equal(with_nan, with_blank)
 
 
 @pytest.mark.slow

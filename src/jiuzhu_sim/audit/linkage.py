@@ -103,6 +103,13 @@ def _prepared(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _text(values) -> np.ndarray:
+    """Values as text, a missing one as ``""`` (an object array): a blank ID or region is
+    one value, the same in a pandas join and a SQL one."""
+    series = pd.Series(values).reset_index(drop=True)
+    return series.where(series.notna(), "").astype(str).to_numpy(dtype=object)
+
+
 def prepare_records(frame: pd.DataFrame) -> pd.DataFrame:
     """``key, person_id`` (+ optional ``name``) → the linkage fields (vectorised).
 
@@ -110,7 +117,7 @@ def prepare_records(frame: pd.DataFrame) -> pd.DataFrame:
     ``region6``/``region4`` the address code and its city part, ``seq3`` the sequence code,
     ``id_body`` the first 17 characters of the normalised ID. Blank fields are ``None``
     (splink's null level)."""
-    out = pd.DataFrame({"key": frame["key"].astype(str).to_numpy(dtype=object)})
+    out = pd.DataFrame({"key": _text(frame["key"])})
     raw = frame["person_id"].reset_index(drop=True)
     out["person_id"] = raw.where(raw.notna(), "").astype(str).to_numpy(dtype=object)
     names = frame["name"].reset_index(drop=True) if "name" in frame else pd.Series(
@@ -395,7 +402,8 @@ def _splink_batch(con, params, purpose: str, pairs: str, prior: float, trainable
         api = _db_api(backend, con)
         tables = ["_batch_left", "_batch_right"]
         if backend != "duckdb":  # another engine gets the batch's records as frames
-            tables = [con.execute(f"select * from {t}").df() for t in tables]
+            tables = [con.execute(f"select * from {t}").df().astype(
+                {c: "string[pyarrow]" for c in RECORD_COLUMNS}) for t in tables]
         frames = [api.register(tables[0], dataset_display_name="records_left"),
                   api.register(tables[1], dataset_display_name="records_right")]
         settings = SettingsCreator(
@@ -690,8 +698,10 @@ def _payment_months(payments: pd.DataFrame, start: int | None, end: int | None
                     ) -> pd.DataFrame:
     """Window payments as (person_id, region_code, month, amount)."""
     # IDs stay Arrow strings (no Python objects for millions of payments)
-    pay = pd.DataFrame({"person_id": payments["person_id"].astype("str").to_numpy(),
-                        "region_code": payments["region_code"].astype("str").to_numpy(),
+    pay = pd.DataFrame({"person_id": payments["person_id"].astype("str").fillna(
+                            "").to_numpy(),
+                        "region_code": payments["region_code"].astype("str").fillna(
+                            "").to_numpy(),
                         "month": _month_index(payments["period"]),
                         "amount": pd.to_numeric(payments["amount"], errors="coerce").fillna(
                             0.0).to_numpy()})
@@ -735,15 +745,14 @@ def link_inputs(roster: pd.DataFrame, payments: pd.DataFrame, deaths: pd.DataFra
     """:class:`LinkInputs` of one set of audit tables (one partition, or all of them)."""
     pay = _payment_months(payments, start, end)
     people = roster.drop_duplicates("person_id")
-    people = pd.DataFrame({"person_id": people["person_id"].astype(str).to_numpy(dtype=object),
+    people = pd.DataFrame({"person_id": _text(people["person_id"]),
                            "name": people["name"].to_numpy(dtype=object),
-                           "region_code": people["region_code"].astype(str).to_numpy(
-                               dtype=object)})
+                           "region_code": _text(people["region_code"])})
     dead = deaths.reset_index(drop=True)
     rows = (dead["_row"].to_numpy(dtype=np.int64) if "_row" in dead
             else np.arange(len(dead), dtype=np.int64))
     dead = pd.DataFrame({"key": ("D" + pd.Series(rows).astype(str)).to_numpy(dtype=object),
-                         "person_id": dead["person_id"].astype(str).to_numpy(dtype=object),
+                         "person_id": _text(dead["person_id"]),
                          "name": dead["name"].to_numpy(dtype=object),
                          "death_month": _month_index(pd.to_datetime(dead["death_date"],
                                                                     errors="coerce"))})
@@ -791,9 +800,12 @@ def find_links(inputs: LinkInputs, params) -> dict[str, pd.DataFrame]:
     batch = int(params["linkage.prepare_batch_records"])
     rank = region_ranks(inputs.region_counts)
     with _store(params) as con:
-        con.register("_people", inputs.people[["person_id", "name", "region_code"]])
+        # row numbers make "the first row of a person" deterministic in SQL
+        con.register("_people", inputs.people[["person_id", "name", "region_code"]].assign(
+            _row=np.arange(len(inputs.people), dtype=np.int64)))
         con.register("_pay", inputs.pay_pairs[["person_id", "region_code"]])
-        con.register("_deaths", inputs.deaths[["key", "person_id", "name"]])
+        con.register("_deaths", inputs.deaths[["key", "person_id", "name"]].assign(
+            _row=np.arange(len(inputs.deaths), dtype=np.int64)))
         con.register("_off", inputs.off_roster[["person_id", "region_code"]])
         con.execute("""create table _known as select person_id,
             row_number() over (order by person_id) - 1 as _pos from (
@@ -802,7 +814,7 @@ def find_links(inputs: LinkInputs, params) -> dict[str, pd.DataFrame]:
         known = _count(con, "select count(*) from _known")
         for lo in range(0, known, batch):
             part = con.execute(f"""select k.person_id as key, k.person_id, p.name
-                from _known k left join (select person_id, first(name) as name from _people
+                from _known k left join (select person_id, first(name order by _row) as name from _people
                 group by person_id) p using (person_id)
                 where k._pos >= {lo} and k._pos < {lo + batch} order by k._pos""").df()
             _insert_records(con, "directory", prepare_records(part), lo)
@@ -812,7 +824,7 @@ def find_links(inputs: LinkInputs, params) -> dict[str, pd.DataFrame]:
         # 死人保: death records whose ID was not paid ↔ paid people with no death record
         left = con.execute("""select key, person_id, name from _deaths d
             where not exists (select 1 from _pay p where p.person_id = d.person_id)
-            order by key""").df()
+            order by key, _row""").df()
         _put_records(con, "_left", left, batch)
         con.execute("""create or replace table _right as select * from directory d
             where exists (select 1 from _pay p where p.person_id = d.key)
@@ -851,7 +863,8 @@ def find_links(inputs: LinkInputs, params) -> dict[str, pd.DataFrame]:
             GROUP: county.get_indexer(_county_codes(regions.to_numpy()))}))
         con.execute(f"""create or replace table _right as
             select d.* exclude ({ORDER}), c.{GROUP}, d.{ORDER} from directory d
-            join (select person_id, first(region_code) as region_code from _people
+            join (select person_id, first(region_code order by _row) as region_code
+                  from _people
                   group by person_id) p on p.person_id = d.key
             join _county c on c.region_code is not distinct from p.region_code""")
         off = pd.DataFrame({"key": payer.index.to_numpy(dtype=object),

@@ -132,7 +132,8 @@ def test_invalid_ids_fail_the_rule(params):
     valid = make_resident_ids(np.full(300, 350581), np.full(300, np.datetime64("1980-05-17")),
                               rng)
     assert len(set(valid)) == 300 and all(_valid_id(v) for v in valid)
-    assert not any(_valid_id(b) for b in invalid_ids(valid, rng))
+    assert not any(_valid_id(b) for b in invalid_ids(
+        valid, rng, params["audit_synth.invalid_id_kind_shares"]))
 
 
 def test_marginal_on_roster_with_zero_amount_never_paid(county):

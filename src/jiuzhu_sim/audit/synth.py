@@ -733,7 +733,8 @@ def generate_audit_data(params, n_households: int | None = None, seed: int = 202
     # ---- invalid IDs: rewrite the ID everywhere it appears --------------------------------
     person_ids = pid.copy()
     bad = plan["invalid_id"]
-    person_ids[bad] = invalid_ids(pid[bad], rng)
+    person_ids[bad] = invalid_ids(pid[bad], rng,
+                                  params["audit_synth.invalid_id_kind_shares"])
     truth.add("invalid_id", person_ids[bad])
     holder = np.where(np.isin(pay_person, bad) & (holder == pid[pay_person]),
                       person_ids[pay_person], holder)
@@ -1185,12 +1186,13 @@ def neighbour_region(region: str) -> str:
     return min(same, key=lambda c: (abs(int(c) - int(region)), c))
 
 
-def invalid_ids(valid: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def invalid_ids(valid: np.ndarray, rng: np.random.Generator, shares) -> np.ndarray:
     """Broken versions of valid IDs: wrong check character, impossible birth date (with a
-    correct check character) or a missing character."""
+    correct check character) or a missing character, in ``shares``
+    (``audit_synth.invalid_id_kind_shares``)."""
     n = len(valid)
     out = np.asarray(valid, dtype=object).copy()
-    kind = rng.choice(3, n, p=[0.6, 0.25, 0.15])
+    kind = rng.choice(3, n, p=[float(x) for x in shares])
     for i in range(n):  # a handful per county; clarity over speed
         body, check = out[i][:17], out[i][17]
         if kind[i] == 0:

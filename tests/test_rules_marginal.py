@@ -32,6 +32,16 @@ def test_marginal_cash_share(sim_run):
     assert h.loc["c"].marginal_monthly_benefit == 188.2
 
 
+def test_marginal_cash_is_rounded_by_its_parameter(sim_run):
+    # --set marginal.monthly_benefit_share=0.15: 0.15 × 941 × 1 member = 141.15 yuan;
+    # marginal.benefit_rounding=yuan → 141 (half away from zero), ceil_yuan → 142
+    people = [{"household_id": "c", "members": [{"monthly_income": 1000}]}]
+    for rule, expected in (("fen", 141.15), ("yuan", 141.0), ("ceil_yuan", 142.0)):
+        h, _ = sim_run(people, {"marginal.monthly_benefit_share": 0.15,
+                                "marginal.benefit_rounding": rule})
+        assert h.loc["c"].marginal_monthly_benefit == expected, rule
+
+
 def test_marginal_function():
     out = marginal.marginal_household(np.array([941.0, 940.99, 1200.0]), 941.0, 1411.5,
                                       np.array([True, True, True]),

@@ -378,6 +378,7 @@ def project(params, base: np.ndarray, paths: pd.DataFrame, projected: np.ndarray
     months = float(params["budget.months_per_year"])
     tiers = list(params["temporary.tier_multiples_of_standard"])
     tier_shares = np.asarray(params["budget.temporary_tier_shares"], dtype=float)
+    rounding = str(params["temporary.benefit_rounding"])
     if len(tier_shares) != len(tiers):
         raise UserInputError("budget.temporary_tier_shares needs one share per tier of "
                              "temporary.tier_multiples_of_standard", column="budget.temporary_tier_shares")
@@ -397,7 +398,8 @@ def project(params, base: np.ndarray, paths: pd.DataFrame, projected: np.ndarray
             cost["tekun_institutional"] += (
                 b[col[f"tekun_institutional.{a}"]] * population * months
                 * float(p[f"tekun.institutional_basic_standard.{a}"]))
-            amounts = temporary_assistance_amount(std[a], np.arange(len(tiers)), tiers)
+            amounts = temporary_assistance_amount(std[a], np.arange(len(tiers)), tiers,
+                                                  rounding)
             cost["temporary"] += (b[col[f"households.{a}"]] * population
                                   * path.temporary_case_rate * float(tier_shares @ amounts))
         for level in CARE_LEVELS:

@@ -497,7 +497,8 @@ def explain_household(pop: Population, household_id: str, params) -> Trace:
     ]
     _check(marginal == all(t["passed"] for t in tests), "marginal")
     steps.append(_step("marginal", "低保边缘家庭", "Marginal household", "POLICY.md §3.6",
-                       tests=tests, parameters=("marginal.monthly_benefit_share",), b=b,
+                       tests=tests, parameters=("marginal.monthly_benefit_share",
+                                                "marginal.benefit_rounding"), b=b,
                        outcome="是 yes" if marginal else "否 no"))
 
     result = {k: _plain(row[k]) for k in RESULT_FIELDS}

@@ -372,9 +372,11 @@ def _temporary_expected(params, standard: np.ndarray, weight: np.ndarray) -> flo
     shares = np.asarray(params["budget.temporary_tier_shares"], dtype=float)
     rate = float(params["budget.temporary_case_rate"])
     mean_multiple = float(shares @ np.asarray(tiers, dtype=float))
-    # expected annual amount per household = rate × mean tier amount (yuan, rounded to fen)
+    # expected annual amount per household = rate × mean tier amount (yuan, rounded by
+    # temporary.benefit_rounding)
     amounts = temporary_assistance_amount(standard, np.zeros(len(standard), dtype=int),
-                                          [mean_multiple])
+                                          [mean_multiple],
+                                          str(params["temporary.benefit_rounding"]))
     return float((weight * amounts).sum() * rate)
 
 

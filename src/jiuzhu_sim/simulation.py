@@ -545,7 +545,8 @@ def entitlement_arrays(pop: Population, params) -> dict[str, np.ndarray]:
         h_assessed_pc, h_standard, h_threshold, h_assets_pass, covered_whole | in_grace)
     h_marginal_benefit = marginal_rules.marginal_benefit(
         h_marginal, h_standard, h_unit,
-        share_of_standard=float(params["marginal.monthly_benefit_share"]))
+        share_of_standard=float(params["marginal.monthly_benefit_share"]),
+        rounding=str(params["marginal.benefit_rounding"]))
 
     return {
         "h_members": h_members, "h_unit": h_unit, "h_standard": h_standard,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from jiuzhu_sim.rules import round_yuan
+from jiuzhu_sim.rules import round_money
 
 
 def marginal_household(per_capita_income: np.ndarray, standard: np.ndarray,
@@ -18,8 +18,12 @@ def marginal_household(per_capita_income: np.ndarray, standard: np.ndarray,
 
 
 def marginal_benefit(is_marginal: np.ndarray, standard: np.ndarray, members: np.ndarray, *,
-                     share_of_standard: float) -> np.ndarray:
+                     share_of_standard: float, rounding: str | None) -> np.ndarray:
     """Optional cash aid: ``marginal.monthly_benefit_share`` × standard × members (0 by
-    default: marginal households get special assistance, not cash — POLICY.md §1)."""
-    return round_yuan(np.where(is_marginal, share_of_standard * np.asarray(standard)
-                               * np.asarray(members, dtype="float64"), 0.0))
+    default: marginal households get special assistance, not cash — POLICY.md §1), rounded
+    once by ``rounding`` (the ``marginal.benefit_rounding`` rule); None leaves it
+    unrounded."""
+    amount = np.where(is_marginal, share_of_standard * np.asarray(standard)
+                      * np.asarray(members, dtype="float64"), 0.0)
+    return amount if rounding is None else round_money(amount, rounding,
+                                                       "marginal.benefit_rounding")

@@ -330,6 +330,15 @@ def _put_records(con, name: str, frame: pd.DataFrame, batch: int) -> None:
         _insert_records(con, name, _prepared(frame.iloc[lo:lo + batch]), lo)
 
 
+def _drop(con, *tables: str) -> None:
+    for table in tables:
+        con.execute(f"drop table if exists {table}")
+
+
+SCORED_COLUMNS = ["key_l", "key_r", "match_weight", "match_probability"]
+"""What :func:`_splink_predict` returns per scored pair."""
+
+
 def _count(con, sql: str) -> int:
     return int(con.execute(sql).fetchall()[0][0])  # fetched to the end: the connection is free
 
@@ -441,7 +450,7 @@ def _splink_batch(con, params, purpose: str, pairs: str, prior: float, trainable
                 params["linkage.review_threshold_match_probability"]),
             warning_mode="never").as_pandas_dataframe()
         api.delete_tables_created_by_splink_from_db()
-    return scored[["key_l", "key_r", "match_weight", "match_probability"]].copy(), model
+    return scored[SCORED_COLUMNS].copy(), model
 
 
 def _splink_predict(con, left: str, right: str, params, purpose: str, pairs: str
@@ -460,7 +469,7 @@ def _splink_predict(con, left: str, right: str, params, purpose: str, pairs: str
     only, so the left records are scored ``linkage.left_chunk_records`` at a time (in key
     order) against the right records that share a block with the batch: the same pairs,
     with memory set by the batch, not by the province."""
-    empty = pd.DataFrame(columns=["key_l", "key_r", "match_weight", "match_probability"])
+    empty = pd.DataFrame(columns=SCORED_COLUMNS)
     share = float(params["linkage.prior_match_share_of_left"][purpose])
     total = _count(con, f"select count(*) from {right}")
     counts = pd.Series(dtype=np.int64)
@@ -515,8 +524,7 @@ def _splink_predict(con, left: str, right: str, params, purpose: str, pairs: str
         scored["match_probability"] = 1.0 / (1.0 + np.exp2(-weight))
         if len(scored):
             parts.append(scored)
-    for table in ("_left_order", "_batch_left", "_batch_right"):
-        con.execute(f"drop table if exists {table}")
+    _drop(con, "_left_order", "_batch_left", "_batch_right")
     return (pd.concat(parts, ignore_index=True) if parts else empty), model
 
 
@@ -570,8 +578,7 @@ def _link_tables(con, left: str, right: str, params, purpose: str, pairs: str
     rules["model"] = "rule"
     con.execute(f"""create or replace table _rest as select * from {lhs} l
         where not exists (select 1 from _rules d where d.key_l = l.key)""")
-    scored, model = pd.DataFrame(columns=["key_l", "key_r", "match_weight",
-                                          "match_probability"]), "fixed"
+    scored, model = pd.DataFrame(columns=SCORED_COLUMNS), "fixed"
     if _count(con, "select count(*) from _rest"):
         scored, model = _splink_predict(con, "_rest", rhs, params, purpose, pairs)
     scored = scored.assign(match_rule="probabilistic", model=model)
@@ -579,8 +586,7 @@ def _link_tables(con, left: str, right: str, params, purpose: str, pairs: str
     scored = scored[scored["match_probability"].astype(float) >= threshold]
     found = pd.concat([rules, scored], ignore_index=True)
     if found.empty:
-        for table in ("_rest", "_rules", "_left_unique", "_right_unique"):
-            con.execute(f"drop table if exists {table}")
+        _drop(con, "_rest", "_rules", "_left_unique", "_right_unique")
         return _empty_links()
     found = pd.DataFrame({
         "_i": np.arange(len(found), dtype=np.int64),
@@ -600,8 +606,7 @@ def _link_tables(con, left: str, right: str, params, purpose: str, pairs: str
             f" join {rhs} r on r.key = p.key_r order by p._i").df()
     finally:
         con.unregister("_found")
-    for table in ("_rest", "_rules", "_left_unique", "_right_unique"):
-        con.execute(f"drop table if exists {table}")
+    _drop(con, "_rest", "_rules", "_left_unique", "_right_unique")
     distance = records["id_edit_distance"].to_numpy(dtype=np.int64)
     out = pd.DataFrame({
         "purpose": purpose,
@@ -651,14 +656,12 @@ def link_candidates(left: pd.DataFrame, right: pd.DataFrame, params,
         return _link_tables(con, "left_records", "right_records", params, purpose, pairs)
 
 
-def _check_pairs(purpose: str, pairs: str, left: pd.DataFrame | None = None,
-                 right: pd.DataFrame | None = None) -> None:
+def _check_pairs(purpose: str, pairs: str, left: pd.DataFrame, right: pd.DataFrame) -> None:
     if purpose not in PURPOSES:
         raise ValueError(f"purpose {purpose!r}: expected one of {PURPOSES}")
     if pairs not in PAIR_MODES:
         raise ValueError(f"pairs {pairs!r}: expected one of {PAIR_MODES}")
-    if pairs != "all" and left is not None and not (
-            GROUP in left.columns and GROUP in right.columns):
+    if pairs != "all" and not (GROUP in left.columns and GROUP in right.columns):
         raise ValueError(f"pairs={pairs!r} needs a {GROUP} column on both sides")
 
 
@@ -818,7 +821,7 @@ def find_links(inputs: LinkInputs, params) -> dict[str, pd.DataFrame]:
                 group by person_id) p using (person_id)
                 where k._pos >= {lo} and k._pos < {lo + batch} order by k._pos""").df()
             _insert_records(con, "directory", prepare_records(part), lo)
-        con.execute("drop table _known")
+        _drop(con, "_known")
         links = {}
 
         # 死人保: death records whose ID was not paid ↔ paid people with no death record
@@ -831,7 +834,7 @@ def find_links(inputs: LinkInputs, params) -> dict[str, pd.DataFrame]:
               and not exists (select 1 from _deaths x where x.person_id = d.key)""")
         links["deceased_paid"] = _link_tables(con, "_left", "_right", params,
                                               "deceased_paid", "all")
-        con.execute("drop table _left; drop table _right")
+        _drop(con, "_left", "_right")
 
         # 异地重复: each region's payees ↔ every other region's (the busier one on the
         # right), IDs paid by two regions exactly being findings already
@@ -848,7 +851,7 @@ def find_links(inputs: LinkInputs, params) -> dict[str, pd.DataFrame]:
         con.execute(f"create or replace table _left as select * from _right where {GROUP} > 0")
         links["duplicate_region"] = _link_tables(con, "_left", "_right", params,
                                                  "duplicate_region", "across")
-        con.execute("drop table _left; drop table _right")
+        _drop(con, "_left", "_right")
 
         # 不在册发放: IDs paid but on no roster row ↔ the roster people of the paying
         # county (a one-card payment is keyed from that county's own roster); IDs paid by

@@ -34,8 +34,14 @@ def _month(text: str) -> str:
 
 
 def _date(text: str) -> str:
+    import datetime as dt
+
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         raise argparse.ArgumentTypeError(f"{text!r} is not YYYY-MM-DD")
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a calendar date") from None
     return text
 
 
@@ -118,6 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where partitions are staged (must be visible to the workers)")
     p.add_argument("--no-linkage", action="store_true",
                    help="skip the probable-match review list (review_matches.csv)")
+    p.add_argument("--sheet", action="append", default=[], metavar="[INPUT=]SHEET",
+                   help="read only this sheet of the workbooks (repeatable; INPUT=SHEET for "
+                        "one input, e.g. payments=2024Q1); default: every sheet carrying "
+                        "the table")
 
     p = sub.add_parser("scenario", help="compare a baseline with reforms")
     p.add_argument("scenario_file", type=Path)

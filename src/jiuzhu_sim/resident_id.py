@@ -42,11 +42,19 @@ OLD_ID_LENGTH = 15
 """First-generation IDs (一代证, before 1999) have 15 digits: address code, YYMMDD, sequence."""
 
 
+ID_NOISE = (r"[\s\u3000\u00a0\ufeff\u200b-\u200f\u2028-\u202e\u2060-\u2064"
+            r"'\"‘’“”`\-\u2010-\u2015\u2212_]+")
+"""What an ID cell may carry besides the ID: whitespace, invisible characters, quotes and
+hyphens or dashes (removed by :func:`normalize_ids`)."""
+
+
 def normalize_ids(ids) -> pd.Series:
     """Resident IDs in one canonical 18-character form, vectorised (GB 11643-1999 §5).
 
     Full-width digits and letters become ASCII (Unicode NFKC), all whitespace goes (ASCII,
-    no-break and the full-width space U+3000), ``x`` becomes ``X``, and a 15-digit
+    no-break and the full-width space U+3000), and so do invisible characters (zero-width
+    spaces and joiners, direction marks, BOM), quotes (Excel's leading ``'``) and hyphens
+    or dashes inside (350524-194502276418); ``x`` becomes ``X``, and a 15-digit
     first-generation ID becomes 18 characters: the century ``19`` is inserted before the
     two-digit birth year and the check character is computed. Anything else is returned
     cleaned but otherwise unchanged (a bad ID stays bad; ``invalid_id`` judges it). Missing
@@ -54,8 +62,7 @@ def normalize_ids(ids) -> pd.Series:
     """
     text = pd.Series(ids, dtype=object)
     text = text.where(text.notna(), "").astype(str)
-    text = (text.str.normalize("NFKC").str.replace(r"[\s\u3000\u00a0\ufeff]+", "", regex=True)
-            .str.upper())
+    text = (text.str.normalize("NFKC").str.replace(ID_NOISE, "", regex=True).str.upper())
     old = (text.str.len() == OLD_ID_LENGTH) & text.str.fullmatch(r"\d{15}").fillna(False)
     if old.any():
         body = text[old].str[:6] + "19" + text[old].str[6:]

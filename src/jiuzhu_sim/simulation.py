@@ -837,6 +837,11 @@ def read_population(persons_path: Path | str, households_path: Path | str) -> Po
     persons_path, households_path = Path(persons_path), Path(households_path)
     persons = read_table(persons_path)
     households = read_table(households_path)
+    for frame, path, what in ((households, households_path, "households"),
+                              (persons, persons_path, "persons")):
+        if not len(frame):  # nothing to simulate: a mistake, not an empty result
+            raise UserInputError(f"no {what} (only a header, or an empty file)",
+                                 file=str(path))
     return prepare_population(persons, households, (str(persons_path), str(households_path)))
 
 

@@ -34,11 +34,13 @@ from jiuzhu_sim.audit.io import (
     SCHEMAS,
     SOURCE_ROWS,
     AuditTables,
+    build_tables,
     chinese_header_map,
     empty_table,
     normalise,
     read_input,
     read_ragged_csv,
+    sheets_for,
 )
 from jiuzhu_sim.exceptions import UserInputError
 
@@ -83,7 +85,8 @@ def _contract_names(names: list[str]) -> list[str]:
     return [renames.get(c, c) for c in clean]
 
 
-def iter_batches(path: Path, batch_rows: int = BATCH_ROWS):
+def iter_batches(path: Path, batch_rows: int = BATCH_ROWS, name: str | None = None,
+                 sheets: tuple[str, ...] = ()):
     """The rows of one input as Arrow tables of at most ``batch_rows`` rows, headers mapped to
     contract names. Parquet and UTF-8 CSV stream; xlsx and GB18030 CSV are read whole
     (their size is bounded by the format and by practice)."""
@@ -135,7 +138,7 @@ def iter_batches(path: Path, batch_rows: int = BATCH_ROWS):
     except Exception as exc:  # a malformed file is a user mistake: one line
         raise UserInputError(f"cannot read file ({type(exc).__name__}: {exc})".split("\n")[0],
                              file=str(path)) from None
-    yield from _whole_file_batches(read_input(path), batch_rows)
+    yield from _whole_file_batches(read_input(path, name, sheets), batch_rows)
 
 
 class RaggedCSV(Exception):
@@ -193,7 +196,7 @@ def choose_partitions(data_dir: Path | str, rows_per_partition: int) -> int:
 
 
 def stage_inputs(data_dir: Path | str, root: Path, n_partitions: int,
-                 batch_rows: int = BATCH_ROWS) -> Staged:
+                 batch_rows: int = BATCH_ROWS, sheets: tuple[str, ...] = ()) -> Staged:
     """Stream every input into per-partition Parquet files, each row carrying its 1-based
     row number in the source file (``_source_row``), so rejected rows and evidence still
     name the original row."""
@@ -212,7 +215,7 @@ def stage_inputs(data_dir: Path | str, root: Path, n_partitions: int,
         paths.append(path)
         files[name] = path.name
         if name in BROADCAST:
-            frame = read_input(path)
+            frame = read_input(path, name, sheets_for(name, path, sheets))
             ragged = frame.attrs.get(RAGGED)
             table, rej = normalise(name, frame, path.name)
             broadcast[name] = table
@@ -220,8 +223,9 @@ def stage_inputs(data_dir: Path | str, root: Path, n_partitions: int,
             rejected.extend(r for r in (ragged, rej) if r is not None and len(r))
             continue
         try:
-            rows_read[name] = _stage_one(name, iter_batches(path, batch_rows), path, root,
-                                         n_partitions, region_counts)
+            rows_read[name] = _stage_one(
+                name, iter_batches(path, batch_rows, name, sheets_for(name, path, sheets)),
+                path, root, n_partitions, region_counts)
         except RaggedCSV:
             # rows with the wrong number of fields: read the file whole with the careful
             # reader (each such row rejected with its row number) and stage it again
@@ -316,9 +320,12 @@ def load_partition(staged: Staged, part: int, only: tuple[str, ...] | None = Non
             rej["row"] = source[rej["row"].to_numpy(dtype=np.int64) - 1]
             rejected.append(rej)
         tables[name] = table
+    audit_tables, orphans = build_tables(tables, dict(staged.files))
+    if len(orphans):
+        rejected.append(orphans)
     rej_frame = (pd.concat(rejected, ignore_index=True) if rejected
                  else base_io.rejected_frame())
-    return AuditTables(**tables, files=dict(staged.files)), rej_frame
+    return audit_tables, rej_frame
 
 
 def audit_partition(part: int, common: dict) -> dict:
@@ -326,7 +333,7 @@ def audit_partition(part: int, common: dict) -> dict:
     A module-level function of ``(task, common)`` so Dask can ship it."""
     from jiuzhu_sim.audit.checks.base import AuditContext
     from jiuzhu_sim.audit.findings import evidence_frame
-    from jiuzhu_sim.audit.runner import run_checks
+    from jiuzhu_sim.audit.runner import netting_evidence, run_checks
     from jiuzhu_sim.audit.stats import monthly_stats
 
     staged: Staged = common["staged"]
@@ -336,7 +343,7 @@ def audit_partition(part: int, common: dict) -> dict:
                        overrides=common["overrides"])
     timings: dict[str, float] = {}
     findings = run_checks(tables, ctx, timings)
-    evidence = evidence_frame(ctx)
+    evidence = netting_evidence(evidence_frame(ctx), findings, tables)
     ctx.evidence.clear()
     stats = monthly_stats(tables, ctx)
     link = None
@@ -399,7 +406,8 @@ def run_partitioned(data_dir, start_month: int, end_month: int, params_resolver,
                     workers: int | None = None, scheduler: str | None = None,
                     partitions: int | None = None,
                     rows_per_partition: int = DEFAULT_ROWS_PER_PARTITION,
-                    work_dir=None, progress: bool = True, linkage: bool = True) -> dict:
+                    work_dir=None, progress: bool = True, linkage: bool = True,
+                    sheets: tuple[str, ...] = ()) -> dict:
     """Stage, audit every partition (in-process or on Dask), combine.
 
     ``params_resolver(region_counts)`` returns the parameters (the runner's rule: ``--params``
@@ -417,7 +425,7 @@ def run_partitioned(data_dir, start_month: int, end_month: int, params_resolver,
     n_parts = (int(partitions) if partitions is not None
                else choose_partitions(data_dir, rows_per_partition))
     with Workspace(work_dir) as root:
-        staged = stage_inputs(data_dir, root, n_parts)
+        staged = stage_inputs(data_dir, root, n_parts, sheets=tuple(sheets))
         timings["stage"] = round(time.perf_counter() - t0, 3)
         params = params_resolver(staged.region_counts)
         common = {"staged": staged, "start_month": start_month, "end_month": end_month,

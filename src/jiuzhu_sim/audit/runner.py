@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jiuzhu_sim.audit.calendar import month_last_day, parse_month
+from jiuzhu_sim.audit.calendar import month_label, month_last_day, parse_month
 from jiuzhu_sim.audit.checks.base import AuditContext
 from jiuzhu_sim.audit.checks.registry import CHECKS
 from jiuzhu_sim.audit.findings import FINDING_COLUMNS, empty_findings, evidence_frame
@@ -104,7 +104,7 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
               command=None, overrides=(), date=None, *, workers: int | None = None,
               scheduler: str | None = None, partitions: int | None = None,
               rows_per_partition: int | None = None, linkage: bool = True,
-              work_dir=None, progress: bool = False) -> AuditResult:
+              work_dir=None, progress: bool = False, sheets=()) -> AuditResult:
     """Audit ``data_dir`` over months ``start``..``end`` (YYYY-MM); write outputs to
     ``out_dir`` when given.
 
@@ -112,15 +112,21 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
     ``partitions``, the inputs are staged into partitions by person and audited partition
     by partition (:mod:`jiuzhu_sim.audit.partitioned`): same findings, bounded memory.
     ``linkage`` adds the probable matches behind mistyped IDs (``review_matches.csv``,
-    :mod:`jiuzhu_sim.audit.linkage`); they are never findings."""
+    :mod:`jiuzhu_sim.audit.linkage`); they are never findings. ``sheets`` (``--sheet``)
+    chooses workbook sheets (:func:`jiuzhu_sim.audit.io.load_inputs`)."""
     started = dt.datetime.now(dt.UTC)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    start_m, end_m = parse_month(start), parse_month(end)
-    if start_m > end_m:
-        raise UserInputError(f"--start {start} is after --end {end}")
-    day = (dt.date.fromisoformat(str(date)) if date else
-           month_last_day(end_m).astype(dt.date))
+    start_m, end_m = check_window(start, end)
+    day = month_last_day(end_m).astype(dt.date)
+    if date:
+        try:
+            day = dt.date.fromisoformat(str(date))
+        except ValueError:
+            raise UserInputError(f"--date {date!r} is not a calendar date (YYYY-MM-DD)"
+                                 ) from None
+    if out_dir is not None:
+        check_out_dir(Path(out_dir))
     engine: dict[str, Any] = {"engine": "in-process"}
     if any(v is not None for v in (workers, scheduler, partitions, rows_per_partition)):
         from jiuzhu_sim.audit import partitioned
@@ -134,7 +140,7 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
             data_dir, start_m, end_m, resolver, overrides, workers=workers,
             scheduler=scheduler, partitions=partitions,
             rows_per_partition=rows_per_partition or partitioned.DEFAULT_ROWS_PER_PARTITION,
-            work_dir=work_dir, progress=progress, linkage=linkage)
+            work_dir=work_dir, progress=progress, linkage=linkage, sheets=tuple(sheets))
         params = run["params"]
         findings, evidence, rejected = run["findings"], run["evidence"], run["rejected"]
         stats, review, tables = run["stats"], run["review"], None
@@ -144,14 +150,14 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
                   else "partitioned", "partitions": run["partitions"],
                   "workers": workers, "scheduler": scheduler}
     else:
-        loaded = load_inputs(data_dir)
+        loaded = load_inputs(data_dir, tuple(sheets))
         timings["read"] = round(time.perf_counter() - t0, 3)
         params = resolve_params(params, loaded.tables.roster, day, overrides)
         ctx = AuditContext(start_m, end_m, params, region_code=str(params.region_code),
                            overrides=overrides)
         t1 = time.perf_counter()
         findings = run_checks(loaded.tables, ctx, timings)
-        evidence = evidence_frame(ctx)
+        evidence = netting_evidence(evidence_frame(ctx), findings, loaded.tables)
         ctx.evidence.clear()
         timings["checks_total"] = round(time.perf_counter() - t1, 3)
         from jiuzhu_sim.audit.stats import monthly_stats
@@ -168,6 +174,8 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
     summary = _summary(start, end, day, params, findings, stats, rows_read, rows_rejected,
                        evidence, review)
     summary["engine"] = engine
+    if tables is not None:
+        summary["input"] = loaded.notes
     result = AuditResult(findings, rejected, summary, stats, tables, timings, evidence,
                          review)
     if out_dir is not None:
@@ -175,6 +183,81 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
                       command=command, started=started)
     summary.setdefault("timings_seconds", timings)
     return result
+
+
+def check_window(start: str, end: str) -> tuple[int, int]:
+    """Month indices of ``--start``..``--end``; a window longer than
+    ``audit.max_window_months`` (or outside the plausible dates) is a user mistake."""
+    from jiuzhu_sim.audit.io import _national_input_values, default_limits
+
+    start_m, end_m = parse_month(start), parse_month(end)
+    if start_m > end_m:
+        raise UserInputError(f"--start {start} is after --end {end}")
+    limits = default_limits()
+    low, high = (parse_month(str(limits.earliest)[:7]), parse_month(str(limits.latest)[:7]))
+    for flag, text, month in (("--start", start, start_m), ("--end", end, end_m)):
+        if not low <= month <= high:
+            raise UserInputError(f"{flag} {text} is outside the plausible range "
+                                 f"{str(limits.earliest)[:7]}..{str(limits.latest)[:7]} "
+                                 "(audit_input.earliest_date/latest_date)")
+    longest = int(_national_input_values(("audit.max_window_months",))[
+        "audit.max_window_months"])
+    if end_m - start_m + 1 > longest:
+        raise UserInputError(f"--start {start} --end {end} spans {end_m - start_m + 1} "
+                             f"months, more than audit.max_window_months = {longest}; "
+                             "audit a shorter window")
+    return start_m, end_m
+
+
+def check_out_dir(out: Path) -> None:
+    """``--out`` must be a folder we can write: not an existing file, creatable, writable.
+    Checked before the audit runs, so a mistake costs no time and is one line."""
+    if out.exists() and not out.is_dir():
+        raise UserInputError("--out names a file, not a folder", file=str(out))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".jiuzhu-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise UserInputError(f"--out folder cannot be written ({exc.strerror or exc})",
+                             file=str(out)) from None
+
+
+def netting_evidence(evidence: pd.DataFrame, findings: pd.DataFrame, tables: AuditTables
+                     ) -> pd.DataFrame:
+    """Evidence rows showing the netting behind a finding: for every finding on a person,
+    program and month where a negative payment row was netted, the reversal row and the
+    payment it netted (``netted=…`` key fields), unless already listed."""
+    from jiuzhu_sim.audit import findings as F
+    from jiuzhu_sim.audit.calendar import month_label
+
+    netted = tables.netted_payments
+    if not len(netted) or not len(findings):
+        return evidence
+    key = (netted["person_id"].astype("str") + "|" + netted["program"].astype("str") + "|"
+           + pd.Series(month_label(netted["period"].to_numpy()), dtype="str"))
+    fkey = (findings["person_id"].astype("str") + "|" + findings["program"].astype("str")
+            + "|" + findings["period"].astype("str"))
+    hit = pd.DataFrame({"finding_id": findings["finding_id"].to_numpy(), "key": fkey}).merge(
+        pd.DataFrame({"key": key, "n": np.arange(len(netted))}), on="key")
+    if not len(hit):
+        return evidence
+    rows = netted.iloc[hit["n"].to_numpy()]
+    file = tables.files.get("payments", "payments")
+    fields = F.key_fields(
+        netted=np.full(len(rows), "冲销 reversal", dtype=object), payment_id=rows["payment_id"].to_numpy(dtype=object),
+        period=month_label(rows["period"].to_numpy()),
+        amount=F.plain_amount(rows["amount"]).to_numpy(dtype=object),
+        nets_row=rows["nets_row"].astype(str).to_numpy(dtype=object),
+        nets_payment_id=rows["nets_payment_id"].to_numpy(dtype=object),
+        amount_before=F.plain_amount(rows["amount_before"]).to_numpy(dtype=object),
+        amount_after=F.plain_amount(rows["amount_after"]).to_numpy(dtype=object))
+    extra = pd.DataFrame({"finding_id": hit["finding_id"].to_numpy(), "file": file,
+                          "row": rows["_row"].to_numpy(dtype=np.int64),
+                          "key_fields": fields.to_numpy(dtype=object)})
+    both = pd.concat([evidence, extra], ignore_index=True)
+    return both.drop_duplicates(["finding_id", "file", "row"]).reset_index(drop=True)
 
 
 def review_list(tables: AuditTables, params, start_month: int, end_month: int
@@ -233,6 +316,10 @@ def write_outputs(result: AuditResult, out: Path, params, day: dt.date, paths, *
     result.monthly_stats.to_csv(out / "monthly_stats.csv", index=False, encoding="utf-8-sig")
     if result.review is not None:
         result.review.to_csv(out / "review_matches.csv", index=False, encoding="utf-8-sig")
+    if result.tables is not None and len(result.tables.netted_payments):
+        netted = result.tables.netted_payments.rename(columns={"_row": "row"})
+        netted = netted.assign(period=month_label(netted["period"].to_numpy()))
+        netted.to_csv(out / "netted_payments.csv", index=False, encoding="utf-8-sig")
     previous = read_rectified(Path(rectified)) if rectified else None
     deadline = (np.datetime64(day, "D") + np.timedelta64(
         int(params["audit.rectification_days"]), "D")).astype(str)
@@ -246,8 +333,22 @@ def write_outputs(result: AuditResult, out: Path, params, day: dt.date, paths, *
         params=params, inputs=list(paths) + extra_inputs,
         command=command if command is not None else sys.argv,
         started=started or dt.datetime.now(dt.UTC))
-    (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2,
-                                                 default=str), encoding="utf-8")
+    (out / "summary.json").write_text(json.dumps(finite_json(summary), ensure_ascii=False,
+                                                 indent=2, default=str, allow_nan=False),
+                                      encoding="utf-8")
+
+
+def finite_json(value):
+    """``value`` with every non-finite float (NaN, ±inf) as None: summary.json stays JSON."""
+    if isinstance(value, dict):
+        return {k: finite_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_json(v) for v in value]
+    if isinstance(value, (float, np.floating)) and not np.isfinite(value):
+        return None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
 
 
 def run_audit_cli(args) -> int:
@@ -261,6 +362,7 @@ def run_audit_cli(args) -> int:
                        partitions=getattr(args, "partitions", None),
                        linkage=not getattr(args, "no_linkage", False),
                        work_dir=getattr(args, "work_dir", None),
+                       sheets=tuple(getattr(args, "sheet", None) or ()),
                        progress=bool(getattr(args, "workers", None)
                                      or getattr(args, "scheduler", None)))
     s = result.summary

@@ -603,6 +603,10 @@ def write_population(out_dir: Path | str, params, n_households: int | None = Non
     """Generate and write ``persons`` and ``households`` (.csv UTF-8 with BOM, or .parquet)."""
     from jiuzhu_sim.io import write_table
 
+    from jiuzhu_sim.exceptions import UserInputError
+
+    if n_households is not None and int(n_households) < 1:
+        raise UserInputError(f"--households {n_households}: must be at least 1")
     persons, households = generate_population(params, n_households, seed)
     out = Path(out_dir)
     suffix = ".parquet" if fmt == "parquet" else ".csv"

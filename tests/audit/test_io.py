@@ -66,9 +66,9 @@ def test_ragged_csv_rows_are_rejected_not_fatal(tmp_path):
         f"{B},李四,H2,350581,dibao,2023-01-01,,500,2024-05-01,extra\n"
         f"{B},李四,H2,350581,dibao,2023-01-01,,500\n"
         f"{B},李四,H2,350581,dibao,2023-01-01,,500,2024-05-01\n", encoding="utf-8")
-    (tmp_path / "payments.csv").write_text(
-        "payment_id,person_id,account_holder_id,region_code,program,period,amount,paid_date\n",
-        encoding="utf-8")
+    (tmp_path / "payments.csv").write_text(  # header-only payments are refused (issue 15)
+        "payment_id,person_id,account_holder_id,region_code,program,period,amount,paid_date\n"
+        f"P1,{A},{A},350581,dibao,2024-01,500,2024-01-25\n", encoding="utf-8")
     (tmp_path / "deaths.csv").write_text("person_id,name,death_date\n", encoding="utf-8")
     loaded = load_inputs(tmp_path)
     assert loaded.rows_read["roster"] == 4 and loaded.rows_rejected["roster"] == 2

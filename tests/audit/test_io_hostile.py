@@ -219,10 +219,11 @@ def test_reversal_nets_against_the_payment_it_reverses(tmp_path):
         ",".join(pay_row(A, "2024-03", -50, payment_id="P6").values()) + "\n"])
     loaded = load_inputs(folder)
     pay = loaded.tables.payments
-    assert sorted(zip(pay["payment_id"], pay["amount"])) == [("P2", 338.0), ("P4", 380.0)]
+    assert sorted(zip(pay["payment_id"], pay["amount"], strict=True)) == [("P2", 338.0),
+                                                                          ("P4", 380.0)]
     netted = loaded.tables.netted_payments
-    assert list(zip(netted["payment_id"], netted["nets_payment_id"], netted["amount_after"])) \
-        == [("P3", "P1", 0.0), ("P5", "P4", 380.0)]
+    assert list(zip(netted["payment_id"], netted["nets_payment_id"], netted["amount_after"],
+                    strict=True)) == [("P3", "P1", 0.0), ("P5", "P4", 380.0)]
     assert list(loaded.rejected["row"]) == [6] and "reversal" in loaded.rejected["reason"][0]
     # read = used + rejected: 6 = (2 kept + 3 netted away) + 1 rejected
     assert loaded.rows_read["payments"] == 6 and loaded.rows_rejected["payments"] == 1

@@ -601,9 +601,8 @@ def write_population(out_dir: Path | str, params, n_households: int | None = Non
                      seed: int | np.random.SeedSequence = 20240101, fmt: str = "csv"
                      ) -> list[Path]:
     """Generate and write ``persons`` and ``households`` (.csv UTF-8 with BOM, or .parquet)."""
-    from jiuzhu_sim.io import write_table
-
     from jiuzhu_sim.exceptions import UserInputError
+    from jiuzhu_sim.io import write_table
 
     if n_households is not None and int(n_households) < 1:
         raise UserInputError(f"--households {n_households}: must be at least 1")

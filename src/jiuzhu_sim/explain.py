@@ -26,8 +26,8 @@ import pandas as pd
 
 from jiuzhu_sim.exceptions import UserInputError
 from jiuzhu_sim.parameters import follows_region
+from jiuzhu_sim.rules import DISABILITY_TYPES, round_money
 from jiuzhu_sim.rules import dibao as dibao_rules
-from jiuzhu_sim.rules import round_money
 from jiuzhu_sim.rules import tekun as tekun_rules
 from jiuzhu_sim.simulation import (
     Population,
@@ -39,7 +39,8 @@ from jiuzhu_sim.simulation import (
 )
 
 PERSON_FIELDS = ("person_id", "person_household_id", "age", "monthly_income",
-                 "disability_grade", "intellectual_mental", "serious_illness", "work_capacity",
+                 "disability_grade", "intellectual_mental", "disability_type_code",
+                 "serious_illness", "work_capacity",
                  "has_supporter", "in_school", "college_student", "care_code", "institutional",
                  "rigid_annual")
 RESULT_FIELDS = ("dibao_type", "dibao_eligible", "dibao_members", "dibao_monthly_benefit",
@@ -207,6 +208,8 @@ def explain_household(pop: Population, household_id: str, params) -> Trace:
             "person_id": pid, "age": float(one.age[i]),
             "monthly_income": _money(one.monthly_income[i]),
             "disability_grade": int(one.disability_grade[i]),
+            "disability_type": (DISABILITY_TYPES[int(one.disability_type_code[i])]
+                                if one.disability_type_code[i] >= 0 else ""),
             "intellectual_or_mental": bool(one.intellectual_mental[i]),
             "serious_illness": bool(one.serious_illness[i]),
             "work_capacity": bool(one.work_capacity[i]),
@@ -242,45 +245,42 @@ def explain_household(pop: Population, household_id: str, params) -> Trace:
         outcome=f"低保标准 dibao standard {std:g} 元/人/月 yuan/person/month"))
 
     # 2 tekun, per member
-    elderly_age = float(params["tekun.elderly_age"])
-    max_grade = int(params["tekun.disability_max_grade"])
     im_max = int(params["dibao.severe_disability_max_grade_intellectual_mental"])
-    minor_age = float(params["tekun.minor_age"])
-    minor_school = float(params["tekun.minor_age_in_school"])
-    category = tekun_rules.tekun_category(
-        one.age, one.disability_grade, one.intellectual_mental, one.in_school,
-        elderly_age=elderly_age, disability_max_grade=max_grade,
-        disability_max_grade_intellectual_mental=im_max, minor_age=minor_age,
-        minor_age_in_school=minor_school)
-    basic = float(b.value(f"tekun.basic_standard.{area}"))
-    limit_ratio = float(params["tekun.income_limit_ratio_to_basic"])
+    capacity_args = tekun_rules.no_work_capacity_parameters(params)
+    elderly_age = capacity_args["elderly_age"]
+    minor_age = capacity_args["minor_age"]
+    minor_school = capacity_args["minor_age_in_school"]
+    max_by_type = capacity_args["max_disability_grade_by_type"]
+    no_capacity = tekun_rules.no_work_capacity(
+        one.age, one.disability_grade, one.disability_type_code, one.serious_illness,
+        one.in_school, **capacity_args)
+    no_income = tekun_rules.no_income_source(one.monthly_income, a["p_standard"])
     tests, quantities = [], []
     for i, pid in enumerate(pids):
         age, grade = float(one.age[i]), int(one.disability_grade[i])
+        code = int(one.disability_type_code[i])
+        kind = DISABILITY_TYPES[code] if code >= 0 else ""
+        grade_text = (f"{kind} grade {grade} in 1..{int(max_by_type[code])}?" if code >= 0
+                      and grade else "no disability;")
         tests.append(b.test(
-            "tekun_category", "特困类别：老年、残疾或未成年", "category: elderly, disabled or minor",
-            f"age {age:g} ≥ {elderly_age:g}? disability grade {grade} in 1..{max_grade}"
-            f"{f' (intellectual/mental 1..{im_max})' if one.intellectual_mental[i] else ''}? "
-            f"age {age:g} < {minor_age:g} (in school: < {minor_school:g})?",
-            category[i], ("tekun.elderly_age", "tekun.disability_max_grade",
-                          "dibao.severe_disability_max_grade_intellectual_mental",
-                          "tekun.minor_age", "tekun.minor_age_in_school"), pid))
-        tests.append(b.test("tekun_no_work_capacity", "无劳动能力", "no work capacity",
-                            f"work_capacity = {bool(one.work_capacity[i])}",
-                            not one.work_capacity[i], (), pid))
+            "tekun_no_work_capacity", "无劳动能力：老年、未成年、规定类别和等级的残疾或经认定的重病",
+            "no work capacity: elderly, minor, disability of a listed type and grade, or a "
+            "certified serious illness (民发〔2021〕43号)",
+            f"age {age:g} ≥ {elderly_age:g}? age {age:g} < {minor_age:g} (in school: < "
+            f"{minor_school:g})? {grade_text} serious illness = "
+            f"{bool(one.serious_illness[i])}?",
+            no_capacity[i], tekun_rules.NO_WORK_CAPACITY_PARAMETERS, pid))
         tests.append(b.test("tekun_no_supporter", "无法定赡养、抚养、扶养义务人（或其无能力）",
                             "no supporter able to support",
                             f"has_supporter = {bool(one.has_supporter[i])}",
                             not one.has_supporter[i], (), pid))
-        income_ok = float(one.monthly_income[i]) < limit_ratio * basic
+        income_ok = bool(no_income[i])
         tests.append(b.test(
-            "tekun_no_income", "无生活来源：本人收入低于特困基本生活标准×比例",
-            "no income source: own income < ratio × tekun basic standard",
-            f"{float(one.monthly_income[i]):.2f} < {limit_ratio:g} × {basic:g} = "
-            f"{limit_ratio * basic:.2f}", income_ok,
-            ("tekun.income_limit_ratio_to_basic", f"tekun.basic_standard.{area}"), pid))
-        parts = (bool(category[i]) and not one.work_capacity[i] and not one.has_supporter[i]
-                 and income_ok)
+            "tekun_no_income", "无生活来源：本人收入低于当地低保标准",
+            "no income source: own income < the local dibao standard",
+            f"{float(one.monthly_income[i]):.2f} < {std:g}", income_ok,
+            (f"dibao.standard.{area}",), pid))
+        parts = bool(no_capacity[i]) and not one.has_supporter[i] and income_ok
         _check(parts == bool(a["p_tekun"][i]), f"tekun criteria of {pid}")
         if a["p_tekun"][i]:
             inst = bool(one.institutional[i])

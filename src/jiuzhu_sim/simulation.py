@@ -57,11 +57,13 @@ from jiuzhu_sim.exceptions import UserInputError
 from jiuzhu_sim.io import read_table, require_columns, strict_bool, strict_numeric, write_table
 from jiuzhu_sim.rules import (
     DIBAO_TYPES,
+    DISABILITY_TYPES,
     MONTHS_PER_YEAR,
     TYPE_EXPENDITURE,
     TYPE_HOUSEHOLD,
     TYPE_NONE,
     TYPE_SINGLE,
+    disability_type_codes,
     round_money,
     round_yuan,
 )
@@ -79,8 +81,6 @@ HOUSEHOLD_COLUMNS = [
     "household_id", "region_code", "urban", "financial_assets", "non_essential_vehicle",
     "dwellings",
 ]
-DISABILITY_TYPES = ("physical", "visual", "hearing", "speech", "intellectual", "mental",
-                    "multiple")
 HOUSEHOLDS_OUT_COLUMNS = [
     "household_id", "members", "per_capita_income", "assessed_per_capita_income",
     "dibao_standard", "dibao_eligible", "dibao_type", "dibao_members", "dibao_monthly_benefit",
@@ -112,6 +112,8 @@ class Population:
     monthly_income: np.ndarray
     disability_grade: np.ndarray
     intellectual_mental: np.ndarray
+    # index into rules.DISABILITY_TYPES (int8, −1 = none): physical, visual … told apart
+    disability_type_code: np.ndarray
     serious_illness: np.ndarray
     work_capacity: np.ndarray
     has_supporter: np.ndarray
@@ -290,6 +292,7 @@ def prepare_population(persons: pd.DataFrame, households: pd.DataFrame,
     for code, level in enumerate(tekun_rules.CARE_LEVELS):
         if code:
             care_code[(care == level).to_numpy()] = code
+    type_code = disability_type_codes(dtype)
     rigid = np.zeros(len(persons))
     for col in ("medical_expense_annual", "education_expense_annual", "rehab_expense_annual"):
         rigid += strict_numeric(persons, col, pfile, minimum=0)
@@ -297,6 +300,7 @@ def prepare_population(persons: pd.DataFrame, households: pd.DataFrame,
         person_id=pid, person_household_id=phid, hh=hh.astype(np.int64), age=age,
         monthly_income=income, disability_grade=grade.astype(np.int8),
         intellectual_mental=dtype.isin(dibao_rules.INTELLECTUAL_MENTAL).to_numpy(),
+        disability_type_code=type_code,
         serious_illness=strict_bool(persons, "serious_illness", pfile),
         work_capacity=strict_bool(persons, "work_capacity", pfile),
         has_supporter=strict_bool(persons, "has_supporter", pfile),
@@ -405,20 +409,15 @@ def entitlement_arrays(pop: Population, params) -> dict[str, np.ndarray]:
     minor_age = float(params["tekun.minor_age"])
     im_max = int(params["dibao.severe_disability_max_grade_intellectual_mental"])
 
-    # --- tekun (POLICY.md §3.5): the three "no"s first (cheap), then category and income
-    no_capacity_no_supporter = np.flatnonzero(~pop.work_capacity & ~pop.has_supporter)
-    c = no_capacity_no_supporter
-    category = tekun_rules.tekun_category(
-        pop.age[c], pop.disability_grade[c], pop.intellectual_mental[c], pop.in_school[c],
-        elderly_age=float(params["tekun.elderly_age"]),
-        disability_max_grade=int(params["tekun.disability_max_grade"]),
-        disability_max_grade_intellectual_mental=im_max, minor_age=minor_age,
-        minor_age_in_school=float(params["tekun.minor_age_in_school"]))
-    c = c[category]
-    ok = tekun_rules.tekun_eligible(
-        np.ones(len(c), dtype=bool), pop.work_capacity[c], pop.has_supporter[c], income[c],
-        h_tekun_basic[hh[c]], income_limit_ratio=float(params["tekun.income_limit_ratio_to_basic"]))
-    t_idx = c[ok]
+    # --- tekun (POLICY.md §3.5): no supporter first (cheap, rare), then the national
+    # definitions of no work capacity and no income source (own income < dibao standard)
+    c = np.flatnonzero(~pop.has_supporter)
+    no_capacity = tekun_rules.no_work_capacity(
+        pop.age[c], pop.disability_grade[c], pop.disability_type_code[c],
+        pop.serious_illness[c], pop.in_school[c],
+        **tekun_rules.no_work_capacity_parameters(params))
+    no_income = tekun_rules.no_income_source(income[c], p_standard[c])
+    t_idx = c[tekun_rules.tekun_person(no_capacity, no_income, pop.has_supporter[c])]
     tekun_rounding = str(params["tekun.benefit_rounding"])
     t_benefit = tekun_rules.tekun_benefit(
         np.ones(len(t_idx), dtype=bool), pop.institutional[t_idx], h_tekun_basic[hh[t_idx]],
@@ -467,9 +466,10 @@ def entitlement_arrays(pop: Population, params) -> dict[str, np.ndarray]:
         max_dwellings=int(params["dibao.max_dwellings"]))
 
     # (1) whole household 整户保
-    whole = h_assets_pass & (h_assessed_pc < h_standard)
+    whole = h_assets_pass & dibao_rules.below_standard(h_assessed_pc, h_standard)
     # low-income households (< marginal threshold, assets pass) not covered whole
-    low_income = h_assets_pass & ~whole & (h_assessed_pc < h_threshold)
+    low_income = h_assets_pass & ~whole & dibao_rules.below_standard(h_assessed_pc,
+                                                                      h_threshold)
     d_idx = np.flatnonzero(pop.disability_grade > 0)
     p_severe = np.zeros(P, dtype=bool)
     p_severe[d_idx] = dibao_rules.severe_disability(
@@ -483,11 +483,12 @@ def entitlement_arrays(pop: Population, params) -> dict[str, np.ndarray]:
     h_rigid = hsum_at(r_idx, pop.rigid_annual[r_idx])
     h_expenditure_pc = dibao_rules.expenditure_assessed_per_capita_income(
         h_assessed_total, h_rigid, h_unit)
-    expenditure = low_income & h_special & (h_expenditure_pc < h_standard)
+    expenditure = low_income & h_special & dibao_rules.below_standard(h_expenditure_pc,
+                                                                       h_standard)
     # (3) single person 单人保 in the remaining low-income households
     s_idx = np.flatnonzero(ill_or_severe)
     s_idx = s_idx[(low_income & ~expenditure)[hh[s_idx]]]
-    s_idx = s_idx[p_assessed_income[s_idx] < p_standard[s_idx]]
+    s_idx = s_idx[dibao_rules.below_standard(p_assessed_income[s_idx], p_standard[s_idx])]
     p_single = np.zeros(P, dtype=bool)
     p_single[s_idx] = True
     p_single_benefit = np.zeros(P)
@@ -509,7 +510,7 @@ def entitlement_arrays(pop: Population, params) -> dict[str, np.ndarray]:
     finite_expenditure_pc = np.where(np.isfinite(h_expenditure_pc), h_expenditure_pc, 0.0)
     assessed_total_for_topup = np.where(expenditure, finite_expenditure_pc * h_unit,
                                         h_assessed_total)
-    topup = np.maximum(h_standard * h_unit - assessed_total_for_topup, 0.0)
+    topup = dibao_rules.dibao_topup(h_standard, assessed_total_for_topup, h_unit)
     h_benefit = np.where(covered_whole, topup, hsum_at(s_idx, p_single_benefit[s_idx]))
     h_benefit = dibao_rules.apply_minimum_benefit(
         h_benefit, h_dibao_members, float(params["dibao.minimum_benefit"]))

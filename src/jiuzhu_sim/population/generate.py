@@ -46,10 +46,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from jiuzhu_sim import rules
 from jiuzhu_sim.resident_id import check_codes
 
-DISABILITY_TYPES = np.array(["physical", "visual", "hearing", "speech", "intellectual",
-                             "mental", "multiple"], dtype=object)
+DISABILITY_TYPES = np.array(rules.DISABILITY_TYPES, dtype=object)  # same codes as the rules
 INTELLECTUAL_MENTAL = (4, 5)  # indices of intellectual, mental in DISABILITY_TYPES
 CARE_LEVELS = np.array(["self_care", "semi_care", "full_care"], dtype=object)
 RELATIONS = np.array(["head", "spouse", "child", "parent", "grandchild"], dtype=object)
@@ -350,6 +350,7 @@ class SyntheticPopulation:
             age=self.age.astype("float64"), monthly_income=self.monthly_income,
             disability_grade=self.disability_grade.astype(np.int8),
             intellectual_mental=self.intellectual_mental,
+            disability_type_code=self.disability_type_index.astype(np.int8),
             serious_illness=self.serious_illness, work_capacity=self.work_capacity,
             has_supporter=self.has_supporter, in_school=self.in_school,
             college_student=self.college_student, care_code=self.care_code.astype(np.int8),

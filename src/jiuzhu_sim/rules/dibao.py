@@ -95,6 +95,25 @@ def expenditure_assessed_per_capita_income(monthly_income_total: np.ndarray,
     return out
 
 
+def below_standard(income: np.ndarray, standard: np.ndarray) -> np.ndarray:
+    """Income strictly below a standard (POLICY.md §10: "低于标准" excludes the bound — income
+    equal to the standard is not eligible). Used for the dibao standard (整户保, 支出型), the
+    marginal threshold (low-income household) and tekun's no-income test. NaN → False."""
+    return np.asarray(income, dtype="float64") < np.asarray(standard, dtype="float64")
+
+
+def dibao_topup(standard: np.ndarray, assessed_income_total: np.ndarray,
+                members_covered: np.ndarray) -> np.ndarray:
+    """Top-up (补差, POLICY.md §4) from the covered members' assessed income total:
+    standard × members − assessed income total, never negative (unrounded yuan). The same as
+    (standard − per capita) × members without an unrounded per-capita step; one member with
+    his own income gives standard − income. A non-finite total gives 0."""
+    gap = (np.asarray(standard, dtype="float64") * np.asarray(members_covered, dtype="float64")
+           - np.asarray(assessed_income_total, dtype="float64"))
+    gap = np.where(np.isfinite(gap), gap, 0.0)
+    return np.maximum(gap, 0.0)
+
+
 def dibao_benefit(standard: np.ndarray, assessed_per_capita_income: np.ndarray,
                   members_covered: np.ndarray) -> np.ndarray:
     """Top-up (补差, POLICY.md §4): (standard − assessed per-capita income) × members

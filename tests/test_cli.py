@@ -38,9 +38,24 @@ def test_params_show_unknown_region_exit_2(capsys):
 
 
 def test_params_show_before_first_date_names_file_and_key(capsys):
-    assert main(["params", "show", "350581", "--date", "2021-01-01"]) == 2
+    # Shishi's minimum wage and Fujian's both start 2020-01-01: in 2019 no level has a value
+    assert main(["params", "show", "350581", "--date", "2019-06-01"]) == 2
     err = capsys.readouterr().err.strip()
     assert "shishi.yaml" in err and "minimum_wage" in err and len(err.splitlines()) == 1
+
+
+def test_params_show_before_a_regions_first_value_uses_the_parents(capsys):
+    # Quangang (001, from 2022-08-18) and every Fujian region before 2022-04-01 used to exit 2
+    assert main(["params", "show", "350505", "--date", "2022-06-01"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    line = next(x for x in lines if x.startswith("screening.medical_self_paid_threshold "))
+    assert "40000" in line and "params/national/screening.yaml" in line
+    # Shishi on 2021-06-01: its own 2020 wage 1720; the ratio before its own 48% (from
+    # 2022-04-01) is the national assumption 0.45: ceil(1720 × 0.45 = 774) = 774
+    assert main(["params", "show", "350581", "--date", "2021-06-01"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    std = next(x for x in lines if x.startswith("dibao.standard "))
+    assert " 774" in std
 
 
 def test_params_set_unknown_key_exit_2(capsys):
@@ -66,7 +81,7 @@ def test_params_show_names_source_file_and_inheritance_chain(capsys):
     assert "1960" in lines[i] and "2022-04-01" in lines[i]
     assert "params/regions/fujian/quanzhou/shishi.yaml" in lines[i]
     # ... replaced Fujian's tier-1 row of the table (2030) and Quanzhou's city.yaml (1960)
-    assert "params/tables/minimum_wage.csv row 1 = 2030" in lines[i + 1]
+    assert "params/tables/minimum_wage.csv row 2 = 2030" in lines[i + 1]
     assert "350500 params/regions/fujian/quanzhou/city.yaml = 1960" in lines[i + 1]
 
 
@@ -76,20 +91,36 @@ def test_params_show_json_has_chain_and_derivation(capsys):
     assert main(["params", "show", "350000", "--date", "2023-06-01", "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     std = doc["values"]["dibao.standard"]
-    # Fujian tier 1: ceil(2030 × 0.48) = ceil(974.4) = 975
-    assert std["value"] == 975 and std["inputs"][0]["source"].endswith("minimum_wage.csv row 1")
+    # Fujian tier 1 with the national assumption ratio 0.45 (Fujian has no ratio of its own;
+    # 48% is Shishi's, 000): ceil(2030 × 0.45) = ceil(913.5) = 914
+    assert std["value"] == 914 and std["inputs"][0]["source"].endswith("minimum_wage.csv row 2")
     assert [r["region_code"] for r in doc["inheritance"]] == ["000000", "350000"]
 
 
 def test_params_diff_two_dates_of_one_region(capsys):
-    # Quangang's 42000 screening threshold (001, quangang.yaml) applies from 2022-08-18; the
-    # nearest definition wins, so before that date Quangang has no value of its own
+    # Quangang's 42000 screening threshold (001, quangang.yaml) applies from 2022-08-18;
+    # before that date the parent's value applies: the national assumption 40000
     assert main(["params", "diff", "350505@2022-06-01", "350505@2022-09-01"]) == 0
     out = capsys.readouterr().out
-    line = next(x for x in out.splitlines()
-                if x.startswith("screening.medical_self_paid_threshold "))
-    assert "(none)" in line and "42000" in line and "quangang.yaml" in line
+    lines = out.splitlines()
+    i = next(n for n, x in enumerate(lines)
+             if x.startswith("screening.medical_self_paid_threshold "))
+    assert "40000" in lines[i] and "42000" in lines[i] and "quangang.yaml" in lines[i]
+    assert ("350505 泉港区 has no value of its own yet on 2022-06-01 → falls back to 000000 "
+            "全国 = 40000 (assumption)") in lines[i + 1]
     assert "350505@2022-06-01" in out and "350505@2022-09-01" in out
     assert main(["params", "diff", "350505", "350505", "--date-a", "2022-06-01",
                  "--date-b", "2022-09-01"]) == 0
     assert "42000" in capsys.readouterr().out
+
+
+def test_params_diff_shows_where_yongfu_falls_back(capsys):
+    """POLICY §10: Shishi's own 130% tekun basic ratio (000) is not Yongfu's; Yongfu has no
+    value of its own and falls back to the national assumption — the diff says so."""
+    assert main(["params", "diff", "350581", "450326", "--date", "2023-08-01"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    i = next(n for n, x in enumerate(lines) if x.startswith("tekun.basic_ratio_to_dibao "))
+    assert "shishi.yaml" in lines[i] and "params/national/tekun.yaml" in lines[i]
+    assert lines[i + 1].strip().startswith(
+        "↳ 450326 永福县 has no value of its own → falls back to 000000 全国 = 1.3 "
+        "(assumption)")

@@ -184,12 +184,12 @@ def test_tekun_member_trace(sim_params):
 
 
 def test_household_of_another_region_is_explained_with_its_own_standard(sim_params):
-    # Nan'an 350583: minimum wage 1810 (nanan.yaml) → ceil(1810 × 0.48) = ceil(868.8) = 869;
-    # income 0, one member → 869
+    # Nan'an 350583: minimum wage 1810 (nanan.yaml) × the national assumption ratio 0.45
+    # (48% is Shishi's own, 000) → ceil(814.5) = 815; income 0, one member → 815
     persons, frame = make_frames([{"household_id": "N", "region_code": "350583",
                                    "members": [{}]}])
     trace = explain(persons, frame, "N", sim_params)
-    assert trace.result["dibao_standard"] == 869 and trace.result["dibao_monthly_benefit"] == 869
+    assert trace.result["dibao_standard"] == 815 and trace.result["dibao_monthly_benefit"] == 815
     std = _steps(trace.data)["standards"]["parameters"][0]
     wage = std["inputs"][0]["inputs"][0]
     assert wage["value"] == 1810 and "nanan.yaml" in wage["source"]

@@ -404,7 +404,7 @@ def test_shipped_tables_load_and_every_row_has_a_reference():
     tables = load_tables()
     assert "minimum_wage" in tables
     wage = tables["minimum_wage"]
-    assert all(str(r).startswith("published:") for r in wage.reference)
+    assert all(str(r).startswith(("published:", "assumption:")) for r in wage.reference)
     # Fujian tier 1 from 2022-04-01 (public announcement cited in params): 2030
     assert wage.lookup(["350000"], "2023-01-01")[0] == 2030
 
@@ -485,3 +485,47 @@ def test_a_table_can_back_a_dotted_name(tmp_path):
     index, resolved = household_parameters(fixed, ["350582"])
     assert resolved[index[0]]["dibao.standard.urban"] == 900
     assert resolved[index[0]]["dibao.standard.rural"] == 900
+
+
+# --- before a region's first dated value, its parent's value applies (POLICY.md §10) ------
+
+def test_before_a_regions_first_value_its_parents_value_applies(tmp_path):
+    root = _tree(tmp_path, **{"regions/fj/quangang.yaml": """
+        region: {code: "350505", name: 泉港区, parent: "350000"}
+        parameters:
+          review.max_months_between_checks:
+            {unit: months, reference: "assumption: test", values: {"2022-08-18": 3}}
+        """})
+    # Quangang's own 3 applies from 2022-08-18; before it the national 6 (its parent chain's)
+    before = load_parameters("350505", "2022-06-01", params_dir=root)
+    after = load_parameters("350505", "2022-09-01", params_dir=root)
+    assert before["review.max_months_between_checks"] == 6
+    assert before.values["review.max_months_between_checks"].source.endswith("core.yaml")
+    assert after["review.max_months_between_checks"] == 3
+    statuses = [(e["region_code"], e["status"])
+                for e in before.chains["review.max_months_between_checks"]]
+    assert statuses == [("000000", "used"), ("350505", "not_yet")]
+    # Shishi's 1960 starts 2022-04-01 like Fujian's 2030: on 2021-01-01 nobody has a value,
+    # so it stays an error naming the nearest definition (shishi.yaml)
+    with pytest.raises(ParameterError, match="shishi.yaml"):
+        load_parameters("350581", "2021-01-01", params_dir=root)
+
+
+def test_before_a_countys_first_table_row_the_provinces_row_applies(tmp_path):
+    from jiuzhu_sim.parameters import household_parameters, lookup_table
+
+    root = _table_tree(tmp_path, "350000,2020-01-01,1800,published 2020\n"
+                                 "350000,2022-04-01,2030,published 2022\n"
+                                 "350582,2022-04-01,1960,published county\n")
+    # Jinjiang 2021: its own row starts 2022-04-01 → Fujian's 2020 row, 1800;
+    # dibao ceil(1800 × 0.48 = 864) = 864. From 2022-04-01 its own 1960 → ceil(940.8) = 941
+    early = load_parameters("350582", "2021-06-01", params_dir=root)
+    assert early["minimum_wage"] == 1800 and early["dibao.standard"] == 864
+    assert early.values["minimum_wage"].source == "params/tables/minimum_wage.csv row 1"
+    np.testing.assert_array_equal(
+        lookup_table("minimum_wage", ["350582", "350582"], ["2021-06-01", "2022-05-01"],
+                     params_dir=root), [1800, 1960])
+    run = load_parameters("350000", "2023-06-01", params_dir=root)
+    index, resolved = household_parameters(run, ["350582", "350582"],
+                                           ["2021-06-01", "2022-05-01"])
+    assert [resolved[i]["dibao.standard"] for i in index] == [864, 941]

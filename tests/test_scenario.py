@@ -316,12 +316,13 @@ def test_bootstrap_cache_follows_the_region_not_its_position():
         return run_scenario(spec, None, progress=False).comparison.set_index("region")
 
     first = run(["350581", "350583"])
-    # Nan'an 350583: minimum wage 1810, ceil(1810 × 0.48 = 868.8) = 869
-    assert first.loc["350583", "dibao_standard_mean"] == 869
+    # Nan'an 350583: minimum wage 1810 × the national assumption 0.45 (48% is Shishi's, 000):
+    # ceil(814.5) = 815
+    assert first.loc["350583", "dibao_standard_mean"] == 815
     second = run(["350581", "350505"])
-    # Quangang 350505: minimum wage 1960, ceil(1960 × 0.48 = 940.8) = 941 for every
-    # household — not Nan'an's 869 from the population cached at position 1
-    assert second.loc["350505", "dibao_standard_mean"] == 941
+    # Quangang 350505: Quanzhou's minimum wage 1960 × the national assumption 0.45:
+    # ceil(882.0) = 882 for every household — not Nan'an's 815 cached at position 1
+    assert second.loc["350505", "dibao_standard_mean"] == 882
 
 
 def _check_dibao_standard_48(comp, frontier):
@@ -339,10 +340,10 @@ def _check_dibao_standard_48(comp, frontier):
 
 
 def _check_frontier_standard_by_marginal(comp, frontier):
-    # baseline 48%: Shishi ceil(1960 × 0.48 = 940.8) = 941, Nan'an ceil(1810 × 0.48 = 868.8) = 869
+    # baseline: Shishi ceil(1960 × 0.48 = 940.8) = 941, Nan'an ceil(1810 × 0.45 = 814.5) = 815
     by_region = comp[comp["scenario"] == "baseline"].set_index("region")
     assert by_region.loc["350581", "dibao_standard_mean"] == 941
-    assert by_region.loc["350583", "dibao_standard_mean"] == 869
+    assert by_region.loc["350583", "dibao_standard_mean"] == 815
     assert len(frontier) == 6 * 2
     # at each standard ratio, the 2× marginal line finds more marginal households than 1.5×
     wide = frontier.pivot(index="dibao.standard_ratio_to_minimum_wage",

@@ -385,12 +385,13 @@ def _three_regions(make_frames, **extra):
 
 
 def test_each_household_gets_its_own_regions_standard(sim_params, sim_frames):
-    # Shishi: ceil(1960 × 0.48) = 941; Nan'an: ceil(1810 × 0.48) = ceil(868.8) = 869;
+    # Shishi: ceil(1960 × 0.48) = 941; Nan'an (no ratio of its own; 48% is Shishi's, 000):
+    # national assumption ceil(1810 × 0.45) = ceil(814.5) = 815;
     # Yongfu: ceil(1430 × 0.45) = ceil(643.5) = 644 (its own ratio, yongfu.yaml)
     persons, households = _three_regions(sim_frames)
     h = simulate(persons, households, sim_params).households.set_index("household_id")
-    assert list(h.dibao_standard) == [941, 869, 644]
-    assert list(h.dibao_monthly_benefit) == [941, 869, 644]
+    assert list(h.dibao_standard) == [941, 815, 644]
+    assert list(h.dibao_monthly_benefit) == [941, 815, 644]
     # marginal threshold follows: 644 × 1.5 = 966
     assert h.loc["Y", "marginal_threshold"] == 966
 
@@ -458,7 +459,11 @@ def _params_with_wages_in_the_table(tmp_path):
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
         spec = doc["parameters"].pop("minimum_wage")
         for day, value in spec["values"].items():
-            rows.append([doc["region"]["code"], str(day), value, spec["reference"]])
+            if isinstance(value, dict):  # a dated entry with its own reference
+                value, ref = value["value"], value.get("reference", spec["reference"])
+            else:
+                ref = spec["reference"]
+            rows.append([doc["region"]["code"], str(day), value, ref])
         path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False),
                         encoding="utf-8")
     with open(root / "tables" / "minimum_wage.csv", "a", encoding="utf-8", newline="") as fh:

@@ -289,16 +289,27 @@ def _cmd_params(args: argparse.Namespace) -> int:
     b = load_parameters(region_b, at_b or args.date_b or args.date, args.overrides)
     rows = diff_parameters(a, b)
     labels = [k for k in (rows[0] if rows else {}) if k not in (
-        "name", "source_a", "source_b", "reference_a", "reference_b")]
+        "name", "source_a", "source_b", "reference_a", "reference_b", "origin_a", "origin_b")]
     if not labels:
         labels = [f"{a.region_code}@{a.date.isoformat()}", f"{b.region_code}@{b.date.isoformat()}"]
     print(f"# A = {a.region_code} {a.region_name} on {a.date.isoformat()}; "
           f"B = {b.region_code} {b.region_name} on {b.date.isoformat()}")
     print(f"# {'name':<56} {labels[0]:>20} {labels[1]:>20}  source A | source B")
+    print("# ↳ lines: a side with no value of its own, and the parent value it falls back to")
     for row in rows:
         va, vb = ("(none)" if row[k] is None else row[k] for k in labels)
         print(f"{row['name']:<58} {va!s:>20} {vb!s:>20}  "
               f"{row['source_a'] or '-'} | {row['source_b'] or '-'}")
+        for side, params, value in (("a", a, va), ("b", b, vb)):
+            origin = row[f"origin_{side}"]
+            if origin["kind"] in ("inherited", "before_own"):
+                why = ("has no value of its own yet on " + params.date.isoformat()
+                       if origin["kind"] == "before_own" else "has no value of its own")
+                ref = row[f"reference_{side}"]
+                print(f"    ↳ {params.region_code} {params.region_name} {why} → falls back "
+                      f"to {origin['region_code']} {origin['region_name']} = {value}"
+                      + (" (assumption)" if origin["assumption"] else "")
+                      + (f": {ref}" if ref else ""))
     if not rows:
         print("(no differences)")
     return EXIT_OK

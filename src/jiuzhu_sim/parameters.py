@@ -710,16 +710,26 @@ def lookup_table(name: str, region_codes: Any, dates: Any,
                              f"or params/{TABLES_DIR}/{REGIONS_TABLE}", file=table.file,
                              column="region_code")
     has = table.region_set
-    owner = [next((r.code for r in reversed(_chain(regions[u], regions)) if r.code in has), "")
-             for u in uniques]
-    uncovered = [u for u, o in zip(uniques, owner, strict=True) if not o]
+    owners = [[r.code for r in reversed(_chain(regions[u], regions)) if r.code in has]
+              for u in uniques]
+    uncovered = [u for u, o in zip(uniques, owners, strict=True) if not o]
     if uncovered:
         raise ParameterError(f"region code(s) {_few(uncovered)} have no rows in this table, "
                              f"nor does any parent region", file=table.file,
                              column="region_code")
-    owner_idx = table.regions.get_indexer(pd.Index(owner, dtype=object)).astype(np.int64)
-    rows = table.rows_at(owner_idx[idx] if len(idx) else np.zeros(0, np.int64),
-                         _days(dates, len(codes)))
+    days = _days(dates, len(codes))
+    rows = np.full(len(codes), -1, dtype=np.int64)
+    # nearest owner first; where it has no row in force yet, the next one up (POLICY §10) —
+    # one vectorised pass per level of the tree, never per household
+    for level in range(max((len(o) for o in owners), default=0)):
+        level_owner = [o[level] if level < len(o) else "" for o in owners]
+        owner_idx = table.regions.get_indexer(pd.Index(level_owner, dtype=object)).astype(
+            np.int64)
+        todo = rows < 0
+        if not todo.any():
+            break
+        found = table.rows_at(owner_idx[idx] if len(idx) else np.zeros(0, np.int64), days)
+        rows = np.where(todo, found, rows)
     return np.where(rows >= 0, table.value[np.maximum(rows, 0)], np.nan)
 
 
@@ -731,11 +741,14 @@ def resolve_raw(region: Region, date: dt.date, regions: Mapping[str, Region],
     """Values in force on ``date`` for ``region`` (inherited, before derivation).
 
     Walks the chain national → province → city → county; at each level the YAML files and
-    the tables' rows of that region define names, and the last (nearest) definition wins.
-    Names with no value yet on ``date`` are returned apart, with a one-line reason that
-    names the file and key; using one of them is an error, loading is not. When ``chains``
-    is given it receives, per name, every definition met on the way (which one is used,
-    which ones it replaced). ``only`` (a predicate on names) restricts the walk.
+    the tables' rows of that region define names, and the nearest definition that has a
+    value on ``date`` wins: before a region's first dated value its parent's value of that
+    date applies (POLICY.md §10). Names no definition has a value for yet are returned
+    apart, with the nearest definition's one-line reason (file and key); using one of them
+    is an error, loading is not. When ``chains`` is given it receives, per name, every
+    definition met on the way, each with a ``status``: ``used``, ``overridden`` (a farther
+    one it replaced) or ``not_yet`` (a nearer one whose first value is later than
+    ``date``). ``only`` (a predicate on names) restricts the walk.
     """
     tables = tables or {}
     if only is not None:
@@ -758,17 +771,21 @@ def resolve_raw(region: Region, date: dt.date, regions: Mapping[str, Region],
         entries = []
         for reg, src, spec in found:
             entries.append(_definition(name, reg, src, spec, date, root))
+        # the nearest definition with a value on ``date``: before a region's first dated
+        # value its parent's value of that date applies (POLICY.md §10)
+        used = next((i for i in range(len(entries) - 1, -1, -1)
+                     if entries[i]["value"] is not None), None)
         if chains is not None:
-            for e in entries[:-1]:
-                e["status"] = "overridden"
-            entries[-1]["status"] = "used"
+            for i, e in enumerate(entries):
+                e["status"] = ("not_yet" if used is None or i > used else
+                               "used" if i == used else "overridden")
             chains[name] = entries
-        last = entries[-1]
-        if last["value"] is None:
-            unavailable[name] = last.pop("_unavailable")
+        if used is None:
+            unavailable[name] = entries[-1].pop("_unavailable")
             continue
+        last = entries[used]
         last.pop("_unavailable", None)
-        reg, src, spec = found[-1]
+        reg, src, spec = found[used]
         unit = src.unit if isinstance(src, RegionTable) else str(spec.get("unit", ""))
         desc = src.description if isinstance(src, RegionTable) else str(
             spec.get("description", ""))
@@ -1030,22 +1047,28 @@ def load_parameters(region: str | Path = "350581", date: dt.date | str | None = 
 
 
 @lru_cache(maxsize=4096)
-def _table_owners(root: str, code: str) -> tuple[tuple[str, str], ...]:
-    """For each table of a regional name (:func:`follows_region`), the region of ``code``'s
-    chain whose table rows define it — the nearest region defining the name in YAML or in
-    the table, when that is the table. Names a nearer YAML file defines are left out."""
+def _table_owners(root: str, code: str) -> tuple[tuple[str, tuple[str, ...], bool], ...]:
+    """For each table of a regional name (:func:`follows_region`): the regions of ``code``'s
+    chain whose table rows may define it, nearest first — those nearer than the nearest
+    region defining the name in YAML — and whether such a YAML definition exists farther
+    up (it applies where none of those rows is in force yet, POLICY.md §10). Names a nearer
+    YAML file defines than any table row are left out."""
     regions = _load_tree(root)
     chain = _chain(regions[code], regions)
     out = []
     for name, table in _load_tables(root).items():
         if not follows_region(name):
             continue
+        owners: list[str] = []
+        yaml_above = False
         for reg in reversed(chain):
             if any(name in rf.parameters for rf in reg.files):
+                yaml_above = True
                 break
             if reg.code in table.region_set:
-                out.append((name, reg.code))
-                break
+                owners.append(reg.code)
+        if owners:
+            out.append((name, tuple(owners), yaml_above))
     return tuple(out)
 
 
@@ -1149,7 +1172,8 @@ def household_parameters(params: Parameters, region_codes: Any, dates: Any = Non
         raise ParameterError(f"unknown region code(s) {_few(unknown)}: not in params/regions "
                              f"or params/{TABLES_DIR}/{REGIONS_TABLE}", column="region_code")
     tables = _load_tables(root)
-    owners = [dict(_table_owners(root, u)) for u in uniques]
+    owners = [{name: (cands, yaml_above) for name, cands, yaml_above in _table_owners(root, u)}
+              for u in uniques]
     names = sorted({name for o in owners for name in o})
 
     # the YAML part changes only on YAML value dates: the latest one on or before each day
@@ -1167,17 +1191,25 @@ def household_parameters(params: Parameters, region_codes: Any, dates: Any = Non
             np.zeros(n, dtype=bool)
         yaml_day = np.where(found, change_day[safe] if len(change_key) else days, days)
 
-    # table-owned names: one vectorised lookup over all households per table
+    # table-owned names: one vectorised lookup over all households per table and tree level
+    # (nearest owner first; where its rows have none in force yet, the next one up)
     rows: dict[str, np.ndarray] = {}
-    owner_of: dict[str, list[str]] = {}
     for name in names:
         table = tables[name]
-        owner_of[name] = [o.get(name, "") for o in owners]
-        owner_idx = table.regions.get_indexer(pd.Index(owner_of[name], dtype=object))
-        rows[name] = table.rows_at(owner_idx.astype(np.int64)[code_idx], days)
+        cands = [o.get(name, ((), False))[0] for o in owners]
+        found = np.full(n, -1, dtype=np.int64)
+        for level in range(max(len(c) for c in cands)):
+            level_owner = [c[level] if level < len(c) else "" for c in cands]
+            owner_idx = table.regions.get_indexer(pd.Index(level_owner, dtype=object))
+            todo = found < 0
+            if not todo.any():
+                break
+            found = np.where(todo, table.rows_at(owner_idx.astype(np.int64)[code_idx], days),
+                             found)
+        rows[name] = found
         # no row in force: keep the household's own date (its message names it)
-        none = (owner_idx[code_idx] >= 0) & (rows[name] < 0)
-        yaml_day = np.where(none, days, yaml_day)
+        has_owner = np.array([bool(c) for c in cands], dtype=bool)[code_idx]
+        yaml_day = np.where(has_owner & (found < 0), days, yaml_day)
 
     # one resolution per distinct (region, YAML period, table rows)
     combo = code_idx
@@ -1197,9 +1229,16 @@ def household_parameters(params: Parameters, region_codes: Any, dates: Any = Non
         if code == params.region_code and day == run_day:
             resolved.append(params)
             continue
-        table_rows = tuple((name, owner_of[name][int(code_idx[h])], int(rows[name][h]))
-                           for name in names if owner_of[name][int(code_idx[h])])
-        resolved.append(_standards_with_rows(root, code, _day_to_date(day), table_rows,
+        table_rows = []
+        for name in names:
+            cands, yaml_above = owners[int(code_idx[h])].get(name, ((), False))
+            row = int(rows[name][h])
+            if row >= 0:
+                table_rows.append((name, str(tables[name].region_code[row]), row))
+            elif cands and not yaml_above:  # nothing in force: the nearest owner's message
+                table_rows.append((name, cands[0], -1))
+            # else a farther YAML definition applies (resolved with the YAML part)
+        resolved.append(_standards_with_rows(root, code, _day_to_date(day), tuple(table_rows),
                                              overrides_json))
     return combo, resolved
 
@@ -1222,12 +1261,37 @@ def parse_region_at(text: str) -> tuple[str, str | None]:
     return region, (when or None)
 
 
+def value_origin(params: Parameters, name: str) -> dict[str, Any]:
+    """Where ``params`` takes ``name`` from: ``own`` (the region defines it itself),
+    ``region_code`` / ``region_name`` of the definition used (a parent's when the region
+    has none of its own, or none in force yet on the date — POLICY.md §10), and whether that
+    value is an assumption. Derived and ``--set`` values are their own kind."""
+    pv = params.values.get(name)
+    if pv is None:
+        return {"own": False, "region_code": "", "region_name": "", "kind": "none",
+                "assumption": False}
+    if pv.source in ("derived", "--set"):
+        return {"own": True, "region_code": params.region_code,
+                "region_name": params.region_name, "kind": pv.source, "assumption": False}
+    used = next((e for e in params.chains.get(name, []) if e.get("status") == "used"), None)
+    code = used["region_code"] if used else params.region_code
+    name_of = used["region_name"] if used else params.region_name
+    own = code == params.region_code
+    not_yet = [e for e in params.chains.get(name, []) if e.get("status") == "not_yet"]
+    return {"own": own, "region_code": code, "region_name": name_of,
+            "kind": "own" if own else ("before_own" if not_yet else "inherited"),
+            "assumption": str(pv.reference).strip().lower().startswith("assumption")}
+
+
 def diff_parameters(a: Parameters, b: Parameters,
                     labels: tuple[str, str] | None = None) -> list[dict[str, Any]]:
-    """Names whose values differ between two parameter sets (two regions or two dates).
+    """Names whose values differ between two parameter sets (two regions or two dates), and
+    names one side defines itself while the other falls back to a parent's value.
 
     Each row: ``name``, the two values under ``labels`` (default: the region codes, or
-    ``code@date`` when both are one region), and where each value comes from.
+    ``code@date`` when both are one region), where each value comes from (``source_*``,
+    ``reference_*``) and its origin (``origin_a`` / ``origin_b``: :func:`value_origin` —
+    own value, or the parent region it falls back to and whether that is an assumption).
     """
     if labels is None:
         labels = (a.region_code, b.region_code)
@@ -1236,11 +1300,16 @@ def diff_parameters(a: Parameters, b: Parameters,
     rows = []
     for name in sorted(set(a.values) | set(b.values)):
         va, vb = a.get(name), b.get(name)
-        if va != vb:
+        oa, ob = value_origin(a, name), value_origin(b, name)
+        ownership_differs = (oa["kind"] not in ("derived", "--set", "none")
+                             and ob["kind"] not in ("derived", "--set", "none")
+                             and oa["own"] != ob["own"])
+        if va != vb or ownership_differs:
             pa, pb = a.values.get(name), b.values.get(name)
             rows.append({"name": name, labels[0]: va, labels[1]: vb,
                          "source_a": "" if pa is None else pa.source,
                          "source_b": "" if pb is None else pb.source,
                          "reference_a": "" if pa is None else pa.reference,
-                         "reference_b": "" if pb is None else pb.reference})
+                         "reference_b": "" if pb is None else pb.reference,
+                         "origin_a": oa, "origin_b": ob})
     return rows

@@ -277,10 +277,10 @@ def cases(base: Path, work: Path):
     yield ("--start 2000-01 --end 2024-06 (294 months)", "exit (last stderr line)",
            f"{code} ({err[:80]})")
     pop = work / "pop"
-    pop.mkdir()
-    (pop / "households.csv").write_text("household_id,region_code,hukou_type,"
-                                        "per_capita_income\n", "utf-8")
-    (pop / "persons.csv").write_text("person_id,household_id\n", "utf-8")
+    _run(["synth", "population", "--out", str(pop), "--households", "3"])
+    for name in ("households", "persons"):  # keep the header only
+        path = pop / f"{name}.csv"
+        path.write_text(path.read_text("utf-8-sig").splitlines()[0] + "\n", "utf-8")
     code, err = _run(["simulate", "--persons", str(pop / "persons.csv"), "--households",
                       str(pop / "households.csv"), "--out", str(pop / "out")])
     yield ("simulate with zero households", "exit (last stderr line)", f"{code} ({err[:80]})")

@@ -205,15 +205,61 @@ def rejected_frame(rows: Sequence[dict] | None = None) -> pd.DataFrame:
     return pd.DataFrame(list(rows or []), columns=REJECTED_COLUMNS)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""A CSV text cell starting with one of these opens in Excel as a formula (CSV injection);
+such a cell is written with a leading ``'`` (CONTRACT §6)."""
+_PLAIN_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+
+
+def formula_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell that starts with ``=``, ``+``, ``-``, ``@`` (or a tab
+    or carriage return) prefixed with ``'``; numeric columns, and text cells that are plain
+    numbers (-338.00), are left as they are. Vectorised; a copy only when a cell changes."""
+    out = None
+    for col in frame.columns:
+        values = frame[col]
+        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values) \
+                or pd.api.types.is_datetime64_any_dtype(values):
+            continue
+        text = values.astype("str") if values.dtype == object else values
+        try:
+            first = text.str.slice(0, 1)
+        except AttributeError:  # not text after all (categorical of numbers …)
+            continue
+        risky = first.isin(FORMULA_STARTS).to_numpy(dtype=bool) & values.notna().to_numpy()
+        if not risky.any():
+            continue
+        rows = np.flatnonzero(risky)
+        cells = text.iloc[rows]
+        rows = rows[~cells.str.fullmatch(_PLAIN_NUMBER).fillna(False).to_numpy(dtype=bool)]
+        if not len(rows):
+            continue
+        if out is None:
+            out = frame.copy()
+        fixed = out[col].astype(object).to_numpy(copy=True)
+        fixed[rows] = ("'" + text.iloc[rows]).to_numpy(dtype=object)
+        out[col] = fixed
+    return frame if out is None else out
+
+
+def write_csv(frame: pd.DataFrame, path: Path | str) -> Path:
+    """The one CSV writer of outputs: UTF-8 with BOM (Excel shows Chinese), formula-safe
+    text cells (:func:`formula_safe`)."""
+    path = Path(path)
+    formula_safe(frame).to_csv(path, index=False, encoding="utf-8-sig")
+    return path
+
+
 def write_table(frame: pd.DataFrame, path: Path | str, fmt: str = "csv") -> Path:
-    """Write CSV (UTF-8 with BOM so Excel shows Chinese) or Parquet; returns the path."""
+    """Write CSV (UTF-8 with BOM so Excel shows Chinese, formula-safe text cells) or
+    Parquet; returns the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "parquet":
         path = path.with_suffix(".parquet")
         frame.to_parquet(path, index=False)
     else:
-        frame.to_csv(path, index=False, encoding="utf-8-sig")
+        write_csv(frame, path)
     return path
 
 

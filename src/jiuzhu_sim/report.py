@@ -264,7 +264,7 @@ def render_report(kind: str, out: Path | str, *, source: Path | str | None = Non
         raise UserInputError("--out must name an .html file", file=str(out))
     output_dir = out.parent / f"{out.stem}_files"
     given: dict[str, Any] = {
-        "region": region or ("" if kind == "scenario" else DEFAULT_REGION), "start": start, "end": end, "date": date,
+        "region": _region_argument(region) or ("" if kind == "scenario" else DEFAULT_REGION), "start": start, "end": end, "date": date,
         "overrides": list(overrides), "seed": seed, "mask": not unmask,
         "households": households, "replications": replications,
         "output_dir": str(output_dir.resolve()),
@@ -300,6 +300,14 @@ def render_report(kind: str, out: Path | str, *, source: Path | str | None = Non
     values_path = output_dir / VALUES_FILE
     values = json.loads(values_path.read_text(encoding="utf-8")) if values_path.is_file() else {}
     return RenderedReport(out, nb_out, output_dir, values, time.perf_counter() - started)
+
+
+def _region_argument(region: str | None) -> str | None:
+    """``--params``: a region code or name as given; a YAML file made absolute from the
+    caller's working folder (the notebook runs in another folder)."""
+    if region and Path(region).suffix.lower() in (".yaml", ".yml"):
+        return str(Path(region).expanduser().resolve())
+    return region
 
 
 @contextlib.contextmanager
@@ -370,13 +378,36 @@ def setup_notebook() -> None:
     pd.set_option("display.float_format", lambda v: f"{v:,.4g}" if abs(v) < 1 else f"{v:,.2f}")
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
+
+
+def safe(value: Any) -> str:
+    """A value from a file (scenario description, folder or region name, a person's name)
+    made inert for a notebook's Markdown and the HTML report: HTML special characters
+    escaped (``<img onerror=…>`` shows as text) and Markdown punctuation backslash-escaped
+    (no links, emphasis or code spans)."""
+    import html
+
+    text = _MD_SPECIAL.sub(r"\\\1", "" if value is None else str(value))
+    return html.escape(text, quote=False).replace("\n", " ")
+
+
 def load_report_parameters(region: str, date: str = "", overrides: Iterable[str] = ()):
     from jiuzhu_sim.parameters import load_parameters
 
     return load_parameters(region or DEFAULT_REGION, date or None, list(overrides))
 
 
-_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{7,8})(\d{3}[0-9Xx])(?![0-9A-Za-z])")
+_ID_SEP = "[ \\-\u2010-\u2015\u2212_'\u200b-\u200d\u2060\ufeff\u00a0\u3000]?"
+_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d(?:" + _ID_SEP + r"\d){13,16}" + _ID_SEP
+                         + r"[0-9Xx](?![0-9A-Za-z])")
+"""A resident ID (15–18 characters) in free text, also written with separators or invisible
+characters between its digits (350524-194502276418, 350524 1945 0227 6418)."""
+
+
+def _mask_id_match(match: re.Match) -> str:
+    chars = re.sub(r"[^0-9Xx]", "", match.group(0))
+    return chars[:6] + "*" * (len(chars) - 10) + chars[-4:]
 
 
 def mask_text(text: object, names: Iterable[str] = ()) -> str:
@@ -385,7 +416,7 @@ def mask_text(text: object, names: Iterable[str] = ()) -> str:
     from jiuzhu_sim.privacy import mask_name
 
     out = "" if text is None or (isinstance(text, float) and math.isnan(text)) else str(text)
-    out = _ID_IN_TEXT.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), out)
+    out = _ID_IN_TEXT.sub(_mask_id_match, out)
     for name in sorted({n for n in names if isinstance(n, str) and len(n) > 1}, key=len,
                        reverse=True):
         if name in out:
@@ -729,11 +760,19 @@ def exclusion_estimate(params, *, roster_recipients: int, candidates: int,
     values).
     """
     from jiuzhu_sim.population import generate_population
-    from jiuzhu_sim.simulation import simulate
+    from jiuzhu_sim.simulation import (
+        known_region_codes,
+        prepare_population,
+        simulate_population,
+    )
 
     persons, households = generate_population(params, n_households=sample_households,
                                               seed=seed)
-    result = simulate(persons, households, params, seed=seed)
+    # the households carry the run's region, which may be a --params file's own code (not
+    # built in): its values are ``params`` itself, so it is a known region here
+    pop = prepare_population(persons, households,
+                             region_codes=set(known_region_codes()) | {params.region_code})
+    result = simulate_population(pop, params, seed)
     h = result.households
     w = h["weight"].to_numpy(float) if "weight" in h else np.ones(len(h))
     members = h["members"].to_numpy(float)

@@ -54,7 +54,14 @@ import pandas as pd
 
 from jiuzhu_sim import metrics
 from jiuzhu_sim.exceptions import UserInputError
-from jiuzhu_sim.io import read_table, require_columns, strict_bool, strict_numeric, write_table
+from jiuzhu_sim.io import (
+    read_table,
+    require_columns,
+    strict_bool,
+    strict_numeric,
+    write_csv,
+    write_table,
+)
 from jiuzhu_sim.rules import (
     DIBAO_TYPES,
     DISABILITY_TYPES,
@@ -793,8 +800,10 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
+    from jiuzhu_sim.io import formula_safe
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = pa.Table.from_pandas(formula_safe(frame), preserve_index=False)
     with open(path, "wb") as fh:
         fh.write(b"\xef\xbb\xbf")
         pacsv.write_csv(table, fh, pacsv.WriteOptions(quoting_style="needed"))
@@ -873,8 +882,7 @@ def simulate_files(persons_path, households_path, out_dir, params, seed: int = 0
                 job.result()
     summary = result.summary
     if calibrate:
-        pd.DataFrame(summary["calibration"]["fit"]).to_csv(out / "calibration_fit.csv",
-                                                           index=False, encoding="utf-8-sig")
+        write_csv(pd.DataFrame(summary["calibration"]["fit"]), out / "calibration_fit.csv")
     summary["manifest"] = build_manifest(params=params, inputs=[persons_path, households_path],
                                          seed=seed, command=command, started=started)
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2,

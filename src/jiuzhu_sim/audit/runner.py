@@ -305,21 +305,22 @@ def write_outputs(result: AuditResult, out: Path, params, day: dt.date, paths, *
     """findings.csv, findings_evidence.csv, rejected.csv, monthly_stats.csv,
     review_matches.csv, 三项清单.xlsx and summary.json (with the manifest)."""
     from jiuzhu_sim.audit.lists import read_rectified, write_three_lists
+    from jiuzhu_sim.io import write_csv
     from jiuzhu_sim.manifest import build_manifest
 
     t0 = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
     summary, timings = result.summary, result.timings
-    result.findings.to_csv(out / "findings.csv", index=False, encoding="utf-8-sig")
-    result.evidence.to_csv(out / "findings_evidence.csv", index=False, encoding="utf-8-sig")
-    result.rejected.to_csv(out / "rejected.csv", index=False, encoding="utf-8-sig")
-    result.monthly_stats.to_csv(out / "monthly_stats.csv", index=False, encoding="utf-8-sig")
+    write_csv(result.findings, out / "findings.csv")
+    write_csv(result.evidence, out / "findings_evidence.csv")
+    write_csv(result.rejected, out / "rejected.csv")
+    write_csv(result.monthly_stats, out / "monthly_stats.csv")
     if result.review is not None:
-        result.review.to_csv(out / "review_matches.csv", index=False, encoding="utf-8-sig")
+        write_csv(result.review, out / "review_matches.csv")
     if result.tables is not None and len(result.tables.netted_payments):
         netted = result.tables.netted_payments.rename(columns={"_row": "row"})
         netted = netted.assign(period=month_label(netted["period"].to_numpy()))
-        netted.to_csv(out / "netted_payments.csv", index=False, encoding="utf-8-sig")
+        write_csv(netted, out / "netted_payments.csv")
     previous = read_rectified(Path(rectified)) if rectified else None
     deadline = (np.datetime64(day, "D") + np.timedelta64(
         int(params["audit.rectification_days"]), "D")).astype(str)

@@ -124,3 +124,20 @@ def test_params_diff_shows_where_yongfu_falls_back(capsys):
     assert lines[i + 1].strip().startswith(
         "↳ 450326 永福县 has no value of its own → falls back to 000000 全国 = 1.3 "
         "(assumption)")
+
+
+def test_a_2020_nanan_audit_runs(tmp_path, capsys):
+    """Seed 003 is about Nan'an in 2020: the audit needs Nan'an's 2020 standards. Nan'an's
+    2020 minimum wage is 1720 (nanan.yaml, Fujian tier 2 from 2020-01-01, an assumption);
+    the ratio is the national assumption 0.45: ceil(1720 × 0.45 = 774.0) = 774."""
+    from jiuzhu_sim.parameters import load_parameters
+
+    p = load_parameters("350583", "2020-06-01")
+    assert p["minimum_wage"] == 1720 and p["dibao.standard"] == 774
+    data, out = tmp_path / "data", tmp_path / "out"
+    assert main(["synth", "audit", "--out", str(data), "--households", "40", "--params",
+                 "350583", "--start", "2020-01", "--end", "2020-06",
+                 "--date", "2020-03-01"]) == 0
+    assert main(["audit", str(data), "--start", "2020-01", "--end", "2020-06", "--params",
+                 "350583", "--out", str(out)]) == 0
+    assert (out / "findings.csv").is_file()

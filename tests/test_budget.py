@@ -128,14 +128,20 @@ def test_capacity_purchased_services_bounds(params):
     table = pd.DataFrame({"year": [2025], "program": ["total"], "p50": [1_000_000.0]})
     standards = pd.DataFrame({"year": [2025], "persons": [80000.0], "population_factor": [1.0]})
     cap = capacity_table(params, table, standards).iloc[0]
-    # 80,000 persons / 36,500 per township → 3 townships of 26,667 → 2 caseworkers each
-    assert cap["townships"] == 3
-    assert cap["min_caseworkers"] == 6
-    # work funds 2% of 1,000,000 = 20,000; floor 5% = 1,000; cap 3% of subsidy = 30,000
+    # Shishi lists its 9 townships (shishi.budget.yaml): 35,222–35,224 registered residents
+    # each, all in 004's 2万至5万 band → 2 caseworkers each = 18
+    assert cap["townships"] == 9
+    assert cap["min_caseworkers"] == 18
+    # POLICY §9: work funds 2% of 1,000,000 = 20,000; floor 5% × (20,000 + 1,000,000) =
+    # 51,000; the subsidy gives at most 3% × 1,000,000 = 30,000; the work funds can spare
+    # 50% × 20,000 = 10,000 → planned 40,000, short by 11,000: the floor cannot be met
     assert cap["work_funds"] == pytest.approx(20000)
-    assert cap["purchased_services_floor"] == pytest.approx(1000)
+    assert cap["purchased_services_floor"] == pytest.approx(51000)
     assert cap["purchased_services_cap"] == pytest.approx(30000)
-    assert cap["meets_floor"] and cap["within_cap"]
+    assert cap["purchased_services_planned"] == pytest.approx(40000)
+    assert cap["purchased_services_shortfall"] == pytest.approx(11000)
+    assert not cap["meets_floor"] and cap["within_cap"]
+    assert "无法达到下限" in cap["purchased_services_note"]
 
 
 def _tiny_population():

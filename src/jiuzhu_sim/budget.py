@@ -467,8 +467,8 @@ def township_populations(params) -> np.ndarray:
 
 def capacity_table(params, table: pd.DataFrame, standards: pd.DataFrame) -> pd.DataFrame:
     """004 §三–四 per year: caseworkers for the represented population; purchased services
-    between ≥ ``capacity.purchased_services_min_share_of_work_funds`` × work funds and
-    ≤ ``capacity.purchased_services_max_share_of_subsidy`` × subsidy budget."""
+    (:func:`jiuzhu_sim.finance.purchased_services`, POLICY §9): ≥ 5% of work funds and
+    subsidy together, the subsidy contributing ≤ 3% of its budget."""
     listed = township_populations(params)
     average = float(params["budget.township_average_population"])
     rows = []
@@ -483,17 +483,12 @@ def capacity_table(params, table: pd.DataFrame, standards: pd.DataFrame) -> pd.D
         subsidy = float(table.loc[(table["year"] == year) & (table["program"] == "total"),
                                   "p50"].iloc[0])
         work_funds = subsidy * float(params["budget.work_funds_share_of_subsidy"])
-        floor = work_funds * float(params["capacity.purchased_services_min_share_of_work_funds"])
-        cap = subsidy * float(params["capacity.purchased_services_max_share_of_subsidy"])
-        planned = work_funds * float(params["budget.purchased_services_share_of_work_funds"])
+        from jiuzhu_sim.finance import purchased_services
+
         rows.append({"year": year, "population": population, "townships": len(towns),
                      "min_caseworkers": int(township_caseworkers(towns, params).sum()),
                      "subsidy_budget_p50": subsidy, "work_funds": work_funds,
-                     "purchased_services_floor": floor, "purchased_services_cap": cap,
-                     "purchased_services_planned": planned,
-                     "meets_floor": bool(planned >= floor - 1e-9),
-                     "within_cap": bool(planned <= cap + 1e-9),
-                     "floor_below_cap": bool(floor <= cap + 1e-9)})
+                     **purchased_services(subsidy, work_funds, params)})
     return pd.DataFrame(rows)
 
 
@@ -550,8 +545,14 @@ def run_budget(params, years: tuple[int, int], out_dir: Path | str | None = None
                                  for k in ("base", "bootstrap", "projected"))
     represented = float(params.get("budget.represented_households", 0) or 0)
     households_col = [QUANTITIES.index(f"households.{a}") for a in AREAS]
+    # the real county (POLICY §9): its census residents, when its params give them
+    from jiuzhu_sim.finance import represented_population_factor
+
+    factor = (represented_population_factor(params, base_vec, QUANTITIES)
+              if population is None else 1.0)
     if represented > 0:
         factor = represented / float(base_vec[households_col].sum())
+    if factor != 1.0:
         base_vec, boot, projected = base_vec * factor, boot * factor, projected * factor
     draws = project(params, boot, paths, projected)
     table = summarise_draws(draws)

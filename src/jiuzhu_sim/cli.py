@@ -144,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replications", type=int, default=None)
     p.add_argument("--households", type=int, default=None)
     p.add_argument("--seed", type=int, default=20240101)
+    p.add_argument("--roster", type=Path, default=None,
+                   help="audit DATA_DIR (roster, optional payments): its active approvals are "
+                        "the base-year cost; the simulation supplies only the change")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--workers", type=int, default=None)
     g.add_argument("--scheduler", default=None)
@@ -236,7 +239,7 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
 
 
 def _cmd_budget(args: argparse.Namespace) -> int:
-    from jiuzhu_sim.budget import run_budget_cli
+    from jiuzhu_sim.finance import run_budget_cli
 
     return run_budget_cli(args)
 

@@ -42,8 +42,8 @@ OLD_ID_LENGTH = 15
 """First-generation IDs (一代证, before 1999) have 15 digits: address code, YYMMDD, sequence."""
 
 
-ID_NOISE = (r"[\s\u3000\u00a0\ufeff\u200b-\u200f\u2028-\u202e\u2060-\u2064"
-            r"'\"‘’“”`\-\u2010-\u2015\u2212_]+")
+ID_NOISE = ("[\\s\u3000\u00a0\ufeff\u200b-\u200f\u2028-\u202e\u2060-\u2064"
+            "'\"‘’“”`\\-\u2010-\u2015\u2212_]+")  # real characters: RE2 syntax
 """What an ID cell may carry besides the ID: whitespace, invisible characters, quotes and
 hyphens or dashes (removed by :func:`normalize_ids`)."""
 

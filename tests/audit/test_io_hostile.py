@@ -262,3 +262,12 @@ def test_header_only_roster_or_payments_is_one_line(tmp_path):
     with pytest.raises(UserInputError, match=r"^payments\.csv: no usable rows: all 1 rows "
                        r"rejected \(first: row 1, column amount"):
         load_inputs(folder)
+
+
+def test_invisible_characters_in_other_codes_are_removed_and_counted():
+    # a zero-width space in a region code would make a second region (false 异地重复)
+    frame = pd.DataFrame([pay_row(A, "2024-01", region="350581\u200b"),
+                          pay_row(A, "2024-02", region="'350581"), pay_row(A, "2024-03")])
+    table, rejected = normalise("payments", frame, "payments.csv")
+    assert rejected.empty and set(table["region_code"]) == {"350581"}
+    assert table.attrs[IDS_NORMALISED] == {"region_code": 2}

@@ -720,9 +720,6 @@ def normalise(name: str, frame: pd.DataFrame, file: str, limits: InputLimits | N
             out[col.name] = _empty_column(col.kind, n)
             continue
         series = frame[col.name]
-        if col.kind in ("id", "account") and (col.name in RESIDENT_ID_COLUMNS
-                                              or col.kind == "account"):
-            refuse_numeric_ids(series, col.name, file, row_numbers)
         if col.kind == "number" and _is_plain_numeric(series):
             values = series.to_numpy(dtype="float64", na_value=np.nan)
             if not col.blank_ok:
@@ -740,6 +737,9 @@ def normalise(name: str, frame: pd.DataFrame, file: str, limits: InputLimits | N
             out[col.name] = series.to_numpy(dtype=bool, na_value=False)
             continue
         text = _text(series)
+        if col.kind in ("id", "account") and (col.name in RESIDENT_ID_COLUMNS
+                                              or col.kind == "account"):
+            refuse_numeric_ids(series, col.name, file, row_numbers, text)
         if col.kind == "date" and col.name in OPEN_END_COLUMNS:
             text = _open_end_as_blank(text, limits)
         blank = (text == "").to_numpy()
@@ -754,7 +754,9 @@ def normalise(name: str, frame: pd.DataFrame, file: str, limits: InputLimits | N
             if changed:
                 normalised[col.name] = changed
         elif col.kind == "id":
-            out[col.name] = text.str.upper()
+            out[col.name], changed = _other_ids(text)
+            if changed:
+                normalised[col.name] = changed
         elif col.kind == "date":
             values, bad = _by_value(text, date_parts)
             reject(bad, col.name, "不是日期 not a date: ", text)
@@ -894,7 +896,7 @@ _ID_AS_NUMBER = r"^[0-9](?:\.[0-9]+)?[eE]\+?[0-9]+$|^[0-9]{9,}\.[0-9]*$"
 
 
 def refuse_numeric_ids(series: pd.Series, column: str, file: str,
-                       row_numbers: np.ndarray) -> None:
+                       row_numbers: np.ndarray, text: pd.Series | None = None) -> None:
     """An ID or account column stored as numbers has lost digits (a float keeps 15–17 of
     them: 3.50581199005E+17): refuse it with one line saying how to export it as text."""
     where = None
@@ -907,8 +909,9 @@ def refuse_numeric_ids(series: pd.Series, column: str, file: str,
         if kinds.any():
             where = int(np.flatnonzero(kinds)[0])
     if where is None:
-        text = pd.Series(series, dtype="str").fillna("").str.strip()
-        odd = np.flatnonzero(~text.str.fullmatch(r"[0-9]{17}[0-9Xx]|").fillna(False)
+        text = _text(series) if text is None else text
+        # only cells with a '.', 'e' or 'E' can be a number written out (one RE2 pass)
+        odd = np.flatnonzero(text.str.contains("[.eE]", regex=True).fillna(False)
                              .to_numpy(dtype=bool))
         if len(odd):
             looks = text.iloc[odd].str.contains(_ID_AS_NUMBER, regex=True).fillna(
@@ -924,7 +927,25 @@ def refuse_numeric_ids(series: pd.Series, column: str, file: str,
             file=file, row=int(row_numbers[where]), column=column)
 
 
-_ACCOUNT_NOISE = r"[\s\u200b-\u200f\u2060\ufeff'\"‘’`\-‐-―_]"
+# real characters, not \u escapes: the pattern must stay RE2 syntax (Arrow's fast regex)
+_INVISIBLE = "[\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff\u00a0\u3000]|^['‘’`]+"
+
+
+def _other_ids(text: pd.Series) -> tuple[pd.Series, int]:
+    """Codes other than resident IDs (household_id, region_code, payment_id …): upper case,
+    invisible characters and a leading quote removed (hyphens kept: they may belong to the
+    code); (values, cells changed)."""
+    text = text.str.upper()
+    odd = text.str.contains(_INVISIBLE, regex=True).fillna(False).to_numpy(dtype=bool)
+    if not odd.any():
+        return text, 0
+    fixed = text[odd].str.replace(_INVISIBLE, "", regex=True).str.strip()
+    text = text.astype(object)
+    text[odd] = fixed.to_numpy(dtype=object)
+    return pd.Series(text, dtype="str"), int(odd.sum())
+
+
+_ACCOUNT_NOISE = "[\\s\u200b-\u200f\u2060\ufeff'\"‘’`\\-‐-―_]"
 
 
 def _account_numbers(text: pd.Series) -> tuple[pd.Series, int]:

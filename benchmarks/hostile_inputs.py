@@ -186,8 +186,8 @@ def cases(base: Path, work: Path):
     # 6. stray characters around IDs
     folder = _copy(base, work, "stray")
     pay = _read(folder, "payments")
-    n = len(pay) // 10
     marks = ["\u200b", "'", "-"]
+    n = len(pay) // 10 // len(marks) * len(marks)
     for i, mark in enumerate(marks):
         sel = pay.index[i::len(marks)][: n // len(marks)]
         pay.loc[sel, "person_id"] = (mark + pay.loc[sel, "person_id"] if mark != "-" else

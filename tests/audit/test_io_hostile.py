@@ -271,3 +271,26 @@ def test_invisible_characters_in_other_codes_are_removed_and_counted():
     table, rejected = normalise("payments", frame, "payments.csv")
     assert rejected.empty and set(table["region_code"]) == {"350581"}
     assert table.attrs[IDS_NORMALISED] == {"region_code": 2}
+
+
+def test_partitioned_run_nets_and_counts_like_the_single_run(tmp_path):
+    # the same reversals and stray IDs through 3 partitions: same findings, same netting
+    from jiuzhu_sim.audit.runner import run_audit
+
+    folder = _folder(tmp_path, [",".join(roster_row(p, amount=338).values()) + "\n"
+                                for p in (A, B)],
+                     [",".join(pay_row(p, m, 338, payment_id=f"P{p[-3:]}{m}").values()) + "\n"
+                      for p in (A, B) for m in ("2024-01", "2024-02")]
+                     + [",".join(pay_row("'" + A, "2024-01", 338, payment_id="DUP").values())
+                        + "\n",
+                        ",".join(pay_row(A, "2024-01", -338, payment_id="REV").values())
+                        + "\n"])
+    one = run_audit(folder, "2024-01", "2024-02", linkage=False)
+    parts = run_audit(folder, "2024-01", "2024-02", linkage=False, partitions=3)
+    assert one.summary["input"]["netting"] == parts.summary["input"]["netting"] == {
+        "reversal_rows": 1, "payments_netted": 1, "payments_cancelled": 1,
+        "amount_netted": 338.0}
+    assert one.summary["input"]["ids_normalised"] == parts.summary["input"][
+        "ids_normalised"] == {"payments": {"person_id": 1, "account_holder_id": 1}}
+    assert sorted(one.findings["finding_id"]) == sorted(parts.findings["finding_id"])
+    assert one.summary["rows_rejected"] == parts.summary["rows_rejected"]

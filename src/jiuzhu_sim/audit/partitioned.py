@@ -30,6 +30,7 @@ import pandas as pd
 
 from jiuzhu_sim import io as base_io
 from jiuzhu_sim.audit.io import (
+    IDS_NORMALISED,
     RAGGED,
     SCHEMAS,
     SOURCE_ROWS,
@@ -37,6 +38,7 @@ from jiuzhu_sim.audit.io import (
     build_tables,
     chinese_header_map,
     empty_table,
+    netting_note,
     normalise,
     read_input,
     read_ragged_csv,
@@ -351,12 +353,19 @@ def audit_partition(part: int, common: dict) -> dict:
         from jiuzhu_sim.audit.linkage import link_inputs
         link = link_inputs(tables.roster, tables.payments, tables.deaths,
                            common["start_month"], common["end_month"])
+    normalised: Counter = Counter()
+    for name in PARTITION_KEY:
+        for col, count in tables[name].attrs.get(IDS_NORMALISED, {}).items():
+            normalised[f"{name}.{col}"] += count
+    notes = {"ids_normalised": dict(normalised),
+             "netting": netting_note(tables.netted_payments),
+             "unknown_payment_months": len(tables.unknown_payment_keys)}
     rows_rejected = Counter()
     for name, file in staged.files.items():
         if name not in BROADCAST:
             rows_rejected[name] = int((rejected["file"] == file).sum()) if len(rejected) else 0
     return {"part": part, "findings": findings, "evidence": evidence, "rejected": rejected,
-            "link": link,
+            "link": link, "notes": notes,
             "rows_rejected": dict(rows_rejected), "stats": stats, "timings": timings,
             "rows": {name: len(tables[name]) for name in PARTITION_KEY}}
 
@@ -474,10 +483,30 @@ def run_partitioned(data_dir, start_month: int, end_month: int, params_resolver,
     evidence = (pd.concat(evidence, ignore_index=True) if evidence
                 else results[0]["evidence"])
     return {"findings": findings, "rejected": rejected, "evidence": evidence,
-            "review": review, "stats": combine_stats([r["stats"] for r in results]),
+            "review": review, "input": combine_notes(staged, [r["notes"] for r in results]), "stats": combine_stats([r["stats"] for r in results]),
             "rows_read": staged.rows_read, "rows_rejected": rows_rejected,
             "paths": staged.paths, "params": params, "timings": timings,
             "partitions": n_parts}
+
+
+def combine_notes(staged: Staged, notes: list[dict]) -> dict:
+    """summary.json ``input`` of a partitioned run: the partitions' counts added up, in the
+    in-process shape (``ids_normalised`` by input and column). Workbook sheets are not
+    reported here (the staging reads them; see the in-process run)."""
+    ids: dict[str, dict[str, int]] = {}
+    for name, table in staged.broadcast.items():
+        for col, count in table.attrs.get(IDS_NORMALISED, {}).items():
+            ids.setdefault(name, {})[col] = count
+    netting = Counter()
+    for note in notes:
+        for key, count in note["ids_normalised"].items():
+            name, col = key.split(".", 1)
+            ids.setdefault(name, {})[col] = ids.get(name, {}).get(col, 0) + count
+        netting.update(note["netting"])
+    return {"ids_normalised": ids,
+            "netting": {k: (round(v, 2) if isinstance(v, float) else int(v))
+                        for k, v in netting.items()},
+            "unknown_payment_months": sum(n["unknown_payment_months"] for n in notes)}
 
 
 def order_findings(findings: pd.DataFrame) -> pd.DataFrame:

@@ -174,8 +174,7 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
     summary = _summary(start, end, day, params, findings, stats, rows_read, rows_rejected,
                        evidence, review)
     summary["engine"] = engine
-    if tables is not None:
-        summary["input"] = loaded.notes
+    summary["input"] = loaded.notes if tables is not None else run["input"]
     result = AuditResult(findings, rejected, summary, stats, tables, timings, evidence,
                          review)
     if out_dir is not None:

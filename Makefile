@@ -11,7 +11,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[dev]"
+	$(BIN)/pip install -q -e ".[dev,explore]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name jiuzhu_sim --display-name "Python (jiuzhu_sim)" >/dev/null
 	touch $(STAMP)
 

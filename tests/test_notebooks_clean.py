@@ -10,6 +10,11 @@ import pytest
 from jiuzhu_sim import report
 
 NOTEBOOKS = sorted(report.notebook_dir().glob("*.ipynb"))
+REPORT_NOTEBOOKS = [p for p in NOTEBOOKS if p.name in report.NOTEBOOKS.values()]
+# the explorers (jiuzhu explore, docs/explore.md) declare their own parameters
+EXPLORE_PARAMETERS = {"explore_scenarios.ipynb": {"region", "date", "households", "seed",
+                                                  "save_dir"},
+                      "explore_audit.ipynb": {"audit_dir", "mask", "export_dir"}}
 
 
 def test_the_three_report_notebooks_exist():
@@ -29,15 +34,28 @@ def test_notebook_has_no_outputs_or_execution_counts(path):
     assert not any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_has_one_parameters_cell_with_every_report_parameter(path):
+def _parameter_names(path) -> set[str]:
     nb = nbformat.read(str(path), as_version=4)
     cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(cells) == 1
-    names = {t.id for node in ast.parse(cells[0].source).body if isinstance(node, ast.Assign)
-             for t in node.targets}
-    assert set(report.PARAMETER_TYPES) <= names
     assert nb.metadata["kernelspec"]["name"] == report.KERNEL_NAME
+    return {t.id for node in ast.parse(cells[0].source).body if isinstance(node, ast.Assign)
+            for t in node.targets}
+
+
+@pytest.mark.parametrize("path", REPORT_NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_has_one_parameters_cell_with_every_report_parameter(path):
+    assert set(report.PARAMETER_TYPES) <= _parameter_names(path)
+
+
+def test_every_notebook_is_a_report_or_an_explorer():
+    assert {p.name for p in NOTEBOOKS} == (set(report.NOTEBOOKS.values())
+                                           | set(EXPLORE_PARAMETERS))
+
+
+@pytest.mark.parametrize("name", sorted(EXPLORE_PARAMETERS))
+def test_explorer_notebook_has_one_parameters_cell_with_its_parameters(name):
+    assert _parameter_names(report.notebook_dir() / name) == EXPLORE_PARAMETERS[name]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -163,6 +163,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unmask", action="store_true", help="show IDs and names in full")
     p.add_argument("--years", type=_years, default=None)
 
+    p = sub.add_parser("explore", help="serve the live scenario or audit explorer as a page "
+                       "on localhost (Voilà; needs the explore extra)")
+    p.add_argument("kind", choices=["scenario", "audit"])
+    p.add_argument("audit_dir", nargs="?", type=Path, default=None, metavar="AUDIT_OUT_DIR",
+                   help="audit: the folder `jiuzhu audit --out` wrote")
+    p.add_argument("--port", type=int, default=8866)
+    p.add_argument("--params", default=None, help="scenario: region code or name")
+    p.add_argument("--date", type=_date, default=None, help="scenario: parameter date")
+    p.add_argument("--households", type=int, default=None, help="scenario: population size")
+    p.add_argument("--seed", type=int, default=None, help="scenario: population seed")
+    p.add_argument("--unmask", action="store_true", help="audit: start with IDs and names shown")
+    p.add_argument("--token", default=None, help="access token (default: a random one)")
+
     p = sub.add_parser("params", help="show or compare parameters")
     psub = p.add_subparsers(dest="params_command", required=True, parser_class=_Parser)
     q = psub.add_parser("show")
@@ -250,6 +263,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return run_report_cli(args)
 
 
+def _cmd_explore(args: argparse.Namespace) -> int:
+    from jiuzhu_sim.explore.serve import serve
+
+    extra = ({"audit_dir": args.audit_dir, "mask": not args.unmask} if args.kind == "audit"
+             else {"audit_dir": args.audit_dir, "region": args.params, "date": args.date,
+                   "households": args.households, "seed": args.seed})
+    return serve(args.kind, port=args.port, token=args.token, **extra)
+
+
 def _cmd_params(args: argparse.Namespace) -> int:
     from jiuzhu_sim.parameters import (
         diff_parameters,
@@ -326,6 +348,7 @@ HANDLERS = {
     "scenario": _cmd_scenario,
     "budget": _cmd_budget,
     "report": _cmd_report,
+    "explore": _cmd_explore,
     "params": _cmd_params,
 }
 

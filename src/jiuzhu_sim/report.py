@@ -337,8 +337,22 @@ def write_html(nb_path: Path, html_path: Path) -> Path:
     title = next((line[2:].strip() for cell in nb.cells if cell.cell_type == "markdown"
                   for line in cell.source.splitlines() if line.startswith("# ")), "jiuzhu_sim")
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    html_path.write_text(body, encoding="utf-8")
+    html_path.write_text(offline_page(body), encoding="utf-8")
     return html_path
+
+
+_REMOTE_SCRIPT = re.compile(r'<script src="https?://[^"]*"[^>]*>\s*</script>\s*')
+_FIT_CSS = ("<style>/* jiuzhu_sim: wide tables scroll, long code wraps (no text cut off) */\n"
+            ".jp-RenderedHTMLCommon table {display: block; max-width: 100%; overflow-x: auto;}\n"
+            ".jp-RenderedHTMLCommon code {overflow-wrap: anywhere; white-space: pre-wrap;}\n"
+            "</style>\n</head>")
+
+
+def offline_page(html_text: str) -> str:
+    """A rendered report that opens offline (no CDN scripts: require.js and MathJax, which
+    the reports do not use, fail on a machine without internet) and fits a 1280-px screen
+    (tests/test_explore_browser.py loads each example report in chromium)."""
+    return _REMOTE_SCRIPT.sub("", html_text).replace("</head>", _FIT_CSS, 1)
 
 
 def run_report_cli(args) -> int:

@@ -371,7 +371,7 @@ def frontier_figure(result: ExplorerResult):
     from jiuzhu_sim.plotting import setup_fonts
 
     setup_fonts()
-    fig = Figure(figsize=(7.2, 4.0), dpi=100, layout="constrained")
+    fig = Figure(figsize=(6.4, 4.2), dpi=100, layout="constrained")
     ax = fig.add_subplot()
     ax.grid(alpha=0.3)
     frame = result.frontier

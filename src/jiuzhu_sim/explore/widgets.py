@@ -86,7 +86,8 @@ def comparison_html(result: ExplorerResult) -> str:
     note = (f"<div class='jz-note'>重新计算 recomputed in {result.seconds:.2f} s · "
             f"changes: {html.escape(', '.join(f'{k}={v}' for k, v in result.overrides.items()) or 'none (baseline)')}"
             "</div>")
-    return _STYLE + table + cost_table + note
+    return (_STYLE + "<div style='display:flex; flex-wrap:wrap; gap:4px 24px;'>"
+            f"<div>{table}</div><div>{cost_table}</div></div>" + note)
 
 
 def scenario_app(explorer: ScenarioExplorer | None = None, *, region: str = "350581",
@@ -100,8 +101,8 @@ def scenario_app(explorer: ScenarioExplorer | None = None, *, region: str = "350
 
     ex = explorer or ScenarioExplorer(region, date, households=households, seed=seed)
     base = ex.baseline_controls()
-    wide = w.Layout(width="460px")
-    style = {"description_width": "210px"}
+    wide = w.Layout(width="430px")
+    style = {"description_width": "190px"}
     regions = [(f"{r.code} {r.name} {r.name_en}", r.code) for r in list_regions()
                if r.parent]  # the national root has no minimum wage of its own
     region_box = w.Dropdown(options=regions, value=ex.region_code, description="地区 region",
@@ -132,13 +133,17 @@ def scenario_app(explorer: ScenarioExplorer | None = None, *, region: str = "350
                               continuous_update=False, layout=wide, style=style)
     grades = [("一级 1", 1), ("一至二级 1–2", 2), ("一至三级 1–3", 3), ("一至四级 1–4", 4)]
     grade_any = w.Dropdown(options=grades, value=base["severe_grade"],
-                           description="单人保：任何类别 any type", layout=wide, style=style)
+                           description="单人保 any type, grades", layout=wide, style=style)
     grade_im = w.Dropdown(options=grades, value=base["severe_grade_intellectual_mental"],
-                          description="单人保：智力/精神 intellectual/mental", layout=wide,
+                          description="单人保 intellectual/mental", layout=wide,
                           style=style)
+    for box, name in ((ratio, "standard-ratio"), (standard, "standard"), (marginal, "marginal"),
+                      (take_up, "take-up"), (exit_months, "gradual-exit"),
+                      (grade_any, "grade-any"), (grade_im, "grade-im")):
+        box.add_class(f"jz-control-{name}")
     status = w.HTML()
     tables = w.HTML()
-    chart = w.Image(format="png", layout=w.Layout(max_width="720px"))
+    chart = w.Image(format="png", layout=w.Layout(width="600px"))
     name_box = w.Text(value="explored", description="情景名 name", layout=wide, style=style)
     save_button = w.Button(description="保存为情景 Save as scenario", icon="save",
                            layout=w.Layout(width="240px"))
@@ -213,10 +218,11 @@ def scenario_app(explorer: ScenarioExplorer | None = None, *, region: str = "350
         f"<b>情景探索 Scenario explorer</b> — {ex.households:,} households"
         if not ex.files else "<b>情景探索 Scenario explorer</b>")
     controls_box = w.VBox([region_box, date_box, mode, ratio, standard, marginal, take_up,
-                           exit_months, grade_any, grade_im,
-                           w.HBox([name_box, save_button]), saved],
-                          layout=w.Layout(min_width="480px"))
-    app = w.VBox([header, w.HBox([controls_box, w.VBox([status, tables])]), chart])
+                           exit_months, grade_any, grade_im, name_box,
+                           w.HBox([save_button], layout=w.Layout(margin="0 0 0 194px")), saved],
+                          layout=w.Layout(width="450px"))
+    row = w.Layout(display="flex", flex_flow="row wrap", align_items="flex-start")
+    app = w.VBox([header, w.HBox([controls_box, chart], layout=row), status, tables])
     app.add_class("jz-scenario-explorer")
     app.explorer = ex  # for a notebook user who wants the numbers behind the view
     app.current = lambda: state["result"]
@@ -255,7 +261,7 @@ def audit_app(out_dir: str | Path = "", *, mask: bool = True, export_dir: str | 
                     style=style, placeholder="folder written by jiuzhu audit --out")
     load_button = w.Button(description="加载 Load", icon="folder-open")
     unmask = w.Checkbox(value=not mask, description="显示完整身份证号和姓名 unmask IDs and names",
-                        indent=False)
+                        indent=False, layout=w.Layout(width="auto"))
     pick = w.Layout(width="230px", height="130px")
     checks = w.SelectMultiple(description="", layout=pick)
     regions = w.SelectMultiple(description="", layout=pick)

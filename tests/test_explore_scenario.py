@@ -89,6 +89,17 @@ def test_an_unknown_region_is_a_user_error():
         ScenarioExplorer("999999", "2024-01-01", households=10)
 
 
+def test_a_bad_region_or_date_change_leaves_the_explorer_as_it_was(three_households):
+    ex = ScenarioExplorer("350581", "2024-01-01", files=three_households,
+                          baseline={"dibao.standard": 1000})
+    before = ex.update({"standard": 800}).current
+    for region, date in (("999999", "2024-01-01"), ("350581", "2024-13-45")):
+        with pytest.raises(UserInputError, match="region/date"):
+            ex.set_region(region, date)
+    assert (ex.region, ex.date) == ("350581", "2024-01-01")
+    assert ex.update({"standard": 800}).current == before
+
+
 def test_saving_the_baseline_itself_is_refused(three_households):
     ex = ScenarioExplorer("350581", "2024-01-01", files=three_households)
     with pytest.raises(UserInputError, match="equals the baseline"):

@@ -156,21 +156,23 @@ class ScenarioExplorer:
         """Load the baseline parameters of ``region`` on ``date`` and draw the population
         ``jiuzhu scenario`` would draw for them (about a second for 20,000 households)."""
         from jiuzhu_sim.distributed import make_partitions
-        from jiuzhu_sim.parameters import load_parameters
+        from jiuzhu_sim.parameters import apply_overrides, load_parameters
         from jiuzhu_sim.population.process import (
             household_hashes,
             process_key,
             uniforms_from_hashes,
         )
 
-        self.region, self.date = str(region), str(date)
         try:
             # the region's parameters once; each setting applies its overrides to them, as
             # load_parameters(region, date, overrides) does (its last step)
-            self._in_force = load_parameters(self.region, self.date)
+            in_force = load_parameters(str(region), str(date))
+            base_params = apply_overrides(in_force, self.baseline_overrides)
         except ParameterError as exc:
-            raise UserInputError(exc.one_line(), column="region") from None
-        self.base_params = self._load({})
+            # a bad region or date leaves the explorer as it was
+            raise UserInputError(exc.one_line(), column="region/date") from None
+        self.region, self.date = str(region), str(date)
+        self._in_force, self.base_params = in_force, base_params
         self.region_code = self.base_params.region_code
         # one region, one replication, one chunk: the partition run_scenario makes
         part = make_partitions(1, 1, 1 if self.files else self.households,

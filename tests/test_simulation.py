@@ -670,3 +670,161 @@ def test_calibrated_simulation_meets_the_published_totals(tmp_path):
                  "--date", "2024-01-01", "--calibrate"]) == 0
     fit = pd.read_csv(out / "calibration_fit.csv", encoding="utf-8-sig")
     assert fit["relative_error_after"].abs().max() < 1e-6
+
+
+# --- the fast CSV reader (Arrow) gives what the general reader gives ---------------------
+
+
+def _population_fields(pop) -> dict:
+    import dataclasses
+
+    out = {}
+    for f in dataclasses.fields(pop):
+        value = getattr(pop, f.name)
+        if isinstance(value, pd.Series):
+            out[f.name] = value.astype(str).tolist()
+        elif isinstance(value, np.ndarray):
+            out[f.name] = value
+        elif f.name != "extra":
+            out[f.name] = value
+    return out
+
+
+def _general_population(pp, hp):
+    """What read_population gave before the fast reader: the general reader (pandas, every
+    cell as text), then the same validation."""
+    from jiuzhu_sim.io import read_table
+    from jiuzhu_sim.simulation import prepare_population
+
+    return prepare_population(read_table(pp), read_table(hp), (str(pp), str(hp)))
+
+
+def _assert_same_population(a, b):
+    fa, fb = _population_fields(a), _population_fields(b)
+    assert fa.keys() == fb.keys()
+    for key in fa:
+        if isinstance(fa[key], np.ndarray):
+            np.testing.assert_array_equal(fa[key], fb[key], err_msg=key)
+            assert fa[key].dtype == fb[key].dtype, key
+        else:
+            assert fa[key] == fb[key], key
+
+
+def test_fast_csv_reader_gives_the_general_readers_population(tmp_path, sim_random_frames):
+    from jiuzhu_sim.io import read_csv_typed
+    from jiuzhu_sim.simulation import PERSON_BOOLEAN, PERSON_NUMERIC, read_population
+
+    pp, hp = _write_inputs(tmp_path, sim_random_frames, n=400, seed=5)
+    assert read_csv_typed(pp, PERSON_NUMERIC, PERSON_BOOLEAN) is not None  # really fast path
+    _assert_same_population(read_population(pp, hp), _general_population(pp, hp))
+
+
+def test_fast_csv_reader_accepts_what_both_read_alike(tmp_path, sim_frames):
+    """Blank booleans (false), 1/0, TRUE, spaces around numbers and IDs: same population
+    either way."""
+    from jiuzhu_sim.simulation import read_population
+
+    persons, households = _good(sim_frames)
+    persons = persons.astype(object)
+    persons.loc[0, "serious_illness"] = ""
+    persons.loc[1, "work_capacity"] = "1"
+    persons.loc[2, "in_school"] = "TRUE"
+    persons.loc[3, "monthly_income"] = " 12.5"
+    persons.loc[4, "person_id"] = " h2-1x "
+    pp, hp = tmp_path / "persons.csv", tmp_path / "households.csv"
+    persons.to_csv(pp, index=False)
+    households.to_csv(hp, index=False)
+    fast = read_population(pp, hp)
+    _assert_same_population(fast, _general_population(pp, hp))
+    # hand-checked: blank → False, "1" → True, " 12.5" → 12.5, ID stripped
+    assert not fast.serious_illness[0] and fast.work_capacity[1] and fast.in_school[2]
+    assert fast.monthly_income[3] == 12.5 and fast.person_id[4] == "h2-1x"
+
+
+@pytest.mark.parametrize("case", ["yes_no_words", "quoted_id_after_space", "gb18030",
+                                  "duplicate_header", "ragged_row", "thousands_separator"])
+def test_fast_csv_reader_declines_what_only_the_general_reader_reads(tmp_path, sim_frames,
+                                                                     case):
+    from jiuzhu_sim.io import read_csv_typed
+    from jiuzhu_sim.simulation import PERSON_BOOLEAN, PERSON_NUMERIC, read_population
+
+    persons, households = _good(sim_frames)
+    hp = tmp_path / "households.csv"
+    households.to_csv(hp, index=False)
+    pp = tmp_path / "persons.csv"
+    persons = persons.astype(object)
+    if case == "yes_no_words":
+        persons.loc[0, "serious_illness"] = "是"
+    elif case == "gb18030":
+        persons.loc[0, "disability_type"] = ""
+        persons.loc[0, "person_id"] = "户甲"
+    elif case == "thousands_separator":
+        persons.loc[0, "monthly_income"] = "1,200"
+    text = persons.to_csv(index=False)
+    if case == "quoted_id_after_space":
+        text = text.replace("\nh0-1,", '\n "h0-1",', 1)
+    elif case == "duplicate_header":
+        text = text.replace("age,", "age ,", 1).replace("monthly_income,", "age,", 1)
+    elif case == "ragged_row":
+        text = text.replace("\nh0-1,", "\nh0-1,extra,", 1)
+    pp.write_bytes(text.encode("gb18030" if case == "gb18030" else "utf-8"))
+    assert read_csv_typed(pp, PERSON_NUMERIC, PERSON_BOOLEAN, ("person_id",)) is None
+    if case in ("duplicate_header", "ragged_row"):
+        return  # the general reader's own business (pandas renames / reports the row)
+    pop = read_population(pp, hp)
+    _assert_same_population(pop, _general_population(pp, hp))
+    if case == "yes_no_words":
+        assert pop.serious_illness[0]  # 是 = true
+    elif case == "quoted_id_after_space":
+        assert pop.person_id[0] == "h0-1"
+    elif case == "thousands_separator":
+        assert pop.monthly_income[0] == 1200.0
+
+
+def test_bad_cell_message_quotes_the_cell_as_written(tmp_path, capsys, sim_frames):
+    """Arrow reads 'nan' as a number; the run still stops with the general reader's message
+    quoting the cell."""
+    persons, households = _good(sim_frames)
+    persons = persons.astype(object)
+    persons.loc[2, "monthly_income"] = "nan"
+    err = _bad_case(tmp_path, capsys, persons, households)
+    assert "not a number: 'nan'" in err and "row 3" in err and "column monthly_income" in err
+
+
+def test_fast_and_general_readers_write_byte_identical_outputs(tmp_path, sim_params,
+                                                               sim_random_frames, monkeypatch):
+    import jiuzhu_sim.simulation as simulation
+
+    pp, hp = _write_inputs(tmp_path, sim_random_frames, n=500, seed=9)
+    simulate_files(pp, hp, tmp_path / "fast", sim_params, seed=4)
+    monkeypatch.setattr(simulation, "read_csv_typed", lambda *a, **k: None)
+    simulate_files(pp, hp, tmp_path / "general", sim_params, seed=4)
+    for name in ("households_out.csv", "persons_out.csv"):
+        assert (tmp_path / "fast" / name).read_bytes() == (tmp_path / "general" / name
+                                                            ).read_bytes()
+    fast = json.loads((tmp_path / "fast" / "summary.json").read_text(encoding="utf-8"))
+    general = json.loads((tmp_path / "general" / "summary.json").read_text(encoding="utf-8"))
+    fast.pop("manifest"), general.pop("manifest")
+    assert fast == general
+
+
+def test_persons_listed_in_household_order_map_without_hashing():
+    from jiuzhu_sim.simulation import _households_in_order
+
+    hid = pd.Series(["a", "b", "c"], dtype="str")
+    grouped = pd.Series(["a", "a", "b", "c", "c", "c"], dtype="str")
+    np.testing.assert_array_equal(_households_in_order(hid, grouped), [0, 0, 1, 2, 2, 2])
+    # interleaved, out of order, or a household without members: the caller factorizes
+    assert _households_in_order(hid, pd.Series(["a", "b", "a", "c"], dtype="str")) is None
+    assert _households_in_order(hid, pd.Series(["b", "a", "c"], dtype="str")) is None
+    assert _households_in_order(hid, pd.Series(["a", "c"], dtype="str")) is None
+
+
+def test_distinct_text_proves_distinct_ids_or_declines():
+    from jiuzhu_sim.io import distinct_text
+
+    ids = pd.Series(["350581199105120022", "350581199001010013", "350581199001010021"],
+                    dtype="str")
+    assert distinct_text(ids) is True
+    assert distinct_text(pd.concat([ids, ids.iloc[:1]], ignore_index=True)) is None
+    assert distinct_text(pd.Series(["P1", "P22"], dtype="str")) is None  # widths differ

@@ -8,6 +8,7 @@ rejected frame with file, row, column and reason, nothing is silently dropped).
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io as _io
 from collections.abc import Mapping, Sequence
@@ -104,6 +105,105 @@ def read_table(path: Path | str, string_columns: Sequence[str] = (),
         if col in frame.columns:
             frame[col] = _as_id_string(frame[col])
     return frame
+
+
+def read_csv_typed(path: Path | str, numeric: Sequence[str] = (), boolean: Sequence[str] = (),
+                   quoted_check: Sequence[str] = (), columns: Sequence[str] | None = None
+                   ) -> pd.DataFrame | None:
+    """A clean UTF-8 CSV read by Arrow's multithreaded reader with declared column types, or
+    ``None`` when the file needs :func:`read_table` (the general reader).
+
+    ``numeric`` columns become float64 and ``boolean`` columns bool (true/false, 1/0 in
+    Arrow's spellings; blank = false); every other column is text. Anything Arrow does not
+    accept — another encoding, a blank or odd number, 是/否, a ragged row, a duplicate header,
+    a quote in a ``quoted_check`` column (the general reader drops spaces before a quote) —
+    gives ``None``, so the general reader decides, with its messages. Values the two readers
+    both accept are the same; leading spaces stay on text cells (callers strip them). With
+    ``columns``, only those of them the file has are converted (the rest are still parsed,
+    so a ragged row is still noticed).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    path = Path(path)
+    if path.suffix.lower() != ".csv" or not path.is_file():
+        return None
+    with open(path, "rb") as fh:
+        head = fh.readline()
+    try:
+        header = head.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+    if '"' in header or not header.strip():
+        return None
+    names = [n.replace("\ufeff", "").strip() for n in next(csv.reader([header]))]
+    if len(set(names)) < len(names):
+        return None
+    types = {n: pa.string() for n in names}
+    types.update({n: pa.float64() for n in numeric if n in types})
+    types.update({n: pa.bool_() for n in boolean if n in types})
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types, null_values=[], strings_can_be_null=False,
+                true_values=["1", "True", "TRUE", "true"],
+                false_values=["0", "False", "FALSE", "false", ""],
+                include_columns=None if columns is None else [n for n in names if n in columns]))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
+        return None
+    for name in quoted_check:
+        if name in types and pc.any(pc.match_substring(table[name], '"')).as_py():
+            return None
+    return table.to_pandas(split_blocks=True, self_destruct=True)
+
+
+def _arrow_text(series: pd.Series):
+    """The Arrow string array behind a pandas text Series (one chunk), or None."""
+    import pyarrow as pa
+
+    try:
+        arr = pa.array(series.array) if not hasattr(series.array, "_pa_array") else \
+            series.array._pa_array
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return None
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return None
+    return arr
+
+
+def distinct_text(series: pd.Series) -> bool | None:
+    """True when the text values are pairwise distinct, proven without hashing the strings
+    in Python: IDs of one width (resident IDs, synthetic household IDs) are read as
+    overlapping 8-byte words straight from Arrow's buffer, mixed to one 64-bit number each,
+    sorted; distinct numbers mean distinct IDs. ``None`` when that cannot decide (mixed
+    widths, very short IDs, two equal numbers): the caller then checks the slow way."""
+    import pyarrow as pa
+
+    arr = _arrow_text(series)
+    if arr is None or arr.null_count or len(arr) < 2:
+        return None
+    offsets_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    buffers = arr.buffers()
+    offsets = np.frombuffer(buffers[1], offsets_type)[arr.offset:arr.offset + len(arr) + 1]
+    width = int(offsets[1] - offsets[0])
+    if width < 8 or (offsets[-1] - offsets[0]) != width * len(arr) or (
+            np.diff(offsets) != width).any():
+        return None
+    data = buffers[2]
+    mixed = np.zeros(len(arr), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for start in [*range(0, width - 7, 8), width - 8]:
+            word = np.ndarray(shape=(len(arr),), dtype="<u8", buffer=data,
+                              offset=int(offsets[0]) + start, strides=(width,))
+            mixed = (mixed ^ word) * np.uint64(0x9E3779B97F4A7C15)
+            mixed ^= mixed >> np.uint64(29)
+    mixed.sort()
+    return None if (mixed[1:] == mixed[:-1]).any() else True
 
 
 def _as_id_string(series: pd.Series) -> pd.Series:

@@ -55,6 +55,8 @@ import pandas as pd
 from jiuzhu_sim import metrics
 from jiuzhu_sim.exceptions import UserInputError
 from jiuzhu_sim.io import (
+    distinct_text,
+    read_csv_typed,
     read_table,
     require_columns,
     strict_bool,
@@ -88,6 +90,14 @@ HOUSEHOLD_COLUMNS = [
     "household_id", "region_code", "urban", "financial_assets", "non_essential_vehicle",
     "dwellings",
 ]
+# the typed columns of the two inputs, for the fast CSV reader (read_population)
+PERSON_NUMERIC = ["age", "monthly_income", "disability_grade", "medical_expense_annual",
+                  "education_expense_annual", "rehab_expense_annual"]
+PERSON_BOOLEAN = ["serious_illness", "work_capacity", "has_supporter", "in_school",
+                  "college_student", "institutional"]
+HOUSEHOLD_NUMERIC = ["financial_assets", "dwellings", "weight", "previous_dibao_benefit",
+                     "months_above_standard"]
+HOUSEHOLD_BOOLEAN = ["urban", "non_essential_vehicle", "enrolled_dibao"]
 HOUSEHOLDS_OUT_COLUMNS = [
     "household_id", "members", "per_capita_income", "assessed_per_capita_income",
     "dibao_standard", "dibao_eligible", "dibao_type", "dibao_members", "dibao_monthly_benefit",
@@ -178,11 +188,11 @@ def _first(mask: np.ndarray) -> int:
 
 
 def _check_ids(ids: pd.Series, file: str, column: str, unique: bool) -> np.ndarray | None:
-    """Blank IDs are errors; with ``unique``, so are duplicates. Returns factorize codes."""
+    """Blank IDs are errors; with ``unique``, so are duplicates."""
     blank = (ids == "").to_numpy()
     if blank.any():
         raise UserInputError("empty ID", file=file, row=_first(blank) + 1, column=column)
-    if not unique:
+    if not unique or distinct_text(ids):
         return None
     codes, uniques = pd.factorize(ids)
     if len(uniques) < len(ids):
@@ -236,7 +246,8 @@ def prepare_population(persons: pd.DataFrame, households: pd.DataFrame,
     _check_ids(hid, hfile, "household_id", unique=True)
     region = _id_strings(households, "region_code")
     known = known_region_codes() if region_codes is None else region_codes
-    _, region_first = np.unique(pd.factorize(region)[0], return_index=True)
+    region_codes_, region_uniques = pd.factorize(region)
+    _, region_first = np.unique(region_codes_, return_index=True)
     bad_region = ~region.iloc[region_first].isin(known).to_numpy()
     if bad_region.any():
         i = int(region_first[bad_region].min())
@@ -259,11 +270,13 @@ def prepare_population(persons: pd.DataFrame, households: pd.DataFrame,
     _check_ids(pid, pfile, "person_id", unique=True)
     phid = _id_strings(persons, "household_id")
     _check_ids(phid, pfile, "household_id", unique=False)
-    # person → household row: factorize both ID columns together (fast on Arrow strings)
-    codes, _ = pd.factorize(pd.concat([hid, phid], ignore_index=True))
-    code_to_row = np.full(int(codes.max()) + 1, -1, dtype=np.int64)
-    code_to_row[codes[:len(hid)]] = np.arange(len(hid))
-    hh = code_to_row[codes[len(hid):]]
+    hh = _households_in_order(hid, phid)
+    if hh is None:
+        # person → household row: factorize both ID columns together
+        codes, _ = pd.factorize(pd.concat([hid, phid], ignore_index=True))
+        code_to_row = np.full(int(codes.max()) + 1, -1, dtype=np.int64)
+        code_to_row[codes[:len(hid)]] = np.arange(len(hid))
+        hh = code_to_row[codes[len(hid):]]
     if (hh < 0).any():
         i = _first(hh < 0)
         raise UserInputError(f"household {phid.iloc[i]!r} is not in {hfile}", file=pfile,
@@ -303,7 +316,7 @@ def prepare_population(persons: pd.DataFrame, households: pd.DataFrame,
     rigid = np.zeros(len(persons))
     for col in ("medical_expense_annual", "education_expense_annual", "rehab_expense_annual"):
         rigid += strict_numeric(persons, col, pfile, minimum=0)
-    return Population(
+    pop = Population(
         person_id=pid, person_household_id=phid, hh=hh.astype(np.int64), age=age,
         monthly_income=income, disability_grade=grade.astype(np.int8),
         intellectual_mental=dtype.isin(dibao_rules.INTELLECTUAL_MENTAL).to_numpy(),
@@ -319,6 +332,30 @@ def prepare_population(persons: pd.DataFrame, households: pd.DataFrame,
         weight=weight, enrolled_observed=enrolled, previous_dibao_benefit=previous,
         months_above_standard=months_above, assessment_date=assessment_date,
     )
+    pop.extra["region_index"] = (region_codes_.astype(np.int64),
+                                 np.asarray(region_uniques, dtype=object))
+    return pop
+
+
+def _households_in_order(hid: pd.Series, phid: pd.Series) -> np.ndarray | None:
+    """Each person's household row when the persons file lists households in the households
+    file's order, each household's members together (as generated files and most exports
+    do): found by comparing neighbours, no hashing. ``None`` otherwise (the caller then
+    factorizes). ``hid`` must be distinct."""
+    import pyarrow.compute as pc
+
+    from jiuzhu_sim.io import _arrow_text
+
+    persons, households = _arrow_text(phid), _arrow_text(hid)
+    if persons is None or households is None or len(persons) == 0:
+        return None
+    starts = np.ones(len(persons), dtype=bool)
+    starts[1:] = pc.not_equal(persons[1:], persons[:-1]).to_numpy(zero_copy_only=False)
+    first = np.flatnonzero(starts)
+    if len(first) != len(households) or not pc.all(
+            pc.equal(persons.take(first), households)).as_py():
+        return None
+    return np.cumsum(starts) - 1
 
 
 def validate_population(persons: pd.DataFrame, households: pd.DataFrame,
@@ -844,7 +881,25 @@ def simulate_calibrated(pop: Population, params, seed: int = 0) -> SimulationRes
 
 
 def read_population(persons_path: Path | str, households_path: Path | str) -> Population:
+    """Read and validate the two inputs. Clean UTF-8 CSVs go through Arrow's multithreaded
+    reader with typed columns (:func:`jiuzhu_sim.io.read_csv_typed`); any file it declines,
+    and any file whose validation fails, is read again by the general reader, so every error
+    message names the cell as written in the file."""
     persons_path, households_path = Path(persons_path), Path(households_path)
+    names = (str(persons_path), str(households_path))
+    persons = read_csv_typed(persons_path, PERSON_NUMERIC, PERSON_BOOLEAN,
+                             quoted_check=("person_id", "household_id"), columns=PERSON_COLUMNS)
+    households = (read_csv_typed(households_path, HOUSEHOLD_NUMERIC, HOUSEHOLD_BOOLEAN,
+                                 quoted_check=("household_id", "region_code"),
+                                 columns=[*HOUSEHOLD_COLUMNS, *HOUSEHOLD_NUMERIC,
+                                          *HOUSEHOLD_BOOLEAN, "assessment_date"])
+                  if persons is not None else None)
+    if persons is not None and households is not None and len(persons) and len(households):
+        try:
+            return prepare_population(persons, households, names)
+        except UserInputError:
+            pass  # the general reader below raises it again with the cell's own text
+    del persons, households
     persons = read_table(persons_path)
     households = read_table(households_path)
     for frame, path, what in ((households, households_path, "households"),
@@ -852,7 +907,7 @@ def read_population(persons_path: Path | str, households_path: Path | str) -> Po
         if not len(frame):  # nothing to simulate: a mistake, not an empty result
             raise UserInputError(f"no {what} (only a header, or an empty file)",
                                  file=str(path))
-    return prepare_population(persons, households, (str(persons_path), str(households_path)))
+    return prepare_population(persons, households, names)
 
 
 def simulate_files(persons_path, households_path, out_dir, params, seed: int = 0,

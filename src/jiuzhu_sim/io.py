@@ -350,16 +350,40 @@ def write_csv(frame: pd.DataFrame, path: Path | str) -> Path:
     return path
 
 
-def write_table(frame: pd.DataFrame, path: Path | str, fmt: str = "csv") -> Path:
+def write_table(frame: pd.DataFrame, path: Path | str, fmt: str = "csv",
+                arrow: bool = False) -> Path:
     """Write CSV (UTF-8 with BOM so Excel shows Chinese, formula-safe text cells) or
-    Parquet; returns the path."""
+    Parquet; returns the path.
+
+    With ``arrow``, CSV is written by Arrow's writer (:func:`write_csv_arrow`: an order of
+    magnitude faster; booleans as true/false, whole floats without ``.0``)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "parquet":
         path = path.with_suffix(".parquet")
         frame.to_parquet(path, index=False)
+    elif arrow:
+        write_csv_arrow(frame, path)
     else:
         write_csv(frame, path)
+    return path
+
+
+def write_csv_arrow(frame, path: Path | str) -> Path:
+    """CSV in UTF-8 with BOM (Excel shows Chinese), written by Arrow's CSV writer (fast,
+    releases the GIL: two files can be written at once). Missing values are empty cells.
+    ``frame``: a pandas DataFrame (text cells made formula-safe, :func:`formula_safe`) or an
+    Arrow table, written as given (for tables whose text the caller generated)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(
+        formula_safe(frame), preserve_index=False)
+    with open(path, "wb") as fh:
+        fh.write(b"\xef\xbb\xbf")
+        pacsv.write_csv(table, fh, pacsv.WriteOptions(quoting_style="needed"))
     return path
 
 

@@ -62,6 +62,7 @@ from jiuzhu_sim.io import (
     strict_bool,
     strict_numeric,
     write_csv,
+    write_csv_arrow,
     write_table,
 )
 from jiuzhu_sim.rules import (
@@ -834,17 +835,7 @@ def simulate(persons: pd.DataFrame, households: pd.DataFrame, params, seed: int 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
     """CSV in UTF-8 with BOM (Excel shows Chinese), written by pyarrow (fast)."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    from jiuzhu_sim.io import formula_safe
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    table = pa.Table.from_pandas(formula_safe(frame), preserve_index=False)
-    with open(path, "wb") as fh:
-        fh.write(b"\xef\xbb\xbf")
-        pacsv.write_csv(table, fh, pacsv.WriteOptions(quoting_style="needed"))
-    return path
+    return write_csv_arrow(frame, path)
 
 
 def simulate_calibrated(pop: Population, params, seed: int = 0) -> SimulationResult:

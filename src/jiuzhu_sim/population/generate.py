@@ -140,9 +140,11 @@ def weighted_gini(values: np.ndarray, weights: np.ndarray | None = None) -> floa
 # Resident IDs (GB 11643)
 
 
-def resident_ids(region_code: str, age: np.ndarray, male: np.ndarray, reference_date: dt.date,
-                 start_index: int, key_stride: float) -> np.ndarray:
-    """18-character resident IDs; a person is exactly ``age`` on ``reference_date``.
+def resident_id_chars(region_code: str, age: np.ndarray, male: np.ndarray,
+                      reference_date: dt.date, start_index: int, key_stride: float
+                      ) -> np.ndarray:
+    """18-character resident IDs as an (n, 18) uint8 array of ASCII codes; a person is
+    exactly ``age`` on ``reference_date``.
 
     Sequence keys are the person's rank among people of the same age in this call plus
     ``floor(start_index × key_stride)``: unique within a call, and disjoint between chunks
@@ -182,7 +184,14 @@ def resident_ids(region_code: str, age: np.ndarray, male: np.ndarray, reference_
     chars = np.empty((n, 18), dtype=np.uint8)
     chars[:, :17] = digits + 48
     chars[:, 17] = check_codes(digits)
-    return chars.view("S18").ravel().astype("U18")
+    return chars
+
+
+def resident_ids(region_code: str, age: np.ndarray, male: np.ndarray, reference_date: dt.date,
+                 start_index: int, key_stride: float) -> np.ndarray:
+    """18-character resident IDs (str); see :func:`resident_id_chars` for the scheme."""
+    return resident_id_chars(region_code, age, male, reference_date, start_index,
+                             key_stride).view("S18").ravel().astype("U18")
 
 
 # ---------------------------------------------------------------------------------------
@@ -323,6 +332,56 @@ class SyntheticPopulation:
         households = pd.DataFrame({
             "household_id": household_id,
             "region_code": np.full(H, self.region_code, dtype=object),
+            "urban": self.urban,
+            "financial_assets": self.financial_assets,
+            "non_essential_vehicle": self.non_essential_vehicle,
+            "dwellings": self.dwellings,
+            "weight": np.ones(H),
+            "previous_dibao_benefit": self.previous_dibao_benefit,
+            "months_above_standard": self.months_above_standard,
+        })
+        return persons, households
+
+    def arrow_tables(self):
+        """(persons, households) as Arrow tables with the same columns and values as
+        :meth:`frames` (text columns dictionary-encoded, resident IDs straight from their
+        bytes): what the CSV writer needs, without building Python strings."""
+        import pyarrow as pa
+
+        def coded(codes: np.ndarray, words) -> pa.DictionaryArray:
+            return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)),
+                                                  pa.array(list(words), type=pa.string()))
+
+        n, H = len(self.hh), self.n_households
+        chars = resident_id_chars(self.region_code, self.age, self.male, self.reference_date,
+                                  self.start_index, self.id_rank_stride)
+        person_id = pa.Array.from_buffers(pa.string(), n, [
+            None, pa.py_buffer(np.arange(0, 18 * (n + 1), 18, dtype=np.int32)),
+            pa.py_buffer(np.ascontiguousarray(chars))])
+        household_id = pa.array(household_id_text(self.region_code, self.start_index, H))
+        persons = pa.table({
+            "person_id": person_id,
+            "household_id": household_id.take(pa.array(self.hh)),
+            "age": self.age,
+            "monthly_income": self.monthly_income,
+            "disability_grade": self.disability_grade,
+            "disability_type": coded(self.disability_type_index + 1, ["", *DISABILITY_TYPES]),
+            "serious_illness": self.serious_illness,
+            "work_capacity": self.work_capacity,
+            "has_supporter": self.has_supporter,
+            "in_school": self.in_school,
+            "college_student": self.college_student,
+            "care_level": coded(self.care_code, CARE_LEVELS),
+            "institutional": self.institutional,
+            "medical_expense_annual": self.medical_expense_annual,
+            "education_expense_annual": self.education_expense_annual,
+            "rehab_expense_annual": self.rehab_expense_annual,
+            "sex": coded((~self.male).astype(np.int8), ["M", "F"]),
+            "relation": coded(self.relation, RELATIONS),
+        })
+        households = pa.table({
+            "household_id": household_id,
+            "region_code": coded(np.zeros(H, dtype=np.int8), [self.region_code]),
             "urban": self.urban,
             "financial_assets": self.financial_assets,
             "non_essential_vehicle": self.non_essential_vehicle,
@@ -607,8 +666,19 @@ def write_population(out_dir: Path | str, params, n_households: int | None = Non
 
     if n_households is not None and int(n_households) < 1:
         raise UserInputError(f"--households {n_households}: must be at least 1")
-    persons, households = generate_population(params, n_households, seed)
     out = Path(out_dir)
-    suffix = ".parquet" if fmt == "parquet" else ".csv"
-    return [write_table(persons, out / f"persons{suffix}", fmt),
-            write_table(households, out / f"households{suffix}", fmt)]
+    if fmt == "parquet":
+        persons, households = generate_population(params, n_households, seed)
+        return [write_table(persons, out / "persons.parquet", fmt),
+                write_table(households, out / "households.parquet", fmt)]
+    # CSV: Arrow tables straight from the arrays, two files written at once (Arrow's
+    # writer releases the GIL)
+    from concurrent.futures import ThreadPoolExecutor
+
+    from jiuzhu_sim.io import write_csv_arrow
+
+    tables = draw_population(params, n_households, seed).arrow_tables()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        jobs = [pool.submit(write_csv_arrow, table, out / f"{name}.csv")
+                for name, table in zip(("persons", "households"), tables, strict=True)]
+        return [job.result() for job in jobs]

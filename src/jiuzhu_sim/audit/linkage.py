@@ -59,11 +59,12 @@ LINK_COLUMNS = [
 
 PURPOSES = ("deceased_paid", "duplicate_region", "paid_not_on_roster")
 
-COMPARISONS = ("name", "birth_date", "sex", "region", "id_distance")
+COMPARISONS = ("name", "birth_date", "sex", "region", "id_distance", "account")
 """Splink comparisons, in settings order; their fixed m/u live under ``linkage.m_u``."""
 
 RECORD_COLUMNS = ["key", "person_id", "name", "id_norm", "id_body", "birth_date", "sex",
-                  "region6", "region4", "seq3", "name_pinyin", "birth_year", "birth_md"]
+                  "region6", "region4", "seq3", "name_pinyin", "birth_year", "birth_md",
+                  "account"]
 
 GROUP = "link_group"
 """Optional integer column of both sides of :func:`link_candidates` that restricts which
@@ -111,7 +112,9 @@ def _text(values) -> np.ndarray:
 
 
 def prepare_records(frame: pd.DataFrame) -> pd.DataFrame:
-    """``key, person_id`` (+ optional ``name``) → the linkage fields (vectorised).
+    """``key, person_id`` (+ optional ``name``, ``account_no``) → the linkage fields
+    (vectorised). ``account`` is the bank account number, digits only (CONTRACT §5: roster
+    and payments may carry it).
 
     ``birth_date`` is ``YYYYMMDD`` text (so one mistyped digit is one edit), ``sex`` M/F,
     ``region6``/``region4`` the address code and its city part, ``seq3`` the sequence code,
@@ -143,6 +146,10 @@ def prepare_records(frame: pd.DataFrame) -> pd.DataFrame:
     out["birth_year"] = np.where(digits17, ids.str[6:10], "")
     out["birth_md"] = np.where(digits17, ids.str[10:14], "")
     out["name_pinyin"] = name_pinyin(out["name"]).to_numpy(dtype=object)
+    accounts = (frame["account_no"].reset_index(drop=True) if "account_no" in frame
+                else pd.Series([""] * len(frame), dtype=object))
+    out["account"] = accounts.where(accounts.notna(), "").astype(str).str.replace(
+        r"[^0-9A-Za-z]", "", regex=True).to_numpy(dtype=object)
     for col in RECORD_COLUMNS[2:]:
         out[col] = out[col].astype(object).where(out[col].astype(str) != "", None)
     # Arrow-backed text (null = splink's null level): a third of the memory of Python
@@ -194,6 +201,8 @@ def _comparisons(params):
                                cll.DamerauLevenshteinLevel("id_body", 1),
                                cll.DamerauLevenshteinLevel("id_body", 2), cll.ElseLevel()],
                fix_u=True),
+        # the payee's bank account (一卡通): strong evidence when both records carry one
+        levels("account", ["account", cll.ExactMatchLevel("account"), cll.ElseLevel()]),
     ]
 
 
@@ -240,13 +249,13 @@ def _db_api(backend: str, con=None):
 
 
 BLOCKING_KEYS = (("birth_date",), ("name_pinyin", "sex"), ("region6", "seq3", "birth_year"),
-                 ("region6", "seq3", "birth_md"))
+                 ("region6", "seq3", "birth_md"), ("account",))
 """The blocking rules' columns (:func:`_blocking_rules`); a null never blocks."""
 
 
 ACROSS_BLOCKING_KEYS = (("birth_date", "seq3"), ("birth_date", "region4"),
                         ("region6", "seq3", "birth_year"), ("region6", "seq3", "birth_md"),
-                        ("name_pinyin", "region4", "sex"))
+                        ("name_pinyin", "region4", "sex"), ("account",))
 """The blocking rules of ``pairs="across"`` (``duplicate_region``: every region's payees
 against every other's — a province on both sides). The birth date alone and name pinyin +
 sex make blocks that grow with the province; these keep every single mistyped digit
@@ -543,7 +552,7 @@ def _trained(linker) -> bool:
 
 
 def _agreeing(pairs: pd.DataFrame) -> np.ndarray:
-    """``name;birth_date;sex;region;id`` — the fields that agree, in that order (``pairs``:
+    """``name;birth_date;sex;region;id;account`` — the fields that agree, in that order (``pairs``:
     the two records' fields as ``<field>_l`` / ``<field>_r`` and ``id_edit_distance``)."""
     def same(col):
         a = pairs[col + "_l"].to_numpy(dtype=object)
@@ -552,7 +561,7 @@ def _agreeing(pairs: pd.DataFrame) -> np.ndarray:
 
     parts = [("name", same("name") | same("name_pinyin")), ("birth_date", same("birth_date")),
              ("sex", same("sex")), ("region", same("region6")),
-             ("id", pairs["id_edit_distance"].to_numpy() <= 1)]
+             ("id", pairs["id_edit_distance"].to_numpy() <= 1), ("account", same("account"))]
     out = np.full(len(pairs), "", dtype=object)
     for label, mask in parts:
         out = np.where(mask, np.where(out == "", label, out + ";" + label), out)
@@ -596,7 +605,7 @@ def _link_tables(con, left: str, right: str, params, purpose: str, pairs: str
         "match_weight": found["match_weight"].astype(float).to_numpy(),
         "match_rule": found["match_rule"].to_numpy(dtype=object),
         "model": found["model"].to_numpy(dtype=object)})
-    fields = ["person_id", "name", "name_pinyin", "birth_date", "sex", "region6"]
+    fields = ["person_id", "name", "name_pinyin", "birth_date", "sex", "region6", "account"]
     con.register("_found", found[["_i", "key_l", "key_r"]])
     try:
         records = con.execute(
@@ -697,6 +706,18 @@ def _month_text(index: np.ndarray) -> np.ndarray:
                        np.char.zfill((index % 12 + 1).astype("U2"), 2)).astype(object)
 
 
+def _payment_window(payments: pd.DataFrame, start: int | None, end: int | None
+                    ) -> np.ndarray:
+    """Which payment rows fall in the window (the rows :func:`_payment_months` keeps)."""
+    month = _month_index(payments["period"])
+    keep = np.ones(len(payments), dtype=bool)
+    if start is not None:
+        keep &= month >= start
+    if end is not None:
+        keep &= month <= end
+    return keep
+
+
 def _payment_months(payments: pd.DataFrame, start: int | None, end: int | None
                     ) -> pd.DataFrame:
     """Window payments as (person_id, region_code, month, amount)."""
@@ -737,10 +758,11 @@ class LinkInputs:
 
     pay_pairs: pd.DataFrame       # unique (person_id, region_code) paid in the window
     region_counts: pd.Series      # window payments per region
-    people: pd.DataFrame          # roster person_id → name, region_code (first row)
+    people: pd.DataFrame          # roster person_id → name, region_code, account_no
+                                  # (first row; account_no blank when unknown)
     deaths: pd.DataFrame          # key, person_id, name, death_month
-    off_roster: pd.DataFrame      # window payments (person_id, region_code, month, amount)
-                                  # of IDs on no roster row
+    off_roster: pd.DataFrame      # window payments (person_id, region_code, month, amount,
+                                  # name, account_no) of IDs on no roster row
 
 
 def link_inputs(roster: pd.DataFrame, payments: pd.DataFrame, deaths: pd.DataFrame,
@@ -750,7 +772,20 @@ def link_inputs(roster: pd.DataFrame, payments: pd.DataFrame, deaths: pd.DataFra
     people = roster.drop_duplicates("person_id")
     people = pd.DataFrame({"person_id": _text(people["person_id"]),
                            "name": people["name"].to_numpy(dtype=object),
-                           "region_code": _text(people["region_code"])})
+                           "region_code": _text(people["region_code"]),
+                           "account_no": _text(people["account_no"]) if "account_no" in people
+                           else ""})
+    if "account_no" in payments.columns and (people["account_no"] == "").any():
+        # a roster without the account: the account the person's own payments went to
+        account = payments["account_no"]
+        given = (account.notna() & (account.astype("str").str.strip() != "")).to_numpy()
+        paid = payments.loc[given, ["person_id", "account_no"]].astype("str").drop_duplicates(
+            "person_id")
+        known = pd.Series(paid["account_no"].to_numpy(dtype=object),
+                          index=paid["person_id"].to_numpy(dtype=object))
+        blank = people["account_no"] == ""
+        found = people.loc[blank, "person_id"].map(known).astype(object)
+        people.loc[blank, "account_no"] = found.where(found.notna(), "").to_numpy(dtype=object)
     dead = deaths.reset_index(drop=True)
     rows = (dead["_row"].to_numpy(dtype=np.int64) if "_row" in dead
             else np.arange(len(dead), dtype=np.int64))
@@ -759,7 +794,13 @@ def link_inputs(roster: pd.DataFrame, payments: pd.DataFrame, deaths: pd.DataFra
                          "name": dead["name"].to_numpy(dtype=object),
                          "death_month": _month_index(pd.to_datetime(dead["death_date"],
                                                                     errors="coerce"))})
-    off = pay[~_isin(pay["person_id"], people["person_id"])].reset_index(drop=True)
+    off_rows = ~_isin(pay["person_id"], people["person_id"])
+    off = pay[off_rows].reset_index(drop=True)
+    # the payee's name and account as the payment carries them (CONTRACT §5, optional)
+    window = _payment_window(payments, start, end)
+    for col in ("name", "account_no"):
+        off[col] = (_text(payments[col].to_numpy()[window][off_rows])
+                    if col in payments.columns else "")
     return LinkInputs(pay[["person_id", "region_code"]].drop_duplicates().reset_index(
         drop=True), pay["region_code"].value_counts(), people, dead, off)
 
@@ -804,21 +845,36 @@ def find_links(inputs: LinkInputs, params) -> dict[str, pd.DataFrame]:
     rank = region_ranks(inputs.region_counts)
     with _store(params) as con:
         # row numbers make "the first row of a person" deterministic in SQL
-        con.register("_people", inputs.people[["person_id", "name", "region_code"]].assign(
-            _row=np.arange(len(inputs.people), dtype=np.int64)))
+        people = inputs.people
+        if "account_no" not in people.columns:
+            people = people.assign(account_no="")
+        con.register("_people", people[["person_id", "name", "region_code", "account_no"]]
+                     .assign(_row=np.arange(len(people), dtype=np.int64)))
         con.register("_pay", inputs.pay_pairs[["person_id", "region_code"]])
         con.register("_deaths", inputs.deaths[["key", "person_id", "name"]].assign(
             _row=np.arange(len(inputs.deaths), dtype=np.int64)))
-        con.register("_off", inputs.off_roster[["person_id", "region_code"]])
+        off_pay = inputs.off_roster
+        for col in ("name", "account_no"):
+            if col not in off_pay.columns:
+                off_pay = off_pay.assign(**{col: ""})
+        con.register("_off", off_pay[["person_id", "region_code", "name", "account_no"]])
         con.execute("""create table _known as select person_id,
             row_number() over (order by person_id) - 1 as _pos from (
             select person_id from _people union select person_id from _pay)""")
         _create_records(con, "directory", group=False)
         known = _count(con, "select count(*) from _known")
         for lo in range(0, known, batch):
-            part = con.execute(f"""select k.person_id as key, k.person_id, p.name
-                from _known k left join (select person_id, first(name order by _row) as name from _people
-                group by person_id) p using (person_id)
+            # the roster's name and account; for an ID on no roster row, the name and
+            # account its payments carry
+            part = con.execute(f"""select k.person_id as key, k.person_id,
+                    coalesce(p.name, o.name) as name,
+                    coalesce(nullif(p.account_no, ''), o.account_no) as account_no
+                from _known k left join (select person_id, first(name order by _row) as name,
+                    first(account_no order by _row) as account_no from _people
+                    group by person_id) p using (person_id)
+                left join (select person_id, min(nullif(name, '')) as name,
+                    min(nullif(account_no, '')) as account_no from _off
+                    group by person_id) o using (person_id)
                 where k._pos >= {lo} and k._pos < {lo + batch} order by k._pos""").df()
             _insert_records(con, "directory", prepare_records(part), lo)
         _drop(con, "_known")
@@ -873,9 +929,9 @@ def find_links(inputs: LinkInputs, params) -> dict[str, pd.DataFrame]:
         off = pd.DataFrame({"key": payer.index.to_numpy(dtype=object),
                             "person_id": payer.index.to_numpy(dtype=object),
                             GROUP: county.get_indexer(_county_codes(payer.to_numpy()))})
-        off = off.merge(con.execute("select key, name from directory where key in "
-                                    "(select person_id from _off)").df(), on="key",
-                        how="left").sort_values("key", kind="stable")
+        off = off.merge(con.execute("select key, name, account as account_no from directory "
+                                    "where key in (select person_id from _off)").df(),
+                        on="key", how="left").sort_values("key", kind="stable")
         roster_groups = con.execute(f"select distinct {GROUP} from _right").df()[GROUP]
         own_roster = off[GROUP].isin(roster_groups).to_numpy()
         _put_records(con, "_left", off[own_roster], batch)

@@ -895,6 +895,11 @@ def generate_audit_data(params, n_households: int | None = None, seed: int = 202
             params, link_rng, link_plan, link_exit, roster, payments, deaths, pid, pname,
             all_ids, person_ids, months, month_first, month_last, due_days, audit_end,
             other_region, truth)
+        if bool(params["audit_synth.payee_details"]):
+            roster, payments, deaths = plant_payee_details(
+                params, np.random.default_rng([seed, 0xACC0]), roster, payments, deaths,
+                truth_linkage, set(all_ids) | set(person_ids), len(link_plan["deceased_paid"]),
+                months, month_first, month_last, due_days, audit_end, truth)
 
     # ---- alerts ---------------------------------------------------------------------------
     alerts = _alerts(params, rng, pid, plan, n_persons, month_first[0], audit_end, verify_new,
@@ -1055,6 +1060,86 @@ def _plant_linkage(params, rng, link_plan, link_exit, roster, payments, deaths, 
     roster = pd.concat([roster, extra_roster[roster.columns]], ignore_index=True)
     return roster, payments, deaths, pd.concat(records, ignore_index=True)[
         LINKAGE_TRUTH_COLUMNS]
+
+
+def plant_payee_details(params, rng, roster, payments, deaths, truth_linkage, taken,
+                        n_decoys, months, month_first, month_last, due_days, audit_end,
+                        truth):
+    """The payee's name and bank account (CONTRACT §5: roster ``account_no``, payments
+    ``name`` and ``account_no``) and look-alike decoys for the probable-match linkage.
+
+    Every roster person gets one account (a 19-digit card number); a payment carries the
+    name and account of the person it is for — for the planted payments under a mistyped
+    ID (``probable_paid_not_on_roster``, ``probable_duplicate_region``) the true person's,
+    as a one-card system pays into the person's own card whatever ID was keyed. Decoys,
+    ``n_decoys`` of each kind, must NOT be linked: payments to strangers whose ID is one
+    keying error from a paid roster person's (on no roster: exact ``paid_not_on_roster``
+    truth, with their own name and account), and death records of strangers one keying
+    error from a paid roster person (own name; never paid, so no finding). ``rng`` is this
+    function's own generator: every other draw stays as it was."""
+    people = roster.drop_duplicates("person_id")
+    accounts = pd.Series(
+        np.char.add("6217", np.char.zfill(rng.integers(0, 10**15, len(people)).astype(str),
+                                          15)).astype(object),
+        index=people["person_id"].to_numpy(dtype=object))
+    names = pd.Series(people["name"].to_numpy(dtype=object),
+                      index=people["person_id"].to_numpy(dtype=object))
+    # a mistyped ID pays into the true person's card (and the neighbouring county's roster
+    # row under the mistyped ID carries that card)
+    planted = truth_linkage[truth_linkage["check"].isin(
+        ["probable_paid_not_on_roster", "probable_duplicate_region"])]
+    true_of = pd.Series(planted["person_id_true"].to_numpy(dtype=object),
+                        index=planted["person_id_written"].to_numpy(dtype=object))
+    alias = true_of[true_of.index.isin(accounts.index)]
+    accounts.loc[alias.index] = accounts.reindex(alias.to_numpy()).to_numpy()
+    roster = roster.assign(account_no=roster["person_id"].map(accounts).to_numpy(dtype=object))
+    payee = payments["person_id"].map(true_of).fillna(payments["person_id"])
+    pay_name = payee.map(names)
+    pay_account = payee.map(accounts)
+    strangers = pay_name.isna().to_numpy()  # exact off-roster anomalies: own name and card
+    pay_name[strangers] = make_names(rng, int(strangers.sum()))
+    pay_account[strangers] = np.char.add("6228", np.char.zfill(rng.integers(
+        0, 10**15, int(strangers.sum())).astype(str), 15)).astype(object)
+    payments = payments.assign(name=pay_name.to_numpy(dtype=object),
+                               account_no=pay_account.to_numpy(dtype=object))
+
+    # decoys: look-alike IDs of paid roster people, with someone else's name and card
+    paid = pd.unique(payments.loc[payments["person_id"].isin(names.index), "person_id"])
+    victims = rng.choice(np.asarray(paid, dtype=object), 2 * n_decoys, replace=False)
+    kinds = np.where(rng.random(2 * n_decoys) < 0.6, "digit", "transpose").astype(object)
+    ids = mistyped_ids(victims, kinds, rng, taken, audit_end)
+    decoy_names = make_names(rng, 2 * n_decoys)
+    same = decoy_names == names.reindex(victims).to_numpy(dtype=object)
+    decoy_names[same] = np.char.add(decoy_names[same].astype(str), "华").astype(object)
+    pay_ids, death_ids = ids[:n_decoys], ids[n_decoys:]
+    own = people.set_index("person_id").loc[victims[:n_decoys]]
+    n_months = len(months)
+    first = rng.integers(0, n_months, n_decoys)
+    sel = np.arange(n_months)[None, :] >= first[:, None]
+    who = np.repeat(np.arange(n_decoys), sel.sum(1))
+    month = np.tile(np.arange(n_months), n_decoys).reshape(n_decoys, n_months)[sel]
+    period_str = np.array([str(m) for m in months], dtype=object)
+    extra = pd.DataFrame({
+        "person_id": pay_ids[who], "account_holder_id": pay_ids[who],
+        "region_code": own["region_code"].to_numpy()[who],
+        "program": own["program"].to_numpy()[who], "period": period_str[month],
+        "amount": own["monthly_amount"].to_numpy()[who],
+        "paid_date": _date_strings(_paid_dates(params, rng, month_first[month],
+                                               month_last[month], due_days)),
+        "name": decoy_names[:n_decoys][who],
+        "account_no": np.char.add("6230", np.char.zfill(rng.integers(
+            0, 10**15, n_decoys).astype(str), 15)).astype(object)[who]})
+    truth.add("paid_not_on_roster", pay_ids[who], period_str[month])
+    region = str(payments["payment_id"].iloc[0])[3:9] if len(payments) else "000000"
+    start = len(payments) + 1
+    extra.insert(0, "payment_id", [f"PAY{region}{i:09d}" for i in range(
+        start, start + len(extra))])
+    payments = pd.concat([payments, extra[payments.columns]], ignore_index=True)
+    died = audit_end - rng.integers(20, 300, n_decoys).astype("timedelta64[D]")
+    deaths = pd.concat([deaths, pd.DataFrame({
+        "person_id": death_ids, "name": decoy_names[n_decoys:],
+        "death_date": _date_strings(died)})], ignore_index=True)
+    return roster, payments, deaths
 
 
 def _alerts(params, rng, pid, plan, n_persons, window_first, audit_end, verify_new,

@@ -127,9 +127,9 @@ CHECKS = (
 INPUT_COLUMNS = {
     "roster": ["person_id", "name", "household_id", "region_code", "program", "start_date",
                "end_date", "monthly_amount", "last_check_date", "unstable_income",
-               "work_capacity", "last_visit_date", "sub_type"],
+               "work_capacity", "last_visit_date", "sub_type", "account_no"],
     "payments": ["payment_id", "person_id", "account_holder_id", "region_code", "program",
-                 "period", "amount", "paid_date"],
+                 "period", "amount", "paid_date", "name", "account_no"],
     "deaths": ["person_id", "name", "death_date"],
     "guardians": ["person_id", "guardian_id"],
     "staff_relatives": ["staff_id", "staff_name", "relative_id", "relation", "filed"],

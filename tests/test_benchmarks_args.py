@@ -1,0 +1,42 @@
+"""The anchored benchmark scripts parse their arguments (the benchmarks themselves are not
+run by the tests: they take minutes and build a virtual environment)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def _load(name: str):
+    sys.path.insert(0, str(BENCH))
+    try:
+        spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+def test_simulate_benchmark_arguments():
+    bench = _load("bench_simulate_csv")
+    args = bench.parse_args([])
+    assert args.households == 1_000_000 and args.repeat == 3
+    args = bench.parse_args(["--households", "5000", "--repeat", "1", "--venv", "/tmp/v"])
+    assert (args.households, args.repeat, str(args.venv)) == (5000, 1, "/tmp/v")
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--households", "0"])
+
+
+def test_audit_benchmark_arguments():
+    bench = _load("bench_audit_duckdb")
+    args = bench.parse_args([])
+    assert args.people == 200_000 and args.repeat == 3
+    assert bench.parse_args(["--people", "20000"]).people == 20_000
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--repeat", "0"])

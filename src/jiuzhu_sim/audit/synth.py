@@ -1062,6 +1062,12 @@ def _plant_linkage(params, rng, link_plan, link_exit, roster, payments, deaths, 
         LINKAGE_TRUTH_COLUMNS]
 
 
+def _card_numbers(rng, prefix: str, n: int) -> np.ndarray:
+    """``n`` 19-digit bank card numbers starting with ``prefix`` (4 digits)."""
+    digits = rng.integers(0, 10**15, n)
+    return np.array([f"{prefix}{d:015d}" for d in digits], dtype=object)
+
+
 def plant_payee_details(params, rng, roster, payments, deaths, truth_linkage, taken,
                         n_decoys, months, month_first, month_last, due_days, audit_end,
                         truth):
@@ -1078,10 +1084,8 @@ def plant_payee_details(params, rng, roster, payments, deaths, truth_linkage, ta
     error from a paid roster person (own name; never paid, so no finding). ``rng`` is this
     function's own generator: every other draw stays as it was."""
     people = roster.drop_duplicates("person_id")
-    accounts = pd.Series(
-        np.char.add("6217", np.char.zfill(rng.integers(0, 10**15, len(people)).astype(str),
-                                          15)).astype(object),
-        index=people["person_id"].to_numpy(dtype=object))
+    accounts = pd.Series(_card_numbers(rng, "6217", len(people)),
+                         index=people["person_id"].to_numpy(dtype=object))
     names = pd.Series(people["name"].to_numpy(dtype=object),
                       index=people["person_id"].to_numpy(dtype=object))
     # a mistyped ID pays into the true person's card (and the neighbouring county's roster
@@ -1093,13 +1097,14 @@ def plant_payee_details(params, rng, roster, payments, deaths, truth_linkage, ta
     alias = true_of[true_of.index.isin(accounts.index)]
     accounts.loc[alias.index] = accounts.reindex(alias.to_numpy()).to_numpy()
     roster = roster.assign(account_no=roster["person_id"].map(accounts).to_numpy(dtype=object))
-    payee = payments["person_id"].map(true_of).fillna(payments["person_id"])
-    pay_name = payee.map(names)
-    pay_account = payee.map(accounts)
+    written = payments["person_id"].astype(object)
+    payee = written.map(true_of).astype(object)
+    payee = payee.where(payee.notna(), written)
+    pay_name = payee.map(names).astype(object)
+    pay_account = payee.map(accounts).astype(object)
     strangers = pay_name.isna().to_numpy()  # exact off-roster anomalies: own name and card
     pay_name[strangers] = make_names(rng, int(strangers.sum()))
-    pay_account[strangers] = np.char.add("6228", np.char.zfill(rng.integers(
-        0, 10**15, int(strangers.sum())).astype(str), 15)).astype(object)
+    pay_account[strangers] = _card_numbers(rng, "6228", int(strangers.sum()))
     payments = payments.assign(name=pay_name.to_numpy(dtype=object),
                                account_no=pay_account.to_numpy(dtype=object))
 
@@ -1127,8 +1132,7 @@ def plant_payee_details(params, rng, roster, payments, deaths, truth_linkage, ta
         "paid_date": _date_strings(_paid_dates(params, rng, month_first[month],
                                                month_last[month], due_days)),
         "name": decoy_names[:n_decoys][who],
-        "account_no": np.char.add("6230", np.char.zfill(rng.integers(
-            0, 10**15, n_decoys).astype(str), 15)).astype(object)[who]})
+        "account_no": _card_numbers(rng, "6230", n_decoys)[who]})
     truth.add("paid_not_on_roster", pay_ids[who], period_str[month])
     region = str(payments["payment_id"].iloc[0])[3:9] if len(payments) else "000000"
     start = len(payments) + 1

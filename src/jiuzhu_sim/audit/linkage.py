@@ -86,9 +86,15 @@ def name_pinyin(names: pd.Series) -> pd.Series:
     unique = pd.unique(text)
     # character by character (a name is read syllable by syllable; pypinyin's phrase
     # context adds nothing for names), so pypinyin runs once per distinct character
-    chars = {c for n in unique for c in n}
+    chars = set("".join(unique))
     reading = {c: "".join(lazy_pinyin(c)).lower().replace(" ", "") for c in chars}
-    table = {n: "".join(reading[c] for c in n) for n in unique}
+    # the names' readings position by position (vectorised; a name has a few characters)
+    names = pd.Series(unique, dtype=object)
+    longest = int(names.str.len().max()) if len(names) else 0
+    joined = pd.Series([""] * len(names), dtype=object)
+    for position in range(longest):
+        joined = joined + names.str[position].map(reading).fillna("").astype(object)
+    table = pd.Series(joined.to_numpy(dtype=object), index=names.to_numpy(dtype=object))
     return text.map(table).astype(object)
 
 

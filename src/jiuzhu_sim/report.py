@@ -583,15 +583,13 @@ def row_accounting(summary: Mapping[str, Any]) -> pd.DataFrame:
     return frame
 
 
-CHECK_LABELS = {
-    "invalid_id": "身份证号无效", "deceased_paid": "死亡后仍发放", "duplicate_region": "异地重复",
-    "duplicate_program": "低保特困重复", "duplicate_payment": "重复发放",
-    "amount_mismatch": "不足额/超额", "late_payment": "发放不及时", "missing_payment": "应发未发",
-    "paid_not_on_roster": "名单外发放", "account_mismatch": "账户非本人",
-    "staff_relative_unfiled": "近亲属未备案", "review_overdue": "核对超期",
-    "exclusion_candidate": "疑似漏保", "ineligible_recipient": "错保",
-    "alert_overdue": "预警核实超期",
-}
+def _check_labels() -> dict[str, str]:
+    from jiuzhu_sim.audit.checks.registry import CHECKS
+
+    return {c.code: c.label_zh for c in CHECKS}
+
+
+CHECK_LABELS = _check_labels()
 """Chinese names of the CONTRACT §6 check codes, for tables and charts."""
 
 

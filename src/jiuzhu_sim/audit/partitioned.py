@@ -50,7 +50,8 @@ from jiuzhu_sim.exceptions import UserInputError
 PARTITION_KEY = {"roster": "person_id", "payments": "person_id", "deaths": "person_id",
                  "guardians": "person_id", "staff_relatives": "relative_id",
                  "medical": "person_id", "disability": "person_id",
-                 "monitoring": "person_id", "alerts": "person_id"}
+                 "monitoring": "person_id", "alerts": "person_id",
+                 "assistance": "person_id"}
 BROADCAST = tuple(name for name in SCHEMAS if name not in PARTITION_KEY)
 SOURCE_ROW = "_source_row"
 DEFAULT_ROWS_PER_PARTITION = 1_000_000
@@ -347,6 +348,7 @@ def audit_partition(part: int, common: dict) -> dict:
     findings = run_checks(tables, ctx, timings)
     evidence = netting_evidence(evidence_frame(ctx), findings, tables)
     ctx.evidence.clear()
+    check_notes = ctx.notes
     stats = monthly_stats(tables, ctx)
     link = None
     if common.get("linkage"):
@@ -365,7 +367,7 @@ def audit_partition(part: int, common: dict) -> dict:
         if name not in BROADCAST:
             rows_rejected[name] = int((rejected["file"] == file).sum()) if len(rejected) else 0
     return {"part": part, "findings": findings, "evidence": evidence, "rejected": rejected,
-            "link": link, "notes": notes,
+            "link": link, "notes": notes, "check_notes": check_notes,
             "rows_rejected": dict(rows_rejected), "stats": stats, "timings": timings,
             "rows": {name: len(tables[name]) for name in PARTITION_KEY}}
 
@@ -479,11 +481,18 @@ def run_partitioned(data_dir, start_month: int, end_month: int, params_resolver,
     for r in results:
         check_seconds.update(r["timings"])
     timings.update({k: round(v, 3) for k, v in check_seconds.items()})
+    from jiuzhu_sim.audit.checks.base import merge_notes
+
+    notes: dict = {}
+    for r in results:
+        merge_notes(notes, r.get("check_notes", {}))
     evidence = [r["evidence"] for r in results if len(r["evidence"])]
     evidence = (pd.concat(evidence, ignore_index=True) if evidence
                 else results[0]["evidence"])
     return {"findings": findings, "rejected": rejected, "evidence": evidence,
-            "review": review, "input": combine_notes(staged, [r["notes"] for r in results]), "stats": combine_stats([r["stats"] for r in results]),
+            "review": review, "notes": notes,
+            "input": combine_notes(staged, [r["notes"] for r in results]),
+            "stats": combine_stats([r["stats"] for r in results]),
             "rows_read": staged.rows_read, "rows_rejected": rows_rejected,
             "paths": staged.paths, "params": params, "timings": timings,
             "partitions": n_parts}

@@ -144,6 +144,7 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
         params = run["params"]
         findings, evidence, rejected = run["findings"], run["evidence"], run["rejected"]
         stats, review, tables = run["stats"], run["review"], None
+        notes = run.get("notes", {})
         rows_read, rows_rejected, paths = run["rows_read"], run["rows_rejected"], run["paths"]
         timings.update(run["timings"])
         engine = {"engine": "dask" if workers is not None or scheduler is not None
@@ -159,6 +160,7 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
         findings = run_checks(loaded.tables, ctx, timings)
         evidence = netting_evidence(evidence_frame(ctx), findings, loaded.tables)
         ctx.evidence.clear()
+        notes = ctx.notes
         timings["checks_total"] = round(time.perf_counter() - t1, 3)
         from jiuzhu_sim.audit.stats import monthly_stats
 
@@ -172,7 +174,7 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
         rows_read, rows_rejected, paths = (loaded.rows_read, loaded.rows_rejected,
                                            loaded.paths)
     summary = _summary(start, end, day, params, findings, stats, rows_read, rows_rejected,
-                       evidence, review)
+                       evidence, review, notes)
     summary["engine"] = engine
     summary["input"] = loaded.notes if tables is not None else run["input"]
     result = AuditResult(findings, rejected, summary, stats, tables, timings, evidence,
@@ -269,22 +271,39 @@ def review_list(tables: AuditTables, params, start_month: int, end_month: int
 
 
 def _summary(start, end, day, params, findings, stats, rows_read, rows_rejected, evidence,
-             review) -> dict[str, Any]:
+             review, notes=None) -> dict[str, Any]:
+    from jiuzhu_sim.audit.findings import amount_at_risk_total
     from jiuzhu_sim.audit.stats import HOW, not_derivable
 
     per_check = {}
+    checks_run = {}
+    notes = notes or {}
     for check in CHECKS:
         sel = findings["check"] == check.code
         per_check[check.code] = {"findings": int(sel.sum()), "amount_at_risk": round(float(
             findings.loc[sel, "amount_at_risk"].sum()), 2), "severity": check.severity}
+        present = [name for name in check.inputs if name in rows_read]
+        checks_run[check.code] = {
+            "inputs_present": present,
+            "inputs_absent": [name for name in check.inputs if name not in rows_read],
+            **notes.get(check.code, {})}
+    payments_file = "payments"
+    if evidence is not None and len(evidence):
+        files = evidence["file"].astype(str)
+        pay_like = files[files.str.startswith("payments")]
+        payments_file = str(pay_like.iloc[0]) if len(pay_like) else payments_file
     summary: dict[str, Any] = {
         "window": {"start": start, "end": end, "params_date": day.isoformat(),
                    "region_code": str(params.region_code)},
         "rows_read": rows_read, "rows_rejected": rows_rejected,
         "rows_used": {k: rows_read[k] - rows_rejected[k] for k in rows_read},
         "findings_total": len(findings),
-        "amount_at_risk_total": round(float(findings["amount_at_risk"].sum()), 2),
+        # each yuan once, even when two checks find it (POLICY.md §6); the per-check
+        # amounts below keep each finding's own amount, so they may add up to more
+        "amount_at_risk_total": amount_at_risk_total(findings, evidence, payments_file),
+        "amount_at_risk_sum_of_checks": round(float(findings["amount_at_risk"].sum()), 2),
         "findings": per_check,
+        "checks_run": checks_run,
         "monthly_stats_derived": {k: v for k, v in HOW.items()},
         "monthly_stats_not_derivable": not_derivable(stats),
         "evidence_rows": len(evidence),

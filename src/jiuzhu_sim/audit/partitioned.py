@@ -341,6 +341,8 @@ def audit_partition(part: int, common: dict) -> dict:
 
     staged: Staged = common["staged"]
     tables, rejected = load_partition(staged, part)
+    # account holders' households, wherever their roster rows are (account_mismatch: 到人到户)
+    tables.household_members = common.get("household_members")
     ctx = AuditContext(common["start_month"], common["end_month"], common["params"],
                        region_code=str(common["params"].region_code),
                        overrides=common["overrides"])
@@ -370,6 +372,58 @@ def audit_partition(part: int, common: dict) -> dict:
             "link": link, "notes": notes, "check_notes": check_notes,
             "rows_rejected": dict(rows_rejected), "stats": stats, "timings": timings,
             "rows": {name: len(tables[name]) for name in PARTITION_KEY}}
+
+
+def _staged_columns(staged: Staged, name: str, part: int, columns: list[str]
+                    ) -> pd.DataFrame | None:
+    """Some raw (staged, not yet normalised) columns of one partition, or None."""
+    import pyarrow.parquet as pq
+
+    path = staged.part_path(name, part)
+    if name not in staged.files or not path.is_file():
+        return None
+    present = [c for c in columns if c in pq.ParquetFile(path).schema_arrow.names]
+    if len(present) < len(columns):
+        return None
+    return pq.read_table(path, columns=columns).to_pandas()
+
+
+def household_members(staged: Staged) -> pd.DataFrame:
+    """(person_id, household_id) roster rows of every account holder who is not the payee,
+    across all partitions: an account holder's roster row may sit in another partition than
+    the payee's, and a payment into the account of a member of the payee's household is
+    correct (account_mismatch, 到人到户). IDs normalised as on read."""
+    from jiuzhu_sim.audit.io import _resident_ids
+
+    holders: set[str] = set()
+    for part in range(staged.n_partitions):
+        pay = _staged_columns(staged, "payments", part, ["person_id", "account_holder_id"])
+        if pay is None or not len(pay):
+            continue
+        person = _resident_ids(pd.Series(pay["person_id"], dtype="str").fillna("").str.strip())
+        holder = _resident_ids(pd.Series(pay["account_holder_id"], dtype="str").fillna("")
+                               .str.strip())
+        other = (holder != person).to_numpy() & (holder != "").to_numpy()
+        holders.update(pd.unique(holder[other]))
+    frames = []
+    if holders:
+        wanted = pd.Index(sorted(holders))
+        for part in range(staged.n_partitions):
+            r = _staged_columns(staged, "roster", part, ["person_id", "household_id"])
+            if r is None or not len(r):
+                continue
+            person = _resident_ids(pd.Series(r["person_id"], dtype="str").fillna("")
+                                   .str.strip())
+            keep = wanted.get_indexer(person) >= 0
+            if keep.any():
+                frames.append(pd.DataFrame({
+                    "person_id": person[keep].to_numpy(dtype=object),
+                    "household_id": pd.Series(r["household_id"], dtype="str").fillna("")
+                    .str.strip().str.upper()[keep].to_numpy(dtype=object)}))
+    if not frames:
+        return pd.DataFrame({"person_id": pd.Series([], dtype="str"),
+                             "household_id": pd.Series([], dtype="str")})
+    return pd.concat(frames, ignore_index=True).drop_duplicates().reset_index(drop=True)
 
 
 def fetch_payments(part: int, common: dict) -> pd.DataFrame:
@@ -440,7 +494,8 @@ def run_partitioned(data_dir, start_month: int, end_month: int, params_resolver,
         timings["stage"] = round(time.perf_counter() - t0, 3)
         params = params_resolver(staged.region_counts)
         common = {"staged": staged, "start_month": start_month, "end_month": end_month,
-                  "params": params, "overrides": list(overrides), "linkage": linkage}
+                  "params": params, "overrides": list(overrides), "linkage": linkage,
+                  "household_members": household_members(staged)}
         t1 = time.perf_counter()
         results = run_partitions(audit_partition, range(n_parts), workers=workers,
                                  scheduler=scheduler, progress=progress,

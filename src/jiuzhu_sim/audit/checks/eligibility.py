@@ -36,7 +36,7 @@ REASON_ZH = {
     "income_not_below_standard": "家庭人均收入不低于低保标准",
     "not_low_income": "家庭人均收入不低于低保边缘（低收入）标准，不符合单人保条件",
     "tekun_income_not_below_dibao_standard": "收入不低于低保标准，不符合特困人员“无生活来源”条件",
-    "expenditure_income_not_below_standard": "扣除刚性支出后人均收入仍不低于低保标准",
+    "assessed_income_not_below_standard": "扣除刚性支出后人均收入仍不低于低保标准",
 }
 COVERAGE_ZH = {"household": "整户保", "single": "单人保", "expenditure": "支出型"}
 

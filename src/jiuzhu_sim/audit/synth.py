@@ -116,6 +116,7 @@ from jiuzhu_sim.exceptions import UserInputError
 from jiuzhu_sim.io import write_table
 from jiuzhu_sim.resident_id import CHECK_CHARS, check_codes_of_bodies
 
+
 def _registry_codes() -> tuple[str, ...]:
     from jiuzhu_sim.audit.checks.registry import CODES
 

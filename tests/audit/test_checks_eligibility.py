@@ -18,8 +18,8 @@ E = rid(21)
 MONTHS = ("2024-01", "2024-02", "2024-03", "2024-04", "2024-05", "2024-06")
 
 
-@pytest.fixture(scope="module")
-def ctx():
+@pytest.fixture()
+def ctx():  # fresh per test: a context caches views by the tables' id()
     c = make_ctx()
     p = c.params_on(dt.date(2024, 6, 30))
     assert float(p["dibao.standard.rural"]) == 941

@@ -393,7 +393,11 @@ def household_members(staged: Staged) -> pd.DataFrame:
     across all partitions: an account holder's roster row may sit in another partition than
     the payee's, and a payment into the account of a member of the payee's household is
     correct (account_mismatch, 到人到户). IDs normalised as on read."""
-    from jiuzhu_sim.audit.io import _resident_ids
+    from jiuzhu_sim.audit.io import _resident_ids as normalised
+
+    def _resident_ids(text: pd.Series) -> pd.Series:
+        out = normalised(text)
+        return out[0] if isinstance(out, tuple) else out  # (ids, cells changed)
 
     holders: set[str] = set()
     for part in range(staged.n_partitions):

@@ -1,7 +1,7 @@
 """Synthetic audit county (合成审计数据): every CONTRACT §5 input plus ``truth.csv``.
 
 ``jiuzhu synth audit --out DIR`` writes roster, payments, deaths, guardians, staff_relatives,
-medical, disability, monitoring, households and alerts for one county over a window of months,
+medical, disability, monitoring, households, alerts and assistance for one county over a window of months,
 with anomalies of every CONTRACT §6 check planted at known places, and ``truth.csv``
 (``check, person_id, period``) saying where. All shape and rate settings are parameters
 (``params/national/audit_synth.yaml``, assumptions); the rules that decide what is an
@@ -56,14 +56,33 @@ check is necessarily older than the grace period, which equals the review interv
   _max_grade``, or intellectual/mental ≤ ``..._intellectual_mental``), or a monitoring
   category from ``screening.monitoring_categories``.
 - ineligible_recipient (person): a one-person dibao household whose verified per-capita
-  income (households file) is 10–40% above the standard at a check more than
-  ``dibao.gradual_exit_months`` (+2..5) months before the audit end, still on the roster and
-  paid.
+  income (households file) is 10–40% above the standard — a fifth exactly on it ("低于" is
+  strict) — at a check more than ``dibao.gradual_exit_months`` (+2..5) months before the
+  audit end, still on the roster and paid; and tekun persons whose income is at or above the
+  dibao standard (a quarter exactly on it) at a check 1..(review interval − 1) months ago.
+- alert_forward_overdue (person): an alert the city forwards late, the county forwards late,
+  or (no forwarded_date) the township receives later than twice
+  ``monitoring.forward_working_days`` working days; verified on time afterwards.
+- double_enrolment (person, period): a dibao member also on the tekun roster from a month
+  on, paid tekun only in those months (so no missing_payment); the duplicate_program and
+  duplicate_region plants are double enrolments too, in the same months.
+- amount_not_per_standard (person): the approved (and paid) amount is 20–200 yuan off the
+  rule's (dibao standard − per-capita income; tekun basic + care).
+- deceased_not_exited (person): died before the last month, roster not updated, payments
+  stopped after the month of death; the deceased_paid plants too.
+- under_assisted (person): covered dibao members with self-paid medical at or above
+  ``screening.medical_self_paid_threshold_dibao`` (a fifth exactly on it) and tekun persons
+  with any medical spending, no ``assistance`` record.
 - alert_overdue (person): an alert verified ≥ 14 working days after the township received it
   (``kind=new``; deadline ``monitoring.verify_working_days_new``) or > 40 days (``initial``;
   ``monitoring.verify_months_initial``), or never verified with the deadline passed by the end.
 
-Negative look-alikes (must NOT be flagged): payment in the month of death (roster ends on the
+Negative look-alikes (must NOT be flagged): single-person (单人保) households with income
+between the standard and the marginal threshold; expenditure-type (支出型) households above
+the standard whose income after ``rigid_expenditure`` is below it (amount = standard − that);
+members paid into the household head's account (到人到户); covered people with medical
+spending who got medical or temporary assistance (``assistance``), and dibao members just
+under the 10,000 line; payments on the deadline rolled past a holiday (2024-01 → 02-18); payment in the month of death (roster ends on the
 death date); payments into a registered guardian's account; filed staff relatives and unfiled
 relatives who are not beneficiaries; income above the standard at a check inside the grace
 period; alerts verified within 8 working days across public holidays (and initial alerts in

@@ -256,7 +256,8 @@ def netting_evidence(evidence: pd.DataFrame, findings: pd.DataFrame, tables: Aud
         amount_after=F.plain_amount(rows["amount_after"]).to_numpy(dtype=object))
     extra = pd.DataFrame({"finding_id": hit["finding_id"].to_numpy(), "file": file,
                           "row": rows["_row"].to_numpy(dtype=np.int64),
-                          "key_fields": fields.to_numpy(dtype=object)})
+                          "key_fields": fields.to_numpy(dtype=object),
+                          "at_risk": 0.0})  # context: the money sits on the netted payment
     both = pd.concat([evidence, extra], ignore_index=True)
     return both.drop_duplicates(["finding_id", "file", "row"]).reset_index(drop=True)
 

@@ -324,7 +324,7 @@ def write_outputs(result: AuditResult, out: Path, params, day: dt.date, paths, *
     deadline = (np.datetime64(day, "D") + np.timedelta64(
         int(params["audit.rectification_days"]), "D")).astype(str)
     summary["three_lists"] = write_three_lists(out / "三项清单.xlsx", result.findings,
-                                               deadline, previous)
+                                               deadline, previous, summary["window"], params)
     summary["three_lists"]["deadline"] = deadline
     timings["write"] = round(time.perf_counter() - t0, 3)
     extra_inputs = [Path(rectified)] if rectified else []

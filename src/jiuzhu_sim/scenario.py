@@ -572,7 +572,9 @@ def _row(s_vec: np.ndarray) -> dict[str, float | None]:
 
 
 def _describe(rows: list[dict], replications: int) -> dict[str, Any]:
-    """Mean over replications, with p5/p95 columns when there is more than one."""
+    """Mean over replications, with p5/p95 columns (spread of one replication) and ``_se``
+    (Monte Carlo standard error of the mean, sd / √replications) when there is more than
+    one."""
     frame = pd.DataFrame(rows).astype(float)
     out: dict[str, Any] = frame.mean().to_dict()
     if replications > 1:
@@ -580,6 +582,7 @@ def _describe(rows: list[dict], replications: int) -> dict[str, Any]:
                     "leakage_rate", "cost_total", "fgt0_after"):
             out[f"{col}_p5"] = float(np.nanpercentile(frame[col], 5))
             out[f"{col}_p95"] = float(np.nanpercentile(frame[col], 95))
+            out[f"{col}_se"] = float(frame[col].std(ddof=1) / np.sqrt(replications))
     return out
 
 

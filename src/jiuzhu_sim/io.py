@@ -399,15 +399,17 @@ def display_width(text: pd.Series) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    array = pa.array(pd.Series(text, dtype="object").fillna("").astype(str).to_numpy(
-        dtype=object), type=pa.large_string())
+    text = pd.Series(text)
+    if not pd.api.types.is_string_dtype(text) or text.dtype == object:
+        text = text.astype(object).where(text.notna(), "").astype(str)
+    array = pa.array(text.astype("string[pyarrow]").fillna(""))
     chars = pc.utf8_length(array).to_numpy(zero_copy_only=False).astype("int64")
     octets = pc.binary_length(array).to_numpy(zero_copy_only=False).astype("int64")
     return chars + (octets - chars) // 2
 
 
 def _column_width(values: pd.Series, header: str, kind: str, max_width: int,
-                  sample_rows: int = 100_000) -> float:
+                  sample_rows: int = 20_000) -> float:
     """A column width fitted to the header and the first ``sample_rows`` values as shown."""
     values = values.iloc[:sample_rows]
     if kind in ("amount", "integer") and pd.api.types.is_numeric_dtype(values):

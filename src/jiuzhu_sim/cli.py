@@ -70,6 +70,7 @@ EXAMPLES = {
     "budget": "jiuzhu budget --params 350581 --years 2025:2027 --out out/budget "
               "--replications 200",
     "report": "jiuzhu report audit --out reports/audit.html   # no data: the synthetic county",
+    "explore": "jiuzhu explore audit out/audit   # the findings of `jiuzhu audit`, filterable",
     "params": "jiuzhu params show Shishi --date 2024-01-01",
 }
 
@@ -233,10 +234,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("explore", help="serve the live scenario or audit explorer as a page "
                        "on localhost (Voilà; needs the explore extra)")
-    p.add_argument("kind", choices=["scenario", "audit"])
+    p.add_argument("kind", choices=["scenario", "audit"],
+                   help="scenario (sliders over the rules) or audit (findings of one audit run)")
     p.add_argument("audit_dir", nargs="?", type=Path, default=None, metavar="AUDIT_OUT_DIR",
                    help="audit: the folder `jiuzhu audit --out` wrote")
-    p.add_argument("--port", type=int, default=8866)
+    p.add_argument("--port", type=int, default=8866,
+                   help="localhost port to serve on (default: 8866)")
     p.add_argument("--params", default=None, help="scenario: region code or name")
     p.add_argument("--date", type=_date, default=None, help="scenario: parameter date")
     p.add_argument("--households", type=int, default=None, help="scenario: population size")

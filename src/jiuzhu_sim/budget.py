@@ -55,6 +55,7 @@ import pandas as pd
 from jiuzhu_sim.distributed import Partition, make_partitions, run_partitions
 from jiuzhu_sim.exceptions import UserInputError
 from jiuzhu_sim.parameters import round_standard
+from jiuzhu_sim.rules import engine
 from jiuzhu_sim.rules import tekun as tekun_rules
 
 PROGRAMS = ("dibao", "tekun_basic", "tekun_care", "tekun_institutional", "temporary",
@@ -131,9 +132,9 @@ def household_quantities(households_out: pd.DataFrame, persons_out: pd.DataFrame
     urban = h["urban"].to_numpy(bool)
     enrolled = h["enrolled"].to_numpy(bool)
     eligible = h["dibao_eligible"].to_numpy(bool)
-    covered = np.where(eligible, h["dibao_members"].to_numpy(float),
-                       h["assessed_members"].to_numpy(float))
-    recipients = np.where(enrolled, covered, 0.0)
+    recipients = engine.recipients_on_roster(eligible, enrolled,
+                                             h["dibao_members"].to_numpy(float),
+                                             h["assessed_members"].to_numpy(float))
     # persons_out rows are in the population's person order (pop.hh: household index)
     pos = pop.hh
     tekun = persons_out["tekun"].to_numpy(bool)
@@ -170,9 +171,8 @@ def _int_seed(seq: np.random.SeedSequence) -> int:
 def variant_quantities(pop, v: dict[str, np.ndarray]) -> np.ndarray:
     """n_households × len(PROJECTED) from :func:`jiuzhu_sim.scenario.simulate_variant`'s
     arrays, with :func:`household_quantities`' definitions (× survey weight)."""
-    covered = np.where(v["h_eligible"], v["h_dibao_members"].astype(float),
-                       v["h_unit"].astype(float))
-    recipients = np.where(v["h_enrolled"], covered, 0.0)
+    recipients = engine.recipients_on_roster(v["h_eligible"], v["h_enrolled"],
+                                             v["h_dibao_members"], v["h_unit"])
     cols: dict[str, np.ndarray] = {}
     for area, mask in (("urban", pop.urban), ("rural", ~pop.urban)):
         m = mask.astype(float) * pop.weight

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from jiuzhu_sim.exceptions import JiuzhuError, UserInputError
+from jiuzhu_sim.rules import engine
 
 NOTEBOOKS = {
     "audit": "audit_lookback.ipynb",
@@ -1017,11 +1018,11 @@ def exclusion_estimate(params, *, roster_recipients: int, candidates: int,
     eligible = h["dibao_eligible"].to_numpy(bool)
     enrolled = h["enrolled"].to_numpy(bool)
     covered = h["dibao_members"].to_numpy(float)
-    # people an enrolled household has on the roster: those covered, or all members of an
-    # ineligible enrolled household (an inclusion error)
-    on_roster = np.where(eligible, covered, members)
+    # people an enrolled household has on the roster (one definition, rules/engine.py)
+    on_roster = engine.recipients_on_roster(eligible, enrolled, covered,
+                                            h["assessed_members"].to_numpy(float))
     sample_persons = float((w * members).sum())
-    sim_enrolled = float((w * on_roster)[enrolled].sum())
+    sim_enrolled = float((w * on_roster).sum())
     if county_persons > 0:
         basis = "given resident population"
         scale = county_persons / sample_persons
@@ -1038,7 +1039,8 @@ def _exclusion_rows(h, w, eligible, enrolled, covered, scale, basis, roster_reci
     county = float((w * members).sum()) * scale
     eligible_persons = float((w * covered)[eligible].sum()) * scale
     excluded_persons = float((w * covered)[eligible & ~enrolled].sum()) * scale
-    enrolled_persons = float((w * np.where(eligible, covered, members))[enrolled].sum()) * scale
+    enrolled_persons = float((w * engine.recipients_on_roster(
+        eligible, enrolled, covered, h["assessed_members"].to_numpy(float))).sum()) * scale
     values = {"basis": basis, "scale": scale, "county_persons": county,
               "simulated_eligible_persons": eligible_persons,
               "simulated_enrolled_persons": enrolled_persons,

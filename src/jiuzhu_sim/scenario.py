@@ -390,10 +390,9 @@ def simulate_variant(pop, params, uniforms: np.ndarray | None) -> dict[str, np.n
     that this equals ``simulate_population`` household by household.
     """
     from jiuzhu_sim.population.process import draw_process_arrays
-    from jiuzhu_sim.rules import TYPE_NONE, TYPE_SINGLE, round_yuan
-    from jiuzhu_sim.simulation import _paid, entitlement_arrays
+    from jiuzhu_sim.rules import TYPE_NONE, TYPE_SINGLE, engine, round_yuan
 
-    a = entitlement_arrays(pop, params)
+    a = engine.compute(pop, params)
     eligible = a["h_type"] != TYPE_NONE
     assessed = a["h_assessed_out"]
     assessed = round_yuan(np.where(np.isfinite(assessed), assessed, np.nan))
@@ -406,10 +405,8 @@ def simulate_variant(pop, params, uniforms: np.ndarray | None) -> dict[str, np.n
         enrolled = draw.enrolled
         measured = round_yuan(np.where(np.isfinite(draw.measured_per_capita_income),
                                        draw.measured_per_capita_income, np.nan))
-    paid = _paid(pd.DataFrame({
-        "enrolled": enrolled, "dibao_eligible": eligible, "dibao_standard": a["h_standard"],
-        "measured_per_capita_income": measured, "assessed_members": a["h_unit"],
-        "dibao_monthly_benefit": a["h_dibao_benefit"]}), params)
+    paid = engine.paid_dibao(enrolled, eligible, a["h_dibao_benefit"], a["h_standard"],
+                             measured, a["h_unit"], params)
     return {**a, "h_eligible": eligible, "h_enrolled": enrolled, "h_paid": paid}
 
 
@@ -417,14 +414,15 @@ def variant_sums(pop, v: dict[str, np.ndarray], params, baseline_line: np.ndarra
                  income_all: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """SUM_FIELDS totals and per-household monthly transfers for one simulated variant
     (``v`` from :func:`simulate_variant`)."""
+    from jiuzhu_sim.rules import engine
+
     w = pop.weight
     members = v["h_members"].astype(float)
     eligible, enrolled, paid = v["h_eligible"], v["h_enrolled"], v["h_paid"]
-    tekun = v["h_tekun_benefit"]
-    marginal_cash = v["h_marginal_benefit"]
-    transfers = paid + tekun + marginal_cash
+    costs = engine.program_costs(paid, v["h_tekun_benefit"], v["h_marginal_benefit"])
+    transfers = engine.monthly_transfers(costs)
     dibao_members = v["h_dibao_members"].astype(float)
-    covered = np.where(eligible, dibao_members, v["h_unit"].astype(float))
+    on_roster = engine.recipients_on_roster(eligible, enrolled, dibao_members, v["h_unit"])
     single_hh = np.bincount(pop.hh, weights=v["p_single"].astype(float),
                             minlength=pop.n_households)
     pw = float((w * members).sum())
@@ -441,14 +439,13 @@ def variant_sums(pop, v: dict[str, np.ndarray], params, baseline_line: np.ndarra
         "paid_to_ineligible": (w * paid)[~eligible].sum(),
         "eligible_households": w[eligible].sum(),
         "eligible_persons": (w * dibao_members)[eligible].sum(),
-        "dibao_recipients": (w * covered)[enrolled].sum(),
+        "dibao_recipients": (w * on_roster).sum(),
         "single_person_entitled": (w * single_hh).sum(),
         "single_person_enrolled": (w * single_hh)[enrolled].sum(),
         "tekun_persons": (w * v["h_tekun_persons"].astype(float)).sum(),
         "marginal_households": w[v["h_marginal"]].sum(),
-        "cost_dibao": (w * paid).sum() * months,
-        "cost_tekun": (w * tekun).sum() * months,
-        "cost_marginal": (w * marginal_cash).sum() * months,
+        **{f"cost_{program}": (w * costs[program]).sum() * months
+           for program in engine.PROGRAMS},
         "cost_temporary": _temporary_expected(params, v["h_standard"], w),
         "standard_weighted": (w * v["h_standard"]).sum(),
     }

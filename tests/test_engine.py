@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import make_frames, run_rules
 
+from conftest import make_frames, run_rules
 from jiuzhu_sim.rules import dibao, engine
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "jiuzhu_sim"

@@ -44,7 +44,6 @@ import dataclasses
 import datetime as dt
 import json
 import math
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -597,21 +596,3 @@ def write_budget(result: BudgetResult, out_dir: Path, params, seed: int,
     path.write_text(json.dumps(result.summary, ensure_ascii=False, indent=2, default=str),
                     encoding="utf-8")
     return [*paths, path]
-
-
-def run_budget_cli(args) -> int:
-    """``jiuzhu budget``: load parameters, run, print the table's P50 by year and program."""
-    from jiuzhu_sim.parameters import load_parameters
-
-    first = int(args.years[0])
-    # without --date the base is 1 January of the first year, or today if that is later
-    date = args.date or min(dt.date.today(), dt.date(first, 1, 1)).isoformat()
-    params = load_parameters(args.params or "350581", date, args.overrides)
-    result = run_budget(params, tuple(args.years), args.out, replications=args.replications,
-                        households=args.households, seed=args.seed, workers=args.workers,
-                        scheduler=args.scheduler, command=sys.argv)
-    pivot = result.table.pivot(index="program", columns="year", values="p50")
-    print(f"# annual cost, yuan, P50 of {result.summary['replications']} replications "
-          f"(P5/P95 in {Path(args.out) / 'budget.csv'})")
-    print(pivot.round(0).to_string())
-    return 0

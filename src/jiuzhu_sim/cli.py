@@ -316,27 +316,128 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
-    from jiuzhu_sim.audit.runner import run_audit_cli
+    """``jiuzhu audit DATA_DIR --start --end --out [--params] [--date] [--set] [--rectified]``:
+    run, print the findings' counts."""
+    from collections import Counter
 
-    return run_audit_cli(args)
+    from jiuzhu_sim.audit.runner import run_audit
+
+    result = run_audit(args.data_dir, args.start, args.end, params=args.params,
+                       out_dir=args.out, rectified=getattr(args, "rectified", None),
+                       command=sys.argv, overrides=list(getattr(args, "overrides", []) or []),
+                       date=getattr(args, "date", None),
+                       workers=getattr(args, "workers", None),
+                       scheduler=getattr(args, "scheduler", None),
+                       partitions=getattr(args, "partitions", None),
+                       linkage=not getattr(args, "no_linkage", False),
+                       work_dir=getattr(args, "work_dir", None),
+                       sheets=tuple(getattr(args, "sheet", None) or ()),
+                       progress=bool(getattr(args, "workers", None)
+                                     or getattr(args, "scheduler", None)))
+    s = result.summary
+    counts = Counter({k: v["findings"] for k, v in s["findings"].items() if v["findings"]})
+    print(json.dumps({"findings_total": s["findings_total"],
+                      "amount_at_risk_total": s["amount_at_risk_total"],
+                      "findings": dict(counts), "rows_read": s["rows_read"],
+                      "rows_rejected": s["rows_rejected"],
+                      "review_matches": s.get("review_matches", {}).get("total", 0),
+                      "engine": s["engine"], "out": str(args.out)},
+                     ensure_ascii=False, indent=2))
+    return EXIT_OK
 
 
 def _cmd_scenario(args: argparse.Namespace) -> int:
-    from jiuzhu_sim.scenario import run_scenario_cli
+    """``jiuzhu scenario``: run and print the comparison's key columns."""
+    from jiuzhu_sim.scenario import run_scenario
 
-    return run_scenario_cli(args)
+    result = run_scenario(args.scenario_file, args.out, replications=args.replications,
+                          workers=args.workers, scheduler=args.scheduler, command=sys.argv)
+    cols = ["scenario", "region", "coverage_rate", "exclusion_error_rate",
+            "inclusion_error_rate", "leakage_rate", "cost_total", "delta_cost_total",
+            "fgt0_after"]
+    print(result.comparison[[c for c in cols if c in result.comparison]].to_string(index=False))
+    print(f"# written to {args.out}")
+    return EXIT_OK
 
 
 def _cmd_budget(args: argparse.Namespace) -> int:
-    from jiuzhu_sim.finance import run_budget_cli
+    """``jiuzhu budget [--roster DATA_DIR]``: the budget run (:func:`jiuzhu_sim.budget.
+    run_budget`) for the real county, then the finance table, the roster-anchored estimate
+    beside the synthetic one and the per-township capacity table (:mod:`jiuzhu_sim.finance`);
+    prints the P50 tables."""
+    import datetime as dt
 
-    return run_budget_cli(args)
+    from jiuzhu_sim.budget import run_budget
+    from jiuzhu_sim.finance import (
+        FINANCE_HEADERS,
+        finance_table,
+        read_roster_base,
+        roster_anchored,
+        township_table,
+        write_finance,
+    )
+    from jiuzhu_sim.parameters import load_parameters
+
+    first, last = (int(y) for y in args.years)
+    date = args.date or min(dt.date.today(), dt.date(first, 1, 1)).isoformat()
+    params = load_parameters(args.params or "350581", date, args.overrides)
+    base_year = params.date.year
+    roster_dir = getattr(args, "roster", None)
+    roster = read_roster_base(roster_dir, params.date, params) if roster_dir else None
+    # the roster anchors on the base year: run from it even when --years starts later
+    run_first = base_year if roster is not None else first
+    result = run_budget(params, (run_first, last), args.out, replications=args.replications,
+                        households=args.households, seed=args.seed, workers=args.workers,
+                        scheduler=args.scheduler, command=sys.argv)
+    anchored = roster_anchored(result.draws, base_year, roster) if roster is not None else None
+    finance = finance_table(result.table, first, roster, anchored)
+    townships = township_table(params)
+    write_finance(Path(args.out), finance, anchored, townships, roster)
+    population = float(result.standards.loc[result.standards["year"] == first,
+                                             "persons"].iloc[0])
+    census = params.values.get("region.resident_population")
+    print(f"# {params.region_code} {params.region_name}: represented population "
+          f"{population:,.0f} in {first}"
+          + (f" (census {census.value:,} — {census.reference})" if census else
+             " (the synthetic sample: no region.resident_population for this region)"))
+    pivot = result.table.pivot(index="program", columns="year", values="p50")
+    print(f"# synthetic estimate, annual cost, yuan, P50 of {result.summary['replications']} "
+          f"replications (P5/P95 in {Path(args.out) / 'budget.csv'})")
+    print(pivot.round(0).to_string())
+    if anchored is not None:
+        print(f"# roster base year {base_year} (active on {params.date.isoformat()}, "
+              f"× {params['budget.months_per_year']} months) and roster-anchored P50 "
+              f"(budget_roster.csv)")
+        wide = anchored.pivot(index="program", columns="year", values="roster_p50")
+        print(wide.round(0).to_string())
+    print(f"# 财政预算表 {first} (财政预算表.xlsx / .csv)")
+    shown = finance[["program_name", "last_year", "budget_p50", "budget_p5", "budget_p95",
+                     "change", "change_share"]].rename(columns=FINANCE_HEADERS)
+    print(shown.round(3).to_string(index=False))
+    for note in result.capacity["purchased_services_note"]:
+        if note:
+            print(f"# 004 四: {note}")
+            break
+    return EXIT_OK
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from jiuzhu_sim.report import run_report_cli
+    """``jiuzhu report``: render, print the HTML path; a failing cell → one line, exit ≠ 0."""
+    from jiuzhu_sim.report import EXIT_CELL_FAILED, ReportCellError, render_report
 
-    return run_report_cli(args)
+    years = None if args.years is None else f"{args.years[0]}:{args.years[1]}"
+    try:
+        rendered = render_report(args.kind, args.out, source=args.source, start=args.start,
+                                 end=args.end, region=args.params, date=args.date,
+                                 overrides=args.overrides, seed=args.seed, unmask=args.unmask,
+                                 years=years)
+    except ReportCellError as exc:
+        sys.stderr.write(f"jiuzhu report: {exc.one_line()}\n")
+        return EXIT_USER_ERROR if exc.user_error else EXIT_CELL_FAILED
+    print(rendered.html)
+    print(f"# executed notebook: {rendered.notebook}; outputs: {rendered.output_dir} "
+          f"({rendered.seconds:.1f} s)")
+    return EXIT_OK
 
 
 def _cmd_explore(args: argparse.Namespace) -> int:

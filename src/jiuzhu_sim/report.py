@@ -356,23 +356,6 @@ def offline_page(html_text: str) -> str:
     return _REMOTE_SCRIPT.sub("", html_text).replace("</head>", _FIT_CSS, 1)
 
 
-def run_report_cli(args) -> int:
-    """``jiuzhu report``: render, print the HTML path; a failing cell → one line, exit ≠ 0."""
-    years = None if args.years is None else f"{args.years[0]}:{args.years[1]}"
-    try:
-        rendered = render_report(args.kind, args.out, source=args.source, start=args.start,
-                                 end=args.end, region=args.params, date=args.date,
-                                 overrides=args.overrides, seed=args.seed, unmask=args.unmask,
-                                 years=years)
-    except ReportCellError as exc:
-        sys.stderr.write(f"jiuzhu report: {exc.one_line()}\n")
-        return EXIT_USER_ERROR if exc.user_error else EXIT_CELL_FAILED
-    print(rendered.html)
-    print(f"# executed notebook: {rendered.notebook}; outputs: {rendered.output_dir} "
-          f"({rendered.seconds:.1f} s)")
-    return 0
-
-
 # ---------------------------------------------------------------------------------------
 # Tables and pages as shown: no pandas index, formatted numbers, wide tables scroll in
 # their box, a contents list and a print stylesheet

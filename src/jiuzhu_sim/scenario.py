@@ -46,7 +46,6 @@ import dataclasses
 import datetime as dt
 import itertools
 import json
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -311,7 +310,6 @@ def _cached(key: tuple, build):
             _POPULATION_CACHE.pop(next(iter(_POPULATION_CACHE)))
         _POPULATION_CACHE[key] = pop
     return pop
-
 
 
 _HASH_CACHE: list[tuple[pd.Series, np.ndarray]] = []
@@ -741,15 +739,3 @@ def write_scenario(result: ScenarioResult, spec: ScenarioSpec, out_dir: Path, pa
     path.write_text(json.dumps(result.summary, ensure_ascii=False, indent=2, default=str),
                     encoding="utf-8")
     return [*paths, path]
-
-
-def run_scenario_cli(args) -> int:
-    """``jiuzhu scenario``: run and print the comparison's key columns."""
-    result = run_scenario(args.scenario_file, args.out, replications=args.replications,
-                          workers=args.workers, scheduler=args.scheduler, command=sys.argv)
-    cols = ["scenario", "region", "coverage_rate", "exclusion_error_rate",
-            "inclusion_error_rate", "leakage_rate", "cost_total", "delta_cost_total",
-            "fgt0_after"]
-    print(result.comparison[[c for c in cols if c in result.comparison]].to_string(index=False))
-    print(f"# written to {args.out}")
-    return 0

@@ -172,10 +172,11 @@ def _optional_dates(frame: pd.DataFrame, column: str, file: str) -> np.ndarray |
     return parsed.to_numpy().astype("datetime64[D]")
 
 
-def known_region_codes() -> set[str]:
+def known_region_codes(params_dir: str | Path | None = None) -> set[str]:
+    """Codes of the regions in ``params_dir`` (default: the params/ folder in use)."""
     from jiuzhu_sim.parameters import list_regions
 
-    return {r.code for r in list_regions()}
+    return {r.code for r in list_regions(Path(params_dir) if params_dir else None)}
 
 
 def prepare_population(persons: pd.DataFrame, households: pd.DataFrame,
@@ -370,7 +371,8 @@ def compute_entitlements(persons: pd.DataFrame, households: pd.DataFrame, params
                          ) -> Entitlements:
     """The deterministic rules only (no enrollment draw): households_out and persons_out
     frames with ``enrolled`` all false and no payment columns filled."""
-    pop = prepare_population(persons, households, file_names)
+    pop = prepare_population(persons, households, file_names,
+                             known_region_codes(params.params_dir))
     arrays = entitlement_arrays(pop, params)
     hframe, pframe = _frames(pop, arrays)
     return Entitlements(hframe, pframe, arrays, pop)
@@ -494,7 +496,8 @@ def simulate(persons: pd.DataFrame, households: pd.DataFrame, params, seed: int 
              ) -> SimulationResult:
     """Rules, enrollment (observed ``enrolled_dibao`` or the process model's draw, seeded)
     and summary (without manifest; :func:`simulate_files` adds it)."""
-    pop = prepare_population(persons, households)
+    pop = prepare_population(persons, households,
+                             region_codes=known_region_codes(params.params_dir))
     result = simulate_population(pop, params, seed)
     result.summary["manifest"] = None
     return result

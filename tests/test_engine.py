@@ -174,3 +174,21 @@ def test_simulation_and_audit_agree_at_the_standard(sim_params, income):
                            rigid_expenditure=[0], own_income=[income],
                            standards=regional_standards(sim_params, ["350581"], "urban"))
     assert bool(h.loc["x"].dibao_eligible) == bool(audit["eligible"].iloc[0]) == (income < 941)
+
+
+def test_report_counts_an_ineligible_enrolled_households_assessed_members():
+    # households_out of two enrolled households: A eligible, 2 covered; B enrolled by
+    # mistake (错保), 3 members of whom 1 is tekun → 2 assessed members on the dibao roster.
+    # Enrolled persons = 2 + 2 = 4 (the old count took B's 3 members: 5); scale 1
+    import pandas as pd
+
+    from jiuzhu_sim import report
+
+    h = pd.DataFrame({"members": [2, 3], "assessed_members": [2, 2],
+                      "dibao_members": [2, 0], "dibao_eligible": [True, False],
+                      "enrolled": [True, True]})
+    _, values = report._exclusion_rows(
+        h, np.ones(2), h["dibao_eligible"].to_numpy(bool), h["enrolled"].to_numpy(bool),
+        h["dibao_members"].to_numpy(float), 1.0, "test", 4, 0)
+    assert values["simulated_enrolled_persons"] == 4
+    assert values["simulated_eligible_persons"] == 2

@@ -1,9 +1,10 @@
 """Apply the rules to a population (CONTRACT §3–4): entitlements, enrollment, summary.
 
-Data flow: ``prepare_population`` (validate and convert the two input frames to numpy
-arrays, one error per user mistake) → ``entitlement_arrays`` (the rules of
-:mod:`jiuzhu_sim.rules`, in the CONTRACT §4 order, vectorised with ``np.bincount`` over a
-household index) → the process model (:mod:`jiuzhu_sim.population.process`) when enrollment
+Data flow: ``prepare_population`` (validate and convert the two input frames to a
+:class:`~jiuzhu_sim.population.model.Population` of numpy arrays, one error per user
+mistake) → the rule engine (:func:`jiuzhu_sim.rules.engine.compute`: the named quantities of
+:mod:`jiuzhu_sim.rules` composed once, in the CONTRACT §4 order, vectorised with
+``np.bincount`` over a household index) → the process model (:mod:`jiuzhu_sim.population.process`) when enrollment
 is not observed → metrics (:mod:`jiuzhu_sim.metrics`) → files.
 
 Decisions worth knowing (see also docs/metrics.md):

@@ -562,7 +562,7 @@ def render_text(report: dict[str, Any]) -> str:
         lines.append(
             f"  成员 {m['person_id']}: 年龄 age {_fmt(m['age'])} · 月收入 income "
             f"{_fmt(m['monthly_income'])} · 残疾等级 disability grade {m['disability_grade']}"
-            f"{' (智力/精神 intellectual/mental)' if m['intellectual_or_mental'] else ''} · "
+            f"{' (' + m['disability_type'] + ')' if m.get('disability_type') else ''} · "
             f"劳动能力 work capacity {_fmt(m['work_capacity'])} · 赡养人 supporter "
             f"{_fmt(m['has_supporter'])} · 护理 care {m['care_level']} · 刚性支出/年 rigid "
             f"spending/yr {_fmt(m['rigid_spending_annual'])}"

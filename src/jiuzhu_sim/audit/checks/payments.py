@@ -15,6 +15,7 @@ from jiuzhu_sim.audit import findings as F
 from jiuzhu_sim.audit.calendar import month_label
 from jiuzhu_sim.audit.checks.base import (
     AuditContext,
+    codes_of,
     death_month_by_code,
     death_row_by_code,
     input_file,
@@ -23,6 +24,7 @@ from jiuzhu_sim.audit.checks.base import (
     payment_view,
     person_codes,
     pm_key,
+    program_codes,
     region_codes,
     roster_months,
     roster_person_codes,
@@ -319,6 +321,7 @@ def check_missing_payment(tables: AuditTables, ctx: AuditContext) -> pd.DataFram
     n_keys = len(person_codes(tables, ctx)) * 4 * (ctx.end_month - ctx.start_month + 1)
     paid_keys = np.zeros(n_keys, dtype=bool)
     paid_keys[pm_key(pay["pid"], pay["prog"], pay["month"], ctx)] = True
+    paid_keys[_unknown_keys(tables, ctx)] = True  # a rejected payment row: not "unpaid"
     death = death_month_by_code(tables, ctx)
     owed = (rm["amount"].to_numpy() > 0) & (rm["month"].to_numpy()
                                             <= death[rm["pid"].to_numpy()])
@@ -338,6 +341,18 @@ def check_missing_payment(tables: AuditTables, ctx: AuditContext) -> pd.DataFram
         region_code=r["region_code"].to_numpy(dtype=object)[rows], program=program,
         period=sub["month"], amount=sub["amount"], detail=detail, extra_key=program)
     return F.attach(ctx, found, roster_evidence(tables, rows, np.arange(len(rows))))
+
+
+def _unknown_keys(tables: AuditTables, ctx: AuditContext) -> np.ndarray:
+    """pm_key of the window's person-months whose payment row was rejected
+    (``tables.unknown_payment_keys``): the input says a payment exists, unread."""
+    unknown = getattr(tables, "unknown_payment_keys", None)
+    if unknown is None or not len(unknown):
+        return np.zeros(0, dtype=np.int64)
+    pid = codes_of(person_codes(tables, ctx), unknown["person_id"])
+    month = np.asarray(unknown["period"], dtype=np.int64)
+    keep = (pid >= 0) & (month >= ctx.start_month) & (month <= ctx.end_month)
+    return pm_key(pid[keep], program_codes(unknown["program"])[keep], month[keep], ctx)
 
 
 def check_paid_not_on_roster(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:

@@ -157,6 +157,22 @@ def test_missing_payment_not_owed_after_death():
     assert payments.check_missing_payment(t, make_ctx("2024-01", "2024-03")).empty
 
 
+def test_month_whose_payment_row_was_rejected_is_unknown_not_missing():
+    # active Jan–Mar at 500; January paid, February's row rejected on read (amount 见附件),
+    # March not in the input at all → only March is 应发未发 (500.00), February is unknown
+    import pandas as pd
+
+    from jiuzhu_sim.audit.io import UNKNOWN_KEYS, normalise
+
+    t = make_tables(roster=[roster_row(A)], payments=[pay_row(A, "2024-01")])
+    read, rejected = normalise("payments", pd.DataFrame(
+        [pay_row(A, "2024-01"), pay_row(A, "2024-02", amount="见附件")]), "payments.csv")
+    assert len(rejected) == 1
+    t.unknown_payment_keys = read.attrs[UNKNOWN_KEYS]
+    f = payments.check_missing_payment(t, make_ctx("2024-01", "2024-03"))
+    assert list(f["period"]) == ["2024-03"] and list(f["amount_at_risk"]) == [500.0]
+
+
 # --- accounts -----------------------------------------------------------------------------
 
 def test_guardian_account_is_not_a_mismatch_but_a_stranger_is():

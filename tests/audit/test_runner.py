@@ -59,9 +59,10 @@ def test_audit_writes_every_output_and_rows_add_up(tmp_path):
     assert summary["window"]["params_date"] == "2024-03-31"
     assert summary["window"]["region_code"] == "350581"
     sheets = pd.read_excel(out / "三项清单.xlsx", sheet_name=None)
-    assert set(sheets) == {"问题清单", "整改清单", "成果清单"}
+    assert set(sheets) == {"说明", "问题清单", "整改清单", "成果清单"}
     assert len(sheets["整改清单"]) == len(findings)
-    assert sheets["整改清单"]["整改期限"].iloc[0] == "2024-04-30"  # 03-31 + 30 days
+    # 03-31 + 30 days, a real date in the workbook
+    assert sheets["整改清单"]["整改期限"].iloc[0] == pd.Timestamp("2024-04-30")
 
 
 def test_finding_ids_are_stable_across_runs(tmp_path):

@@ -403,13 +403,19 @@ def read_workbook(path: Path, name: str | None = None, sheets: tuple[str, ...] =
     first = 1
     for sheet, h, header, body in parts:
         width = len(header)
-        body = [tuple(r[:width]) + (None,) * max(0, width - len(r)) for r in body]
         keep = [i for i, c in enumerate(header) if c]
+        # cells under no header (a blank header cell, or right of the last one) cannot be
+        # mapped to a column: not read, but counted in the report, never dropped in silence
+        unheaded = sum(1 for r in body for i, c in enumerate(r)
+                       if (i >= width or not header[i]) and c is not None
+                       and str(c).strip() != "")
+        body = [tuple(r[:width]) + (None,) * max(0, width - len(r)) for r in body]
         data = {header[i]: [r[i] for r in body] for i in keep}
         frame = pd.DataFrame(data, columns=[header[i] for i in keep], dtype=object)
         frames.append(frame.reindex(columns=columns))
         report.append({"sheet": sheet, "header_row": h + 1, "first_row": first,
-                       "last_row": first + len(body) - 1, "rows": len(body)})
+                       "last_row": first + len(body) - 1, "rows": len(body),
+                       "cells_without_header": unheaded})
         first += len(body)
     frame = (pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0])
     frame = frame.astype(object).where(frame.notna(), None)

@@ -335,8 +335,8 @@ def audit_partition(part: int, common: dict) -> dict:
     """Audit one partition: its findings, rejected rows, rejected counts and monthly counts.
     A module-level function of ``(task, common)`` so Dask can ship it."""
     from jiuzhu_sim.audit.checks.base import AuditContext
+    from jiuzhu_sim.audit.execute import netting_evidence, run_checks
     from jiuzhu_sim.audit.findings import evidence_frame
-    from jiuzhu_sim.audit.runner import netting_evidence, run_checks
     from jiuzhu_sim.audit.stats import monthly_stats
 
     staged: Staged = common["staged"]

@@ -15,7 +15,6 @@ from jiuzhu_sim.audit import findings as F
 from jiuzhu_sim.audit.calendar import month_label
 from jiuzhu_sim.audit.checks.base import (
     AuditContext,
-    codes_of,
     death_month_by_code,
     death_row_by_code,
     first_roster_row_by_code,
@@ -25,7 +24,6 @@ from jiuzhu_sim.audit.checks.base import (
     payment_view,
     person_codes,
     pm_key,
-    program_codes,
     region_codes,
     roster_months,
     roster_person_codes,

@@ -9,6 +9,7 @@ import importlib
 import inspect
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -222,9 +223,8 @@ def test_severe_disability_label_is_built_from_the_parameters(sim_params):
     assert "智力/精神类 1–4级" in _tests(single)["single_candidate"]["zh"]
 
 
-def test_gradual_exit_step_is_checked_against_the_vectorised_result(sim_params, monkeypatch):
-    import jiuzhu_sim.explain as explain_module
-    from jiuzhu_sim.explain import TraceDriftError
+def test_gradual_exit_step_renders_the_engines_quantity(sim_params, monkeypatch):
+    from jiuzhu_sim.rules import dibao
 
     persons, frame = make_frames([{"household_id": "g", "previous_dibao_benefit": 300,
                                    "months_above_standard": 2,
@@ -233,17 +233,14 @@ def test_gradual_exit_step_is_checked_against_the_vectorised_result(sim_params, 
     step = _steps(trace.data)["gradual_exit"]
     assert step["tests"][0]["passed"] and trace.result["dibao_monthly_benefit"] == 300
     assert "eligible under (1)–(3) False" in step["tests"][0]["expression"]
-    # a drift between the vectorised arrays and the trace's own test fails loudly
-    real = explain_module.entitlement_arrays
-
-    def drifted(pop, params):
-        arrays = real(pop, params)
-        arrays["h_gradual_exit"] = ~arrays["h_gradual_exit"]
-        return arrays
-
-    monkeypatch.setattr(explain_module, "entitlement_arrays", drifted)
-    with pytest.raises(TraceDriftError, match="gradual exit"):
-        explain(persons, frame, "g", sim_params)
+    assert trace.data["record"]["h_gradual_exit"]["value"] is True
+    # the trace is the engine's record: a different gradual-exit rule changes the step and
+    # the result together (income 1000 ≥ 941, no grace → none, 0) — no second derivation
+    monkeypatch.setattr(dibao, "gradual_exit", lambda eligible_now, previous, months, **kw: (
+        np.zeros(len(previous), dtype=bool), np.zeros(len(previous))))
+    trace = explain(persons, frame, "g", sim_params)
+    assert not _steps(trace.data)["gradual_exit"]["tests"][0]["passed"]
+    assert trace.result["dibao_monthly_benefit"] == 0 and trace.result["dibao_type"] == "none"
 
 
 def test_trace_shows_a_table_value_for_the_households_date(tmp_path):

@@ -44,7 +44,6 @@ import dataclasses
 import datetime as dt
 import json
 import math
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +54,7 @@ import pandas as pd
 from jiuzhu_sim.distributed import Partition, make_partitions, run_partitions
 from jiuzhu_sim.exceptions import UserInputError
 from jiuzhu_sim.parameters import round_standard
+from jiuzhu_sim.rules import engine
 from jiuzhu_sim.rules import tekun as tekun_rules
 
 PROGRAMS = ("dibao", "tekun_basic", "tekun_care", "tekun_institutional", "temporary",
@@ -131,9 +131,9 @@ def household_quantities(households_out: pd.DataFrame, persons_out: pd.DataFrame
     urban = h["urban"].to_numpy(bool)
     enrolled = h["enrolled"].to_numpy(bool)
     eligible = h["dibao_eligible"].to_numpy(bool)
-    covered = np.where(eligible, h["dibao_members"].to_numpy(float),
-                       h["assessed_members"].to_numpy(float))
-    recipients = np.where(enrolled, covered, 0.0)
+    recipients = engine.recipients_on_roster(eligible, enrolled,
+                                             h["dibao_members"].to_numpy(float),
+                                             h["assessed_members"].to_numpy(float))
     # persons_out rows are in the population's person order (pop.hh: household index)
     pos = pop.hh
     tekun = persons_out["tekun"].to_numpy(bool)
@@ -170,9 +170,8 @@ def _int_seed(seq: np.random.SeedSequence) -> int:
 def variant_quantities(pop, v: dict[str, np.ndarray]) -> np.ndarray:
     """n_households × len(PROJECTED) from :func:`jiuzhu_sim.scenario.simulate_variant`'s
     arrays, with :func:`household_quantities`' definitions (× survey weight)."""
-    covered = np.where(v["h_eligible"], v["h_dibao_members"].astype(float),
-                       v["h_unit"].astype(float))
-    recipients = np.where(v["h_enrolled"], covered, 0.0)
+    recipients = engine.recipients_on_roster(v["h_eligible"], v["h_enrolled"],
+                                             v["h_dibao_members"], v["h_unit"])
     cols: dict[str, np.ndarray] = {}
     for area, mask in (("urban", pop.urban), ("rural", ~pop.urban)):
         m = mask.astype(float) * pop.weight
@@ -597,21 +596,3 @@ def write_budget(result: BudgetResult, out_dir: Path, params, seed: int,
     path.write_text(json.dumps(result.summary, ensure_ascii=False, indent=2, default=str),
                     encoding="utf-8")
     return [*paths, path]
-
-
-def run_budget_cli(args) -> int:
-    """``jiuzhu budget``: load parameters, run, print the table's P50 by year and program."""
-    from jiuzhu_sim.parameters import load_parameters
-
-    first = int(args.years[0])
-    # without --date the base is 1 January of the first year, or today if that is later
-    date = args.date or min(dt.date.today(), dt.date(first, 1, 1)).isoformat()
-    params = load_parameters(args.params or "350581", date, args.overrides)
-    result = run_budget(params, tuple(args.years), args.out, replications=args.replications,
-                        households=args.households, seed=args.seed, workers=args.workers,
-                        scheduler=args.scheduler, command=sys.argv)
-    pivot = result.table.pivot(index="program", columns="year", values="p50")
-    print(f"# annual cost, yuan, P50 of {result.summary['replications']} replications "
-          f"(P5/P95 in {Path(args.out) / 'budget.csv'})")
-    print(pivot.round(0).to_string())
-    return 0

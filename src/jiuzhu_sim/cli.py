@@ -56,6 +56,30 @@ def _years(text: str) -> tuple[int, int]:
     return first, last
 
 
+# One example per command, shown by `jiuzhu --help` and by the command's own --help.
+EXAMPLES = {
+    "simulate": "jiuzhu simulate --persons pop/persons.csv --households pop/households.csv "
+                "--out out/sim --params 350581 --date 2024-01-01",
+    "explain": "jiuzhu explain --persons pop/persons.csv --households pop/households.csv "
+               "--household-id H35058100000042 --date 2024-01-01",
+    "synth": "jiuzhu synth population --out pop --households 20000 --seed 1",
+    "audit": "jiuzhu audit county --start 2024-01 --end 2024-06 --out out/audit "
+             "[--rectified out/audit/三项清单.xlsx]",
+    "scenario": "jiuzhu scenario params/scenarios/dibao_standard_48.yaml --out out/scenario "
+                "--replications 20",
+    "budget": "jiuzhu budget --params 350581 --years 2025:2027 --out out/budget "
+              "--replications 200",
+    "report": "jiuzhu report audit --out reports/audit.html   # no data: the synthetic county",
+    "explore": "jiuzhu explore audit out/audit   # the findings of `jiuzhu audit`, filterable",
+    "params": "jiuzhu params show Shishi --date 2024-01-01",
+}
+
+
+def _epilog(*commands: str) -> str:
+    return "example" + ("s" if len(commands) > 1 else "") + ":\n" + "\n".join(
+        f"  {EXAMPLES[c]}" for c in commands if c in EXAMPLES)
+
+
 def _add_params(p: argparse.ArgumentParser, default_region: str | None = "350581") -> None:
     p.add_argument("--params", default=default_region,
                    help="region code, name (e.g. 350581, Shishi) or a region YAML file")
@@ -67,51 +91,77 @@ def _add_params(p: argparse.ArgumentParser, default_region: str | None = "350581
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="jiuzhu", description="jiuzhu_sim (救助 sim): social-assistance "
-                     "simulation and audit look-back (回头看)")
+                     "simulation and audit look-back (回头看)", epilog=_epilog(*EXAMPLES),
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     from jiuzhu_sim import __version__
 
     parser.add_argument("--version", action="version", version=f"jiuzhu_sim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _add = sub.add_parser
+
+    def add_parser(name, **kwargs):  # every command's --help ends with its example
+        return _add(name, epilog=_epilog(name),
+                    formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs)
+
+    sub.add_parser = add_parser
 
     p = sub.add_parser("simulate", help="apply the rules to a population; write households_out, "
                        "persons_out, summary.json")
-    p.add_argument("--persons", required=True, type=Path)
-    p.add_argument("--households", required=True, type=Path)
-    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--persons", required=True, type=Path,
+                   help="persons table (.csv, .xlsx or .parquet; CONTRACT §3 columns)")
+    p.add_argument("--households", required=True, type=Path,
+                   help="households table (.csv, .xlsx or .parquet; CONTRACT §3 columns)")
+    p.add_argument("--out", required=True, type=Path,
+                   help="output folder: households_out, persons_out, summary.json")
     _add_params(p)
     p.add_argument("--seed", type=int, default=20240101,
                    help="seed of the administrative-process model (enrollment draw)")
-    p.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    p.add_argument("--format", choices=["csv", "parquet"], default="csv",
+                   help="format of the output tables (default: csv)")
     p.add_argument("--calibrate", action="store_true",
                    help="reweight households to the region's calibration.* targets (ages, "
                    "dibao recipients urban/rural, mean income) before the weighted figures; "
                    "writes calibration_fit.csv")
 
     p = sub.add_parser("explain", help="show how the rules treat one household, step by step")
-    p.add_argument("--persons", required=True, type=Path)
-    p.add_argument("--households", required=True, type=Path)
-    p.add_argument("--household-id", required=True)
+    p.add_argument("--persons", required=True, type=Path,
+                   help="persons table (.csv, .xlsx or .parquet)")
+    p.add_argument("--households", required=True, type=Path,
+                   help="households table (.csv, .xlsx or .parquet)")
+    p.add_argument("--household-id", required=True, help="the household_id to explain")
     _add_params(p)
-    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--format", choices=["text", "json"], default="text",
+                   help="text (step by step, default) or json (the same record)")
 
     p = sub.add_parser("synth", help="generate synthetic data")
-    p.add_argument("kind", choices=["population", "audit"])
-    p.add_argument("--out", required=True, type=Path)
-    p.add_argument("--households", type=int, default=None)
-    p.add_argument("--seed", type=int, default=20240101)
+    p.add_argument("kind", choices=["population", "audit"],
+                   help="population (persons, households) or audit (a county's roster, "
+                        "payments, deaths … with planted anomalies)")
+    p.add_argument("--out", required=True, type=Path, help="output folder")
+    p.add_argument("--households", type=int, default=None,
+                   help="number of households (default: the region's population."
+                        "default_households / audit_synth.* parameters)")
+    p.add_argument("--seed", type=int, default=20240101,
+                   help="random seed (the same seed gives the same files)")
     _add_params(p)
-    p.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    p.add_argument("--format", choices=["csv", "parquet"], default="csv",
+                   help="format of the written tables (default: csv)")
     p.add_argument("--start", type=_month, default=None, help="audit data: first month")
     p.add_argument("--end", type=_month, default=None, help="audit data: last month")
 
     p = sub.add_parser("audit", help="audit look-back (回头看) over one-card payments")
-    p.add_argument("data_dir", type=Path)
-    p.add_argument("--start", required=True, type=_month)
-    p.add_argument("--end", required=True, type=_month)
-    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("data_dir", type=Path,
+                   help="folder with roster, payments, deaths and the optional inputs "
+                        "(CONTRACT §5; .csv, .xlsx or .parquet)")
+    p.add_argument("--start", required=True, type=_month, help="first month audited (YYYY-MM)")
+    p.add_argument("--end", required=True, type=_month, help="last month audited (YYYY-MM)")
+    p.add_argument("--out", required=True, type=Path,
+                   help="output folder: findings.csv, 三项清单.xlsx, monthly_stats.csv, "
+                        "rejected.csv, summary.json …")
     _add_params(p, default_region=None)
     p.add_argument("--rectified", type=Path, default=None,
-                   help="a previous 整改清单 (xlsx/csv) with its status column filled in")
+                   help="last round's 三项清单.xlsx (or its 整改清单 as csv) with 整改状态 "
+                        "filled in from the drop-down; gives the 成果清单 (对账销号)")
     engine = p.add_mutually_exclusive_group()
     engine.add_argument("--workers", type=int, default=None,
                         help="audit partitions on a local Dask cluster of N workers")
@@ -130,45 +180,66 @@ def build_parser() -> argparse.ArgumentParser:
                         "the table")
 
     p = sub.add_parser("scenario", help="compare a baseline with reforms")
-    p.add_argument("scenario_file", type=Path)
-    p.add_argument("--out", required=True, type=Path)
-    p.add_argument("--replications", type=int, default=None)
+    p.add_argument("scenario_file", type=Path,
+                   help="SCENARIO.yaml (examples in params/scenarios/)")
+    p.add_argument("--out", required=True, type=Path,
+                   help="output folder: comparison, winners_losers, frontier, summary.json")
+    p.add_argument("--replications", type=int, default=None,
+                   help="Monte Carlo replications (default: the file's replications)")
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--workers", type=int, default=None)
-    g.add_argument("--scheduler", default=None)
+    g.add_argument("--workers", type=int, default=None,
+                   help="run partitions on a local Dask cluster of N workers")
+    g.add_argument("--scheduler", default=None,
+                   help="run partitions on an existing Dask cluster (ADDRESS)")
 
     p = sub.add_parser("budget", help="multi-year budget with uncertainty")
     _add_params(p)
-    p.add_argument("--years", required=True, type=_years)
-    p.add_argument("--out", required=True, type=Path)
-    p.add_argument("--replications", type=int, default=None)
-    p.add_argument("--households", type=int, default=None)
-    p.add_argument("--seed", type=int, default=20240101)
+    p.add_argument("--years", required=True, type=_years,
+                   help="first and last budget year, YYYY:YYYY (or one year YYYY)")
+    p.add_argument("--out", required=True, type=Path,
+                   help="output folder: budget table, standards, capacity, summary.json")
+    p.add_argument("--replications", type=int, default=None,
+                   help="Monte Carlo replications for the P5–P95 band (default: "
+                        "budget.default_replications)")
+    p.add_argument("--households", type=int, default=None,
+                   help="synthetic sample households (default: budget.default_households)")
+    p.add_argument("--seed", type=int, default=20240101, help="random seed")
     p.add_argument("--roster", type=Path, default=None,
                    help="audit DATA_DIR (roster, optional payments): its active approvals are "
                         "the base-year cost; the simulation supplies only the change")
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--workers", type=int, default=None)
-    g.add_argument("--scheduler", default=None)
+    g.add_argument("--workers", type=int, default=None,
+                   help="run replications on a local Dask cluster of N workers")
+    g.add_argument("--scheduler", default=None,
+                   help="run replications on an existing Dask cluster (ADDRESS)")
 
     p = sub.add_parser("report", help="render a parameterised notebook to HTML")
-    p.add_argument("kind", choices=["audit", "scenario", "budget"])
+    p.add_argument("kind", choices=["audit", "scenario", "budget"],
+                   help="which report: audit look-back, scenario analysis or budget")
     p.add_argument("source", nargs="?", default=None,
                    help="audit: DATA_DIR; scenario: SCENARIO.yaml; budget: unused")
-    p.add_argument("--start", type=_month, default=None)
-    p.add_argument("--end", type=_month, default=None)
-    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--start", type=_month, default=None,
+                   help="audit: first month (YYYY-MM; with DATA_DIR)")
+    p.add_argument("--end", type=_month, default=None,
+                   help="audit: last month (YYYY-MM; with DATA_DIR)")
+    p.add_argument("--out", required=True, type=Path,
+                   help="the HTML file to write (the executed notebook and the outputs go "
+                        "beside it)")
     _add_params(p, default_region=None)
-    p.add_argument("--seed", type=int, default=20240101)
+    p.add_argument("--seed", type=int, default=20240101,
+                   help="random seed of the synthetic data and simulations")
     p.add_argument("--unmask", action="store_true", help="show IDs and names in full")
-    p.add_argument("--years", type=_years, default=None)
+    p.add_argument("--years", type=_years, default=None,
+                   help="budget: first and last year, YYYY:YYYY")
 
     p = sub.add_parser("explore", help="serve the live scenario or audit explorer as a page "
                        "on localhost (Voilà; needs the explore extra)")
-    p.add_argument("kind", choices=["scenario", "audit"])
+    p.add_argument("kind", choices=["scenario", "audit"],
+                   help="scenario (sliders over the rules) or audit (findings of one audit run)")
     p.add_argument("audit_dir", nargs="?", type=Path, default=None, metavar="AUDIT_OUT_DIR",
                    help="audit: the folder `jiuzhu audit --out` wrote")
-    p.add_argument("--port", type=int, default=8866)
+    p.add_argument("--port", type=int, default=8866,
+                   help="localhost port to serve on (default: 8866)")
     p.add_argument("--params", default=None, help="scenario: region code or name")
     p.add_argument("--date", type=_date, default=None, help="scenario: parameter date")
     p.add_argument("--households", type=int, default=None, help="scenario: population size")
@@ -178,20 +249,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("params", help="show or compare parameters")
     psub = p.add_subparsers(dest="params_command", required=True, parser_class=_Parser)
-    q = psub.add_parser("show")
-    q.add_argument("region")
-    q.add_argument("--date", type=_date, default=None)
-    q.add_argument("--set", dest="overrides", action="append", default=[])
-    q.add_argument("--format", choices=["text", "json"], default="text")
+    q = psub.add_parser("show", help="every parameter of a region on a date, with unit, "
+                        "source and reference")
+    q.add_argument("region", help="region code or name (e.g. 350581, Shishi) or a YAML file")
+    q.add_argument("--date", type=_date, default=None,
+                   help="date the parameters apply on (YYYY-MM-DD; default: today)")
+    q.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a parameter by its dotted name (repeatable)")
+    q.add_argument("--format", choices=["text", "json"], default="text",
+                   help="text table (default) or json with each value's inheritance chain")
     q = psub.add_parser("diff", help="compare two regions or two dates: A B, "
                         "A@YYYY-MM-DD B@YYYY-MM-DD, or A A --date-a D1 --date-b D2")
     q.add_argument("a", help="region, or region@YYYY-MM-DD")
     q.add_argument("b", help="region, or region@YYYY-MM-DD")
     q.add_argument("--date", type=_date, default=None, help="date of both sides")
-    q.add_argument("--date-a", type=_date, default=None)
-    q.add_argument("--date-b", type=_date, default=None)
-    q.add_argument("--set", dest="overrides", action="append", default=[])
-    q = psub.add_parser("regions")
+    q.add_argument("--date-a", type=_date, default=None, help="date of side A (YYYY-MM-DD)")
+    q.add_argument("--date-b", type=_date, default=None, help="date of side B (YYYY-MM-DD)")
+    q.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a parameter on both sides (repeatable)")
+    q = psub.add_parser("regions", help="list the built-in regions and their parents")
     return parser
 
 
@@ -240,27 +316,128 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
-    from jiuzhu_sim.audit.runner import run_audit_cli
+    """``jiuzhu audit DATA_DIR --start --end --out [--params] [--date] [--set] [--rectified]``:
+    run, print the findings' counts."""
+    from collections import Counter
 
-    return run_audit_cli(args)
+    from jiuzhu_sim.audit.runner import run_audit
+
+    result = run_audit(args.data_dir, args.start, args.end, params=args.params,
+                       out_dir=args.out, rectified=getattr(args, "rectified", None),
+                       command=sys.argv, overrides=list(getattr(args, "overrides", []) or []),
+                       date=getattr(args, "date", None),
+                       workers=getattr(args, "workers", None),
+                       scheduler=getattr(args, "scheduler", None),
+                       partitions=getattr(args, "partitions", None),
+                       linkage=not getattr(args, "no_linkage", False),
+                       work_dir=getattr(args, "work_dir", None),
+                       sheets=tuple(getattr(args, "sheet", None) or ()),
+                       progress=bool(getattr(args, "workers", None)
+                                     or getattr(args, "scheduler", None)))
+    s = result.summary
+    counts = Counter({k: v["findings"] for k, v in s["findings"].items() if v["findings"]})
+    print(json.dumps({"findings_total": s["findings_total"],
+                      "amount_at_risk_total": s["amount_at_risk_total"],
+                      "findings": dict(counts), "rows_read": s["rows_read"],
+                      "rows_rejected": s["rows_rejected"],
+                      "review_matches": s.get("review_matches", {}).get("total", 0),
+                      "engine": s["engine"], "out": str(args.out)},
+                     ensure_ascii=False, indent=2))
+    return EXIT_OK
 
 
 def _cmd_scenario(args: argparse.Namespace) -> int:
-    from jiuzhu_sim.scenario import run_scenario_cli
+    """``jiuzhu scenario``: run and print the comparison's key columns."""
+    from jiuzhu_sim.scenario import run_scenario
 
-    return run_scenario_cli(args)
+    result = run_scenario(args.scenario_file, args.out, replications=args.replications,
+                          workers=args.workers, scheduler=args.scheduler, command=sys.argv)
+    cols = ["scenario", "region", "coverage_rate", "exclusion_error_rate",
+            "inclusion_error_rate", "leakage_rate", "cost_total", "delta_cost_total",
+            "fgt0_after"]
+    print(result.comparison[[c for c in cols if c in result.comparison]].to_string(index=False))
+    print(f"# written to {args.out}")
+    return EXIT_OK
 
 
 def _cmd_budget(args: argparse.Namespace) -> int:
-    from jiuzhu_sim.finance import run_budget_cli
+    """``jiuzhu budget [--roster DATA_DIR]``: the budget run (:func:`jiuzhu_sim.budget.
+    run_budget`) for the real county, then the finance table, the roster-anchored estimate
+    beside the synthetic one and the per-township capacity table (:mod:`jiuzhu_sim.finance`);
+    prints the P50 tables."""
+    import datetime as dt
 
-    return run_budget_cli(args)
+    from jiuzhu_sim.budget import run_budget
+    from jiuzhu_sim.finance import (
+        FINANCE_HEADERS,
+        finance_table,
+        read_roster_base,
+        roster_anchored,
+        township_table,
+        write_finance,
+    )
+    from jiuzhu_sim.parameters import load_parameters
+
+    first, last = (int(y) for y in args.years)
+    date = args.date or min(dt.date.today(), dt.date(first, 1, 1)).isoformat()
+    params = load_parameters(args.params or "350581", date, args.overrides)
+    base_year = params.date.year
+    roster_dir = getattr(args, "roster", None)
+    roster = read_roster_base(roster_dir, params.date, params) if roster_dir else None
+    # the roster anchors on the base year: run from it even when --years starts later
+    run_first = base_year if roster is not None else first
+    result = run_budget(params, (run_first, last), args.out, replications=args.replications,
+                        households=args.households, seed=args.seed, workers=args.workers,
+                        scheduler=args.scheduler, command=sys.argv)
+    anchored = roster_anchored(result.draws, base_year, roster) if roster is not None else None
+    finance = finance_table(result.table, first, roster, anchored)
+    townships = township_table(params)
+    write_finance(Path(args.out), finance, anchored, townships, roster)
+    population = float(result.standards.loc[result.standards["year"] == first,
+                                             "persons"].iloc[0])
+    census = params.values.get("region.resident_population")
+    print(f"# {params.region_code} {params.region_name}: represented population "
+          f"{population:,.0f} in {first}"
+          + (f" (census {census.value:,} — {census.reference})" if census else
+             " (the synthetic sample: no region.resident_population for this region)"))
+    pivot = result.table.pivot(index="program", columns="year", values="p50")
+    print(f"# synthetic estimate, annual cost, yuan, P50 of {result.summary['replications']} "
+          f"replications (P5/P95 in {Path(args.out) / 'budget.csv'})")
+    print(pivot.round(0).to_string())
+    if anchored is not None:
+        print(f"# roster base year {base_year} (active on {params.date.isoformat()}, "
+              f"× {params['budget.months_per_year']} months) and roster-anchored P50 "
+              f"(budget_roster.csv)")
+        wide = anchored.pivot(index="program", columns="year", values="roster_p50")
+        print(wide.round(0).to_string())
+    print(f"# 财政预算表 {first} (财政预算表.xlsx / .csv)")
+    shown = finance[["program_name", "last_year", "budget_p50", "budget_p5", "budget_p95",
+                     "change", "change_share"]].rename(columns=FINANCE_HEADERS)
+    print(shown.round(3).to_string(index=False))
+    for note in result.capacity["purchased_services_note"]:
+        if note:
+            print(f"# 004 四: {note}")
+            break
+    return EXIT_OK
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from jiuzhu_sim.report import run_report_cli
+    """``jiuzhu report``: render, print the HTML path; a failing cell → one line, exit ≠ 0."""
+    from jiuzhu_sim.report import EXIT_CELL_FAILED, ReportCellError, render_report
 
-    return run_report_cli(args)
+    years = None if args.years is None else f"{args.years[0]}:{args.years[1]}"
+    try:
+        rendered = render_report(args.kind, args.out, source=args.source, start=args.start,
+                                 end=args.end, region=args.params, date=args.date,
+                                 overrides=args.overrides, seed=args.seed, unmask=args.unmask,
+                                 years=years)
+    except ReportCellError as exc:
+        sys.stderr.write(f"jiuzhu report: {exc.one_line()}\n")
+        return EXIT_USER_ERROR if exc.user_error else EXIT_CELL_FAILED
+    print(rendered.html)
+    print(f"# executed notebook: {rendered.notebook}; outputs: {rendered.output_dir} "
+          f"({rendered.seconds:.1f} s)")
+    return EXIT_OK
 
 
 def _cmd_explore(args: argparse.Namespace) -> int:

@@ -1,14 +1,15 @@
 """`jiuzhu explain`: every rule step for one household, in Chinese and English (CONTRACT §1).
 
-The trace is read off the **same** vectorised code path as the simulation: the household is
-cut out of the validated population and :func:`jiuzhu_sim.simulation.entitlement_arrays`
-runs on it; its final numbers are the ``households_out`` row that :func:`simulation._frames`
-builds from those arrays. What this module adds is presentation: each test with the numbers
-compared, pass or fail, and the parameters behind it (value, unit, the date it applies from,
-its reference and the file that set it; a derived standard also shows what it is derived
-from). Where a decision has parts (the asset test, the tekun criteria), the parts come from
-the rule functions themselves and are checked against the decision the arrays took, so the
-trace cannot drift from the rules without failing loudly.
+The trace **renders the engine's record**: the household is cut out of the validated
+population, :func:`jiuzhu_sim.rules.engine.compute` runs on it with ``trace=True`` (the
+simulation's code path, keeping the parts of composite tests), and
+:func:`~jiuzhu_sim.rules.engine.household_record` lists every quantity's value with its
+labels, POLICY section and parameters. Each decision and amount shown here is a value of
+that record (``trace.data["record"]``); this module compares and computes nothing of the
+rules itself, so its numbers are the simulation's by construction. What it adds is
+presentation: each test with the numbers compared, pass or fail, and the parameters behind
+it (value, unit, the date it applies from, its reference and the file that set it; a
+derived standard also shows what it is derived from).
 
 Python: :func:`explain` (frames) and :func:`explain_household` (a validated population)
 return a :class:`Trace`; ``trace.text()`` / ``trace.to_json()`` / ``trace.data``.
@@ -25,18 +26,10 @@ import numpy as np
 import pandas as pd
 
 from jiuzhu_sim.exceptions import UserInputError
-from jiuzhu_sim.parameters import follows_region
-from jiuzhu_sim.rules import DISABILITY_TYPES, round_money
-from jiuzhu_sim.rules import dibao as dibao_rules
+from jiuzhu_sim.population.model import Population
+from jiuzhu_sim.rules import DISABILITY_TYPES, engine
 from jiuzhu_sim.rules import tekun as tekun_rules
-from jiuzhu_sim.simulation import (
-    Population,
-    _frames,
-    entitlement_arrays,
-    prepare_population,
-    read_population,
-    regional_resolution,
-)
+from jiuzhu_sim.simulation import _frames, prepare_population, read_population
 
 PERSON_FIELDS = ("person_id", "person_household_id", "age", "monthly_income",
                  "disability_grade", "intellectual_mental", "disability_type_code",
@@ -50,10 +43,6 @@ RESULT_FIELDS = ("dibao_type", "dibao_eligible", "dibao_members", "dibao_monthly
 DIBAO_TYPE_ZH = {"none": "不纳入", "household": "整户保", "expenditure": "支出型（整户）",
                  "single": "单人保"}
 CARE_ZH = {"self_care": "全自理", "semi_care": "半护理", "full_care": "全护理"}
-
-
-class TraceDriftError(AssertionError):
-    """The trace's parts disagree with the decision the vectorised rules took (a bug)."""
 
 
 @dataclass
@@ -124,28 +113,18 @@ def _fmt(x: Any) -> str:
 
 
 class _Builder:
-    """Collects parameter records (with their derivation inputs) as tests use them."""
+    """Parameter records (value, unit, since, reference, file; derived values with what
+    they derive from) as :func:`jiuzhu_sim.rules.engine.parameter_record` gives them."""
 
     def __init__(self, params, region_params):
         self.params = params
         self.region_params = region_params
 
-    def source_of(self, name: str):
-        return self.region_params if follows_region(name) else self.params
-
     def record(self, name: str) -> dict[str, Any]:
-        src = self.source_of(name)
-        pv = src.values.get(name)
-        if pv is None:
-            src[name]  # the one-line reason
-        rec = {"name": name, "value": _plain(pv.value), "unit": pv.unit, "since": pv.since,
-               "reference": pv.reference, "source": pv.source}
-        if pv.inputs:
-            rec["inputs"] = [self.record(i) for i in pv.inputs if i in src.values]
-        return rec
+        return engine.parameter_record(name, self.params, self.region_params)
 
     def value(self, name: str) -> Any:
-        return self.source_of(name)[name]
+        return self.record(name)["value"]
 
     def test(self, test_id: str, zh: str, en: str, expression: str, passed: bool,
              names: tuple[str, ...] = (), person_id: str | None = None) -> dict[str, Any]:
@@ -174,31 +153,49 @@ def _step(step_id: str, zh: str, en: str, policy: str, quantities=(), tests=(),
             "outcome": outcome}
 
 
-def _check(condition: bool, what: str) -> None:
-    if not condition:
-        raise TraceDriftError(f"explain: {what} disagrees with the vectorised rules")
+class _Record:
+    """One household's engine record (:func:`jiuzhu_sim.rules.engine.household_record`):
+    ``r.h(key)`` a household quantity, ``r.p(key, i)`` member ``i``'s value."""
+
+    def __init__(self, record: dict[str, Any]):
+        self.data = record
+
+    def h(self, key: str) -> Any:
+        return self.data[key]["value"]
+
+    def p(self, key: str, i: int) -> Any:
+        return self.data[key]["values"][i]
+
+    def num(self, key: str) -> float:
+        value = self.h(key)
+        return float("inf") if value is None else float(value)
 
 
 def explain_household(pop: Population, household_id: str, params) -> Trace:
-    """Every step of the rules for one household of a validated population."""
+    """Every step of the rules for one household of a validated population: the engine's
+    record (:func:`jiuzhu_sim.rules.engine.compute` with ``trace=True`` on the one
+    household, :func:`~jiuzhu_sim.rules.engine.household_record`), rendered. Every decision
+    and amount shown is a value of that record; this function compares nothing itself."""
     hits = np.flatnonzero((pop.household_id == str(household_id)).to_numpy())
     if not len(hits):
         raise UserInputError(f"household {household_id!r} not found", column="household_id")
     one = _subset(pop, int(hits[0]))
-    a = entitlement_arrays(one, params)
-    hframe, pframe = _frames(one, a)
+    arrays = engine.compute(one, params, trace=True)
+    hframe, pframe = _frames(one, arrays)
     row = hframe.iloc[0]
     code = str(one.region_code.iloc[0])
     # the household's standards as the simulation resolved them (its region and date)
-    index, resolved = regional_resolution(one, params)
-    b = _Builder(params, resolved[int(index[0])])
+    index, resolved = engine.regional_resolution(one, params)
+    region_params = resolved[int(index[0])]
+    b = _Builder(params, region_params)
+    r = _Record(engine.household_record(arrays, one, 0, params, region_params))
     area = "urban" if one.urban[0] else "rural"
     area_zh = "城镇" if one.urban[0] else "农村"
     pids = [str(x) for x in one.person_id]
-    std = float(a["h_standard"][0])
-    threshold = float(a["h_threshold"][0])
-    members = int(a["h_members"][0])
-    unit = int(a["h_unit"][0])
+    std = r.num("h_standard")
+    threshold = r.num("h_threshold")
+    members = int(r.h("h_members"))
+    unit = int(r.h("h_unit"))
     steps: list[dict[str, Any]] = []
 
     # inputs
@@ -231,9 +228,7 @@ def explain_household(pop: Population, household_id: str, params) -> Trace:
         household_inputs["assessment_date"] = str(one.assessment_date[0])
 
     # 1 standards
-    std_names = (f"dibao.standard.{area}", f"marginal.threshold.{area}",
-                 f"tekun.basic_standard.{area}", f"tekun.institutional_basic_standard.{area}",
-                 *(f"tekun.care_standard.{lv}" for lv in tekun_rules.CARE_LEVELS))
+    std_names = tuple(n.format(area=area) for n in engine.AREA_STANDARDS)
     steps.append(_step(
         "standards", f"适用标准（{area_zh}）", f"Standards ({area})", "POLICY.md §2",
         quantities=[
@@ -245,23 +240,18 @@ def explain_household(pop: Population, household_id: str, params) -> Trace:
         outcome=f"低保标准 dibao standard {std:g} 元/人/月 yuan/person/month"))
 
     # 2 tekun, per member
-    im_max = int(params["dibao.severe_disability_max_grade_intellectual_mental"])
-    capacity_args = tekun_rules.no_work_capacity_parameters(params)
-    elderly_age = capacity_args["elderly_age"]
-    minor_age = capacity_args["minor_age"]
-    minor_school = capacity_args["minor_age_in_school"]
-    max_by_type = capacity_args["max_disability_grade_by_type"]
-    no_capacity = tekun_rules.no_work_capacity(
-        one.age, one.disability_grade, one.disability_type_code, one.serious_illness,
-        one.in_school, **capacity_args)
-    no_income = tekun_rules.no_income_source(one.monthly_income, a["p_standard"])
+    capacity_names = tekun_rules.NO_WORK_CAPACITY_PARAMETERS
+    elderly_age = float(b.value("tekun.elderly_age"))
+    minor_age = float(b.value("tekun.minor_age"))
+    minor_school = float(b.value("tekun.minor_age_in_school"))
     tests, quantities = [], []
     for i, pid in enumerate(pids):
         age, grade = float(one.age[i]), int(one.disability_grade[i])
-        code = int(one.disability_type_code[i])
-        kind = DISABILITY_TYPES[code] if code >= 0 else ""
-        grade_text = (f"{kind} grade {grade} in 1..{int(max_by_type[code])}?" if code >= 0
-                      and grade else "no disability;")
+        code_i = int(one.disability_type_code[i])
+        kind = DISABILITY_TYPES[code_i] if code_i >= 0 else ""
+        grade_text = (f"{kind} grade {grade} in 1.."
+                      f"{int(b.value(f'tekun.no_work_capacity.max_disability_grade.{kind}'))}?"
+                      if code_i >= 0 and grade else "no disability;")
         tests.append(b.test(
             "tekun_no_work_capacity", "无劳动能力：老年、未成年、规定类别和等级的残疾或经认定的重病",
             "no work capacity: elderly, minor, disability of a listed type and grade, or a "
@@ -269,20 +259,17 @@ def explain_household(pop: Population, household_id: str, params) -> Trace:
             f"age {age:g} ≥ {elderly_age:g}? age {age:g} < {minor_age:g} (in school: < "
             f"{minor_school:g})? {grade_text} serious illness = "
             f"{bool(one.serious_illness[i])}?",
-            no_capacity[i], tekun_rules.NO_WORK_CAPACITY_PARAMETERS, pid))
+            r.p("p_no_work_capacity", i), capacity_names, pid))
         tests.append(b.test("tekun_no_supporter", "无法定赡养、抚养、扶养义务人（或其无能力）",
                             "no supporter able to support",
                             f"has_supporter = {bool(one.has_supporter[i])}",
                             not one.has_supporter[i], (), pid))
-        income_ok = bool(no_income[i])
         tests.append(b.test(
             "tekun_no_income", "无生活来源：本人收入低于当地低保标准",
             "no income source: own income < the local dibao standard",
-            f"{float(one.monthly_income[i]):.2f} < {std:g}", income_ok,
+            f"{float(one.monthly_income[i]):.2f} < {std:g}", r.p("p_no_income_source", i),
             (f"dibao.standard.{area}",), pid))
-        parts = bool(no_capacity[i]) and not one.has_supporter[i] and income_ok
-        _check(parts == bool(a["p_tekun"][i]), f"tekun criteria of {pid}")
-        if a["p_tekun"][i]:
+        if r.p("p_tekun", i):
             inst = bool(one.institutional[i])
             level = tekun_rules.CARE_LEVELS[int(one.care_code[i])]
             basic_name = (f"tekun.institutional_basic_standard.{area}" if inst
@@ -290,7 +277,7 @@ def explain_household(pop: Population, household_id: str, params) -> Trace:
             quantities.append(_quantity(
                 "tekun_monthly_benefit", f"特困供养金（{'集中' if inst else '分散'}供养，"
                 f"{CARE_ZH[level]}）", f"tekun benefit ({'institutional' if inst else 'dispersed'}"
-                f", {level})", float(a["p_tekun_benefit"][i]),
+                f", {level})", float(r.p("p_tekun_benefit", i)),
                 f"{basic_name} {float(b.value(basic_name)):g} + tekun.care_standard.{level} "
                 f"{float(b.value(f'tekun.care_standard.{level}')):g}", pid))
     steps.append(_step(
@@ -298,37 +285,38 @@ def explain_household(pop: Population, household_id: str, params) -> Trace:
         "Tekun (a tekun person gets tekun, not dibao, and is assessed apart)",
         "POLICY.md §3.5, §4; 002 §二(六)", quantities, tests,
         ("tekun.institutional_multiplier", "tekun.institutional_multiplier_applies_to_care"),
-        outcome=f"特困人员 tekun persons {int(a['h_tekun_persons'][0])}, 月供养金 monthly "
-                f"{float(a['h_tekun_benefit'][0]):.2f}", b=b))
+        outcome=f"特困人员 tekun persons {int(row['tekun_persons'])}, 月供养金 monthly "
+                f"{float(row['tekun_monthly_benefit']):.2f}", b=b))
 
     # 3 income and deductions
-    share = float(params["dibao.employment_income_disregard_share"])
+    share = float(b.value("dibao.employment_income_disregard_share"))
     quantities = [
         _quantity("members", "共同生活成员", "co-resident members", members),
         _quantity("assessed_members", "低保核算人数（不含特困人员）",
                   "assessed members (tekun excluded)", unit, f"{members} − "
-                  f"{int(a['h_tekun_persons'][0])} tekun"),
+                  f"{int(row['tekun_persons'])} tekun"),
         _quantity("income_all", "家庭月收入（全部成员）", "monthly income, all members",
-                  _money(a["h_income_all"][0])),
+                  _money(r.h("h_income_all"))),
         _quantity("income_assessed_members", "核算成员月收入", "monthly income of assessed members",
-                  _money(a["h_income_unit"][0])),
+                  _money(r.h("h_income_unit"))),
     ]
     for i, pid in enumerate(pids):
-        if a["p_earner"][i]:
+        if r.p("p_earner", i):
             quantities.append(_quantity(
                 "income_disregard", "就业收入扣减", "employment-income disregard",
-                _money(a["p_disregard"][i]), f"min({float(one.monthly_income[i]):.2f} × "
-                f"{share:g}, {float(params['dibao.employment_income_disregard_cap']):g} × "
+                _money(r.p("p_disregard", i)), f"min({float(one.monthly_income[i]):.2f} × "
+                f"{share:g}, {float(b.value('dibao.employment_income_disregard_cap')):g} × "
                 f"{std:g})", pid))
+    assessed_total = float(r.h("h_assessed_total"))
     quantities += [
         _quantity("assessed_income", "扣减后核算收入", "assessed income after deductions",
-                  _money(a["h_assessed_total"][0])),
+                  _money(assessed_total)),
         _quantity("per_capita_income", "人均月收入", "per-capita income",
-                  _money(a["h_pc_income"][0]),
-                  f"{float(a['h_income_unit'][0]):.2f} / {unit}" if unit else ""),
+                  _money(r.h("h_pc_income")),
+                  f"{float(r.h('h_income_unit')):.2f} / {unit}" if unit else ""),
         _quantity("assessed_per_capita_income", "扣减后人均收入", "assessed per-capita income",
-                  _money(a["h_assessed_pc"][0]),
-                  f"{float(a['h_assessed_total'][0]):.2f} / {unit}" if unit else ""),
+                  _money(r.num("h_assessed_pc")),
+                  f"{assessed_total:.2f} / {unit}" if unit else ""),
     ]
     steps.append(_step(
         "income", "收入与扣减", "Income and deductions", "POLICY.md §3.1, §3.4", quantities,
@@ -336,68 +324,58 @@ def explain_household(pop: Population, household_id: str, params) -> Trace:
                     "dibao.employment_income_disregard_cap", "dibao.elderly_age",
                     "tekun.minor_age"), b=b,
         outcome=f"扣减后人均收入 assessed per-capita income "
-                f"{_fmt(_money(a['h_assessed_pc'][0]))}"))
+                f"{_fmt(_money(r.num('h_assessed_pc')))}"))
 
     # 4 assets
-    months = float(params["dibao.asset_limit_months"])
-    parts = dibao_rules.asset_test_parts(
-        one.financial_assets, a["h_members"], a["h_standard"], one.non_essential_vehicle,
-        one.dwellings, asset_limit_months=months,
-        vehicle_disqualifies=bool(params["dibao.vehicle_disqualifies"]),
-        max_dwellings=int(params["dibao.max_dwellings"]))
-    assets_pass = bool(a["h_assets_pass"][0])
-    _check(assets_pass == bool(unit > 0 and all(bool(v[0]) for v in parts.values())),
-           "asset test")
-    limit = months * std * members
+    months = float(b.value("dibao.asset_limit_months"))
+    assets_pass = bool(r.h("h_assets_pass"))
     tests = [
         b.test("financial_assets", "人均金融资产不超过N个月低保标准",
                "financial assets ≤ N months of standard per member",
                f"{float(one.financial_assets[0]):.2f} ≤ {months:g} × {std:g} × {members} = "
-               f"{limit:.2f}", parts["financial_assets"][0],
+               f"{months * std * members:.2f}", r.h("h_assets_financial_assets"),
                ("dibao.asset_limit_months", f"dibao.standard.{area}")),
         b.test("vehicle", "无非生活必需机动车", "no non-essential vehicle",
                f"non_essential_vehicle = {bool(one.non_essential_vehicle[0])}",
-               parts["vehicle"][0], ("dibao.vehicle_disqualifies",)),
+               r.h("h_assets_vehicle"), ("dibao.vehicle_disqualifies",)),
         b.test("dwellings", "住房不超过规定套数", "dwellings within the limit",
-               f"{int(one.dwellings[0])} ≤ {int(params['dibao.max_dwellings'])}",
-               parts["dwellings"][0], ("dibao.max_dwellings",)),
+               f"{int(one.dwellings[0])} ≤ {int(b.value('dibao.max_dwellings'))}",
+               r.h("h_assets_dwellings"), ("dibao.max_dwellings",)),
     ]
     steps.append(_step("assets", "财产状况", "Asset test", "POLICY.md §3.1", tests=tests,
                        outcome=("通过 passes" if assets_pass else "未通过 fails"), b=b))
 
     # 5 path (1): whole household
-    pc = float(a["h_assessed_pc"][0])
-    whole = bool(a["h_whole"][0])
+    pc = r.num("h_assessed_pc")
+    whole = bool(r.h("h_whole"))
     tests = [b.test("below_standard", "人均收入低于低保标准", "assessed per-capita income < standard",
-                    f"{_fmt(_money(pc))} < {std:g}", pc < std, (f"dibao.standard.{area}",)),
+                    f"{_fmt(_money(pc))} < {std:g}", r.h("h_below_standard"),
+                    (f"dibao.standard.{area}",)),
              b.test("assets_pass", "财产状况符合", "assets pass", "see asset test",
                     assets_pass)]
-    _check(whole == (pc < std and assets_pass), "path (1)")
     steps.append(_step("whole_household", "（1）整户保", "(1) Whole household",
                        "POLICY.md §3.1; CONTRACT §4 (1)", tests=tests,
                        outcome="适用 applies" if whole else "不适用 does not apply"))
 
     # 6 path (2): expenditure-type
-    low_income = bool(a["h_low_income"][0])
-    special = bool(a["h_special"][0])
-    exp_pc = float(a["h_expenditure_pc"][0])
-    expenditure = bool(a["h_expenditure"][0])
-    rigid = float(a["h_rigid"][0])
+    low_income = bool(r.h("h_low_income"))
+    expenditure = bool(r.h("h_expenditure"))
+    exp_pc = r.num("h_expenditure_pc")
     tests = [
         b.test("low_income", "低收入：人均收入低于边缘认定线且财产符合、未整户纳入",
                "low income: per-capita income < marginal threshold, assets pass, not whole",
                f"{_fmt(_money(pc))} < {threshold:g}", low_income, (f"marginal.threshold.{area}",)),
         b.test("has_special_member", "有重病、重残成员或大学生",
                "a seriously ill or severely disabled member, or a college student",
-               ", ".join(pid for pid, s in zip(pids, a["p_special"], strict=True) if s) or "none",
-               special, ("dibao.severe_disability_max_grade",
-                         "dibao.severe_disability_max_grade_intellectual_mental")),
+               ", ".join(pid for i, pid in enumerate(pids) if r.p("p_special", i)) or "none",
+               r.h("h_special"), ("dibao.severe_disability_max_grade",
+                                  "dibao.severe_disability_max_grade_intellectual_mental")),
         b.test("expenditure_below_standard", "扣除刚性支出后人均收入低于低保标准",
                "(12 × income − annual rigid spending) / 12 / members < standard",
-               f"(12 × {float(a['h_assessed_total'][0]):.2f} − {rigid:.2f}) / 12 / {unit} = "
-               f"{_fmt(_money(exp_pc))} < {std:g}", exp_pc < std, (f"dibao.standard.{area}",)),
+               f"(12 × {assessed_total:.2f} − {float(r.h('h_rigid')):.2f}) / 12 / {unit} = "
+               f"{_fmt(_money(exp_pc))} < {std:g}", r.h("h_expenditure_below_standard"),
+               (f"dibao.standard.{area}",)),
     ]
-    _check(expenditure == (low_income and special and exp_pc < std), "path (2)")
     steps.append(_step("expenditure", "（2）支出型贫困（刚性支出扣减）",
                        "(2) Expenditure-type poverty (rigid spending deducted)",
                        "POLICY.md §3.3; CONTRACT §4 (2)", tests=tests,
@@ -405,11 +383,11 @@ def explain_household(pop: Population, household_id: str, params) -> Trace:
 
     # 7 path (3): single person
     tests = []
-    severe_max = int(params["dibao.severe_disability_max_grade"])
+    severe_max = int(b.value("dibao.severe_disability_max_grade"))
+    im_max = int(b.value("dibao.severe_disability_max_grade_intellectual_mental"))
     for i, pid in enumerate(pids):
-        if not (one.serious_illness[i] or a["p_severe"][i]) or a["p_tekun"][i]:
+        if not (one.serious_illness[i] or r.p("p_severe", i)) or r.p("p_tekun", i):
             continue
-        own = float(a["p_assessed_income"][i])
         tests.append(b.test(
             "single_candidate", f"重病或重度残疾（重残：1–{severe_max}级，智力/精神类 "
             f"1–{im_max}级）", f"seriously ill or severely disabled (grade 1–{severe_max}; "
@@ -423,62 +401,55 @@ def explain_household(pop: Population, household_id: str, params) -> Trace:
             "single_income_below_standard", "所在家庭为低收入且未整户纳入，本人收入低于低保标准",
             "in a low-income household not covered whole, own income < standard",
             f"low income {low_income}, covered whole {whole or expenditure}; "
-            f"{own:.2f} < {std:g}", bool(a["p_single"][i]), (f"dibao.standard.{area}",), pid))
-        _check(bool(a["p_single"][i]) == (low_income and not expenditure and own < std),
-               f"path (3) of {pid}")
-    single = bool(a["p_single"].any())
+            f"{float(r.p('p_assessed_income', i)):.2f} < {std:g}", r.p("p_single", i),
+            (f"dibao.standard.{area}",), pid))
+    n_single = sum(bool(v) for v in r.data["p_single"]["values"])
     steps.append(_step("single_person", "（3）单人保（单列对象）", "(3) Single person",
                        "POLICY.md §3.2; CONTRACT §4 (3)", tests=tests,
-                       outcome=(f"单人保 covered alone: {int(a['p_single'].sum())}" if single
+                       outcome=(f"单人保 covered alone: {n_single}" if n_single
                                 else "不适用 does not apply")))
 
     # 8 gradual exit
-    grace = float(params["dibao.gradual_exit_months"])
+    grace = float(b.value("dibao.gradual_exit_months"))
     previous = float(one.previous_dibao_benefit[0])
     months_above = float(one.months_above_standard[0])
-    in_grace = bool(a["h_gradual_exit"][0])
-    eligible_now = whole or expenditure or single
+    in_grace = bool(r.h("h_gradual_exit"))
+    eligible_now = whole or expenditure or n_single > 0
     tests = [b.test("gradual_exit", "不再符合但上月领取低保，且在渐退期内",
                     "no longer eligible, was paid, within the grace period",
                     f"eligible under (1)–(3) {eligible_now}; previous benefit "
                     f"{previous:.2f} > 0; months above standard {months_above:g} ≤ "
                     f"{grace:g}", in_grace,
                     ("dibao.gradual_exit_months", "dibao.gradual_exit_benefit_share"))]
-    _check(in_grace == (not eligible_now and unit > 0 and previous > 0
-                        and months_above <= grace), "gradual exit")
     steps.append(_step("gradual_exit", "渐退", "Gradual exit", "POLICY.md §3.4", tests=tests,
                        outcome="适用 applies" if in_grace else "不适用 does not apply"))
 
     # 9 benefit
     dibao_type = str(row["dibao_type"])
     benefit = float(row["dibao_monthly_benefit"])
-    rounding = str(params["dibao.benefit_rounding"])
+    rounding = str(b.value("dibao.benefit_rounding"))
     if in_grace:
-        share = float(params["dibao.gradual_exit_benefit_share"])
-        formula = f"{previous:.2f} × {share:g} (gradual exit), rounded {rounding}"
-        _check(benefit == float(round_money(previous * share, rounding)),
-               "gradual-exit benefit")
+        formula = (f"{previous:.2f} × {float(b.value('dibao.gradual_exit_benefit_share')):g} "
+                   f"(gradual exit), rounded {rounding}")
     elif whole or expenditure:
-        assessed_for_topup = exp_pc * unit if expenditure else float(a["h_assessed_total"][0])
+        assessed_for_topup = exp_pc * unit if expenditure else assessed_total
         formula = (f"{std:g} × {unit} − {assessed_for_topup:.2f} = "
-                   f"{float(a['h_topup'][0]):.2f}  (= (standard − assessed per-capita "
-                   f"{_fmt(_money(float(a['h_assessed_out'][0])))}) × {unit})")
-    elif single:
-        formula = " + ".join(f"({std:g} − {float(a['p_assessed_income'][i]):.2f})"
-                             for i in np.flatnonzero(a["p_single"]))
+                   f"{float(r.h('h_topup')):.2f}  (= (standard − assessed per-capita "
+                   f"{_fmt(_money(float(arrays['h_assessed_out'][0])))}) × {unit})")
+    elif n_single:
+        formula = " + ".join(f"({std:g} − {float(r.p('p_assessed_income', i)):.2f})"
+                             for i in range(len(pids)) if r.p("p_single", i))
     else:
         formula = "0"
     quantities = [_quantity("dibao_monthly_benefit", "低保月补差", "monthly dibao benefit",
                             benefit, formula)]
     for i, pid in enumerate(pids):
-        if a["p_addon"][i]:
+        if r.p("p_addon", i):
             quantities.append(_quantity("classified_addon", "分类施保加发", "classified add-on",
-                                        _money(a["p_addon"][i]), person_id=pid))
+                                        _money(r.p("p_addon", i)), person_id=pid))
     steps.append(_step(
         "benefit", "补差金额", "Benefit (top-up)", "POLICY.md §4", quantities,
-        parameters=("dibao.minimum_benefit", "dibao.addon.elderly_share",
-                    "dibao.addon.disabled_share", "dibao.addon.child_share",
-                    "dibao.benefit_rounding"), b=b,
+        parameters=engine.BENEFIT_PARAMETERS, b=b,
         outcome=f"{DIBAO_TYPE_ZH[dibao_type]} {dibao_type}: {int(row['dibao_members'])} 人 "
                 f"persons, {benefit:.2f} 元/月 yuan/month"))
 
@@ -486,16 +457,16 @@ def explain_household(pop: Population, household_id: str, params) -> Trace:
     marginal = bool(row["marginal"])
     tests = [
         b.test("at_or_above_standard", "人均收入不低于低保标准", "per-capita income ≥ standard",
-               f"{_fmt(_money(pc))} ≥ {std:g}", pc >= std, (f"dibao.standard.{area}",)),
+               f"{_fmt(_money(pc))} ≥ {std:g}", not r.h("h_below_standard"),
+               (f"dibao.standard.{area}",)),
         b.test("below_threshold", "人均收入低于边缘认定线", "per-capita income < threshold",
-               f"{_fmt(_money(pc))} < {threshold:g}", pc < threshold,
+               f"{_fmt(_money(pc))} < {threshold:g}", r.h("h_below_threshold"),
                (f"marginal.threshold.{area}",)),
         b.test("assets_pass", "财产状况符合", "assets pass", "see asset test", assets_pass),
         b.test("not_covered_whole", "未整户纳入低保", "not covered whole by dibao",
                f"covered whole = {whole or expenditure or in_grace}",
                not (whole or expenditure or in_grace)),
     ]
-    _check(marginal == all(t["passed"] for t in tests), "marginal")
     steps.append(_step("marginal", "低保边缘家庭", "Marginal household", "POLICY.md §3.6",
                        tests=tests, parameters=("marginal.monthly_benefit_share",
                                                 "marginal.benefit_rounding"), b=b,
@@ -503,16 +474,16 @@ def explain_household(pop: Population, household_id: str, params) -> Trace:
 
     result = {k: _plain(row[k]) for k in RESULT_FIELDS}
     result["persons"] = [
-        {"person_id": str(r.person_id), "dibao_covered": bool(r.dibao_covered),
-         "tekun": bool(r.tekun), "tekun_monthly_benefit": float(r.tekun_monthly_benefit)}
-        for r in pframe.itertuples()]
+        {"person_id": str(p.person_id), "dibao_covered": bool(p.dibao_covered),
+         "tekun": bool(p.tekun), "tekun_monthly_benefit": float(p.tekun_monthly_benefit)}
+        for p in pframe.itertuples()]
     return Trace({
         "household_id": str(household_id), "region_code": code,
-        "region_name": b.region_params.region_name,
+        "region_name": region_params.region_name,
         "run_region_code": params.region_code, "parameters_date": params.date.isoformat(),
-        "standards_date": b.region_params.date.isoformat(),
+        "standards_date": region_params.date.isoformat(),
         "area": area, "inputs": {"household": household_inputs, "members": member_inputs},
-        "steps": steps, "result": result,
+        "steps": steps, "result": result, "record": r.data,
     })
 
 
@@ -591,7 +562,7 @@ def render_text(report: dict[str, Any]) -> str:
         lines.append(
             f"  成员 {m['person_id']}: 年龄 age {_fmt(m['age'])} · 月收入 income "
             f"{_fmt(m['monthly_income'])} · 残疾等级 disability grade {m['disability_grade']}"
-            f"{' (智力/精神 intellectual/mental)' if m['intellectual_or_mental'] else ''} · "
+            f"{' (' + m['disability_type'] + ')' if m.get('disability_type') else ''} · "
             f"劳动能力 work capacity {_fmt(m['work_capacity'])} · 赡养人 supporter "
             f"{_fmt(m['has_supporter'])} · 护理 care {m['care_level']} · 刚性支出/年 rigid "
             f"spending/yr {_fmt(m['rigid_spending_annual'])}"

@@ -12,6 +12,7 @@ import csv
 import hashlib
 import io as _io
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -405,16 +406,41 @@ _XLSX_ROOT_RELS = (
     '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
     '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
     'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+# Cell styles, by index into cellXfs: 0 plain; 1 header (bold, shaded, wrapped, centred);
+# 2 text ("@", so IDs stay text when edited); 3 amount #,##0.00; 4 date yyyy-mm-dd;
+# 5 integer #,##0; 6 wrapped text; 7 general. 2–7 carry a thin border for printing.
+XLSX_STYLE = {"plain": 0, "header": 1, "text": 2, "amount": 3, "date": 4, "integer": 5,
+              "wrap": 6, "general": 7}
+_XLSX_BORDER = 'borderId="1" applyBorder="1"'
+_XLSX_MIDDLE = 'xfId="0" applyNumberFormat="1" applyAlignment="1"><alignment vertical="center"'
 _XLSX_STYLES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-    '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
-    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
-    '<fill><patternFill patternType="gray125"/></fill></fills>'
-    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy\\-mm\\-dd"/></numFmts>'
+    '<fonts count="2"><font><sz val="11"/><name val="等线"/><charset val="134"/></font>'
+    '<font><b/><sz val="11"/><name val="等线"/><charset val="134"/></font></fonts>'
+    '<fills count="3"><fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill>'
+    '<fill><patternFill patternType="solid"><fgColor rgb="FFD9E1F2"/><bgColor indexed="64"/>'
+    '</patternFill></fill></fills>'
+    '<borders count="2"><border><left/><right/><top/><bottom/><diagonal/></border>'
+    '<border><left style="thin"><color rgb="FFBFBFBF"/></left><right style="thin"><color '
+    'rgb="FFBFBFBF"/></right><top style="thin"><color rgb="FFBFBFBF"/></top><bottom '
+    'style="thin"><color rgb="FFBFBFBF"/></bottom><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
-    '</cellStyleXfs><cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" '
-    'xfId="0"/></cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" '
+    '</cellStyleXfs><cellXfs count="8">'
+    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    f'<xf numFmtId="49" fontId="1" fillId="2" {_XLSX_BORDER} xfId="0" applyFont="1" '
+    'applyFill="1" applyNumberFormat="1" applyAlignment="1"><alignment horizontal="center" '
+    'vertical="center" wrapText="1"/></xf>'
+    f'<xf numFmtId="49" fontId="0" fillId="0" {_XLSX_BORDER} {_XLSX_MIDDLE}/></xf>'
+    f'<xf numFmtId="4" fontId="0" fillId="0" {_XLSX_BORDER} {_XLSX_MIDDLE}/></xf>'
+    f'<xf numFmtId="164" fontId="0" fillId="0" {_XLSX_BORDER} {_XLSX_MIDDLE} '
+    'horizontal="center"/></xf>'
+    f'<xf numFmtId="3" fontId="0" fillId="0" {_XLSX_BORDER} {_XLSX_MIDDLE}/></xf>'
+    f'<xf numFmtId="49" fontId="0" fillId="0" {_XLSX_BORDER} {_XLSX_MIDDLE} wrapText="1"/></xf>'
+    f'<xf numFmtId="0" fontId="0" fillId="0" {_XLSX_BORDER} {_XLSX_MIDDLE}/></xf>'
+    '</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" '
     'builtinId="0"/></cellStyles></styleSheet>')
 _XLSX_NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 _XLSX_REL_NS = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
@@ -430,36 +456,195 @@ def _column_letters(i: int) -> str:
     return letters
 
 
-def _xlsx_cells(values: pd.Series, letter: str, row_numbers: pd.Series) -> pd.Series:
+def _xlsx_cells(values: pd.Series, letter: str, row_numbers: pd.Series, kind: str = "",
+                style: int = 0) -> pd.Series:
     """One column's ``<c>`` elements (numbers as numbers, the rest as inline strings; blank
-    cells empty), vectorised."""
+    cells empty), vectorised. ``kind`` "text" writes numbers as text; "date" writes dates as
+    Excel serial days (text that is not a date stays text); ``style`` is the cellXfs index."""
     ref = '<c r="' + letter + row_numbers
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+    close = f'" s="{style}">' if style else '">'  # one scalar: no extra column-wide concat
+    if kind == "date":
+        days = ((pd.to_datetime(values, errors="coerce", format="ISO8601")
+                 - pd.Timestamp("1899-12-30")) / pd.Timedelta(days=1)).to_numpy()
+        is_date = ~np.isnan(days)
+        if is_date.any():
+            text = _xlsx_cells(values.where(~is_date, ""), letter, row_numbers, "text", style)
+            serial = pd.Series(np.where(is_date, days, 0).astype("int64").astype(str),
+                               dtype="str")
+            return text.where(~is_date, ref + (close + "<v>") + serial + "</v></c>")
+        kind = "text"
+    numeric = (pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values))
+    if numeric and kind != "text":
         number = values.to_numpy(dtype="float64", na_value=np.nan)
         text = pd.Series(np.where(np.isnan(number), "", values.astype(str).to_numpy(
             dtype=object)), dtype="str")
-        cells = ref + '"><v>' + text + "</v></c>"
+        cells = ref + (close + "<v>") + text + "</v></c>"
         return cells.where(text != "", "")
     text = pd.Series(values.to_numpy(dtype=object), dtype="str").fillna("")
+    if numeric:  # numbers written as text: no "1.0" for an integer code
+        number = values.to_numpy(dtype="float64", na_value=np.nan)
+        whole = np.isfinite(number) & (number == np.round(number))
+        text = text.where(~whole, pd.Series(np.where(whole, number, 0).astype("int64"),
+                                            dtype="str")).where(~np.isnan(number), "")
     if text.str.contains(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f]", regex=True).any():
         text = (text.str.replace("&", "&amp;", regex=False).str.replace("<", "&lt;", regex=False)
                 .str.replace(">", "&gt;", regex=False)
                 .str.replace(_XML_INVALID, "", regex=True))
-    cells = ref + '" t="inlineStr"><is><t xml:space="preserve">' + text + "</t></is></c>"
+    inline = close[:-1] + ' t="inlineStr"><is><t xml:space="preserve">'
+    cells = ref + inline + text + "</t></is></c>"
     return cells.where(text != "", "")
 
 
+@dataclass(frozen=True)
+class SheetLayout:
+    """How a sheet looks when opened and printed (``write_xlsx``).
+
+    ``formats`` maps a column to "text" (IDs, codes: kept as text), "amount" (#,##0.00),
+    "integer" (#,##0), "date" (real dates, yyyy-mm-dd) or "wrap" (long text, wrapped at
+    ``max_width``); other columns are general. ``choices`` maps a column to the values of
+    its drop-down list (data validation that refuses anything else); ``prompts`` to the hint
+    shown when a cell of it is selected. Widths are fitted to the text, a CJK character
+    counting as two."""
+
+    formats: Mapping[str, str] = field(default_factory=dict)
+    choices: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    prompts: Mapping[str, str] = field(default_factory=dict)
+    freeze_header: bool = True
+    autofilter: bool = True
+    landscape: bool = True
+    max_width: int = 40
+    title: str = ""
+
+
+def display_width(text: pd.Series) -> np.ndarray:
+    """Columns each text takes in a spreadsheet: CJK and full-width characters count as
+    two, ASCII as one. Read off the UTF-8 length (a CJK character is 3 bytes, ASCII 1:
+    chars + (bytes − chars) / 2), which is vectorised in Arrow."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pd.Series(text)
+    if not pd.api.types.is_string_dtype(text) or text.dtype == object:
+        text = text.astype(object).where(text.notna(), "").astype(str)
+    array = pa.array(text.astype("string[pyarrow]").fillna(""))
+    chars = pc.utf8_length(array).to_numpy(zero_copy_only=False).astype("int64")
+    octets = pc.binary_length(array).to_numpy(zero_copy_only=False).astype("int64")
+    return chars + (octets - chars) // 2
+
+
+def _column_width(values: pd.Series, header: str, kind: str, max_width: int,
+                  sample_rows: int = 20_000) -> float:
+    """A column width fitted to the header and the first ``sample_rows`` values as shown."""
+    values = values.iloc[:sample_rows]
+    if kind in ("amount", "integer") and pd.api.types.is_numeric_dtype(values):
+        number = values.to_numpy(dtype="float64", na_value=np.nan)
+        number = number[np.isfinite(number)]
+        shown = [f"{number.max():,.2f}", f"{number.min():,.2f}"] if len(number) else []
+    elif kind == "date":
+        shown = ["2000-01-01"]
+    else:
+        shown = values
+    widths = display_width(pd.Series(shown, dtype="object"))
+    widest = max([int(widths.max()) if len(widths) else 0]
+                 + [int(w) for w in display_width(pd.Series(str(header).split("\n")))])
+    return float(min(max(widest + 2, 6), max_width))
+
+
+def _row_heights(part: pd.DataFrame, wrapped: dict[int, float]) -> pd.Series:
+    """`` ht=".." customHeight="1"`` for rows whose wrapped text needs more than one line
+    (Excel and LibreOffice do not grow rows on opening a file), else ""."""
+    lines = np.ones(len(part), dtype="int64")
+    for j, width in wrapped.items():
+        need = -(-display_width(part.iloc[:, j]) // max(int(width) - 1, 1))
+        lines = np.maximum(lines, need)
+    attr = pd.Series(' ht="' + pd.Series(lines * 15, dtype="str") + '" customHeight="1"',
+                     dtype="str")
+    return attr.where(lines > 1, "")
+
+
+def _sheet_head(frame: pd.DataFrame, layout: SheetLayout, widths: list[float],
+                selected: bool) -> str:
+    n_rows, n_cols = len(frame) + 1, max(frame.shape[1], 1)
+    last = _column_letters(n_cols - 1)
+    pane = ('<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+            '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/>'
+            if layout.freeze_header else "")
+    cols = []
+    for j, (name, width) in enumerate(zip(frame.columns, widths, strict=True)):
+        kind = layout.formats.get(name, "")
+        cols.append(f'<col min="{j + 1}" max="{j + 1}" width="{width}" customWidth="1" '
+                    f'style="{XLSX_STYLE.get(kind, XLSX_STYLE["general"])}"/>')
+    tab = ' tabSelected="1"' if selected else ""
+    return (f"<worksheet {_XLSX_NS} {_XLSX_REL_NS}>"
+            '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>'
+            f'<dimension ref="A1:{last}{n_rows}"/>'
+            f'<sheetViews><sheetView workbookViewId="0"{tab}>'
+            f"{pane}</sheetView></sheetViews>"
+            '<sheetFormatPr defaultRowHeight="15"/>'
+            + (f"<cols>{''.join(cols)}</cols>" if cols else "") + "<sheetData>")
+
+
+def _sheet_tail(frame: pd.DataFrame, layout: SheetLayout) -> str:
+    n_rows, n_cols = len(frame) + 1, max(frame.shape[1], 1)
+    last = _column_letters(n_cols - 1)
+    parts = ["</sheetData>"]
+    if layout.autofilter and frame.shape[1]:
+        parts.append(f'<autoFilter ref="A1:{last}{n_rows}"/>')
+    rules = []
+    for name, values in layout.choices.items():
+        if name not in frame.columns:
+            continue
+        letter = _column_letters(list(frame.columns).index(name))
+        listed = _xml_escape('"' + ",".join(values) + '"')
+        prompt = layout.prompts.get(name, "")
+        rules.append(
+            '<dataValidation type="list" allowBlank="1" showInputMessage="1" '
+            f'showErrorMessage="1" errorStyle="stop" errorTitle="{_xml_escape(name)}" '
+            f'error="{_xml_escape("请从下拉列表中选择：" + "、".join(values))}" '
+            f'promptTitle="{_xml_escape(name)}" prompt="{_xml_escape(prompt)}" '
+            f'sqref="{letter}2:{letter}{max(n_rows, 2)}"><formula1>{listed}</formula1>'
+            "</dataValidation>")
+    if rules:
+        parts.append(f'<dataValidations count="{len(rules)}">{"".join(rules)}</dataValidations>')
+    header = _xml_escape(f"&C&\"等线,Bold\"{layout.title}" if layout.title else "&C&A")
+    parts.append(
+        '<printOptions horizontalCentered="1"/>'
+        '<pageMargins left="0.4" right="0.4" top="0.7" bottom="0.7" header="0.3" '
+        'footer="0.3"/>'
+        f'<pageSetup paperSize="9" orientation="{"landscape" if layout.landscape else "portrait"}" '
+        'fitToWidth="1" fitToHeight="0"/>'
+        f'<headerFooter><oddHeader>{header}</oddHeader><oddFooter>'
+        f'{_xml_escape("&L&A&C第 &P 页，共 &N 页")}</oddFooter></headerFooter>'
+        "</worksheet>")
+    return "".join(parts)
+
+
 def write_xlsx(path: Path | str, sheets: Mapping[str, pd.DataFrame],
-               chunk_rows: int = 50_000) -> Path:
+               chunk_rows: int = 50_000,
+               layouts: Mapping[str, SheetLayout] | None = None) -> Path:
     """Write ``sheets`` (name → frame, header row first) as one .xlsx workbook.
 
-    Plain values only (inline strings, numbers), no styles: the cell XML is built column by
-    column with vectorised string operations and streamed into the zip in chunks, which is
-    an order of magnitude faster than a per-cell writer for the large 整改清单."""
+    Each sheet is laid out for work and print (``SheetLayout``, default when a sheet has
+    none): header frozen and filtered, widths fitted, per-column number formats, drop-downs,
+    landscape A4 fitted to the page width with the header row repeated and page numbers.
+    The cell XML is built column by column with vectorised string operations and streamed
+    into the zip in chunks, an order of magnitude faster than a per-cell writer for the
+    large 整改清单."""
     import zipfile
 
     path = Path(path)
     names = list(sheets)
+    layouts = {name: (layouts or {}).get(name) or SheetLayout() for name in names}
+    defined = []
+    for i, name in enumerate(names):
+        frame, quoted = sheets[name], "'" + name.replace("'", "''") + "'"
+        if layouts[name].autofilter and frame.shape[1]:
+            defined.append(f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" '
+                           f'hidden="1">{_xml_escape(quoted)}!$A$1:$'
+                           f'{_column_letters(frame.shape[1] - 1)}${len(frame) + 1}'
+                           "</definedName>")
+        defined.append(f'<definedName name="_xlnm.Print_Titles" localSheetId="{i}">'
+                       f"{_xml_escape(quoted)}!$1:$1</definedName>")
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         zf.writestr("[Content_Types].xml", _XLSX_CONTENT_TYPES.format(sheets="".join(
             _XLSX_SHEET_TYPE.format(i=i + 1) for i in range(len(names)))))
@@ -467,9 +652,11 @@ def write_xlsx(path: Path | str, sheets: Mapping[str, pd.DataFrame],
         zf.writestr("xl/styles.xml", _XLSX_STYLES)
         zf.writestr("xl/workbook.xml", (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            f"<workbook {_XLSX_NS} {_XLSX_REL_NS}><sheets>"
+            f'<workbook {_XLSX_NS} {_XLSX_REL_NS}><bookViews><workbookView activeTab="0"/>'
+            "</bookViews><sheets>"
             + "".join(f'<sheet name="{_xml_escape(n)}" sheetId="{i + 1}" r:id="rId{i + 1}"/>'
-                      for i, n in enumerate(names)) + "</sheets></workbook>"))
+                      for i, n in enumerate(names)) + "</sheets>"
+            + f"<definedNames>{''.join(defined)}</definedNames></workbook>"))
         zf.writestr("xl/_rels/workbook.xml.rels", (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
@@ -481,23 +668,35 @@ def write_xlsx(path: Path | str, sheets: Mapping[str, pd.DataFrame],
             'org/officeDocument/2006/relationships/styles" Target="styles.xml"/>'
             "</Relationships>"))
         for i, name in enumerate(names):
-            frame = sheets[name]
+            frame, layout = sheets[name], layouts[name]
             letters = [_column_letters(j) for j in range(frame.shape[1])]
+            kinds = [layout.formats.get(c, "") for c in frame.columns]
+            styles = [XLSX_STYLE.get(k, XLSX_STYLE["general"]) for k in kinds]
+            # wrapped text stops at max_width (the row grows); other columns up to 60
+            widths = [_column_width(frame.iloc[:, j], name, kind,
+                                    layout.max_width if kind == "wrap" else 60)
+                      for j, (name, kind) in enumerate(zip(frame.columns, kinds, strict=True))]
+            wrapped = {j: w for j, (k, w) in enumerate(zip(kinds, widths, strict=True))
+                       if k == "wrap"}
             with zf.open(f"xl/worksheets/sheet{i + 1}.xml", "w", force_zip64=True) as fh:
                 fh.write(('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                          f"<worksheet {_XLSX_NS}><sheetData>").encode())
+                          + _sheet_head(frame, layout, widths, i == 0)).encode("utf-8"))
                 header = pd.DataFrame([[str(c) for c in frame.columns]], columns=frame.columns)
                 for lo in [-1, *range(0, len(frame), chunk_rows)]:
                     part = header if lo < 0 else frame.iloc[lo:lo + chunk_rows]
                     first = 1 if lo < 0 else lo + 2
                     numbers = pd.Series(np.arange(first, first + len(part)).astype(str),
                                         dtype="str")
-                    rows = '<row r="' + numbers + '">'
+                    rows = '<row r="' + numbers + '"'
+                    rows = (rows + ">" if lo < 0 or not wrapped
+                            else rows + _row_heights(part, wrapped) + ">")
                     for j, letter in enumerate(letters):
-                        rows = rows + _xlsx_cells(part.iloc[:, j].reset_index(drop=True),
-                                                  letter, numbers)
+                        rows = rows + _xlsx_cells(
+                            part.iloc[:, j].reset_index(drop=True), letter, numbers,
+                            "text" if lo < 0 else kinds[j],
+                            XLSX_STYLE["header"] if lo < 0 else styles[j])
                     fh.write(("".join((rows + "</row>").to_numpy(dtype=object))).encode("utf-8"))
-                fh.write(b"</sheetData></worksheet>")
+                fh.write(_sheet_tail(frame, layout).encode("utf-8"))
     return path
 
 

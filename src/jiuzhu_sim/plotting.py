@@ -76,8 +76,10 @@ def _finish(fig: Figure, ax, title: str, xlabel: str, ylabel: str, source: str) 
 
 def bar_chart(labels: Sequence, values: Sequence[float], *, title: str, xlabel: str,
               ylabel: str, source: str, horizontal: bool = False,
-              annotate: bool = True) -> Figure:
-    """One series of bars (e.g. findings or amount at risk by check)."""
+              annotate: bool = True, note: str = "") -> Figure:
+    """One series of bars (e.g. findings or amount at risk by check). ``note``: a boxed
+    line inside the plot's top left, for what the bars leave out (e.g. findings that
+    belong to no month), so that it is read apart from the bars."""
     labels = [str(x) for x in labels]
     values = np.asarray(values, dtype=float)
     fig, ax = _figure(8.0, max(3.2, 0.32 * len(labels) + 1.5) if horizontal else 4.2)
@@ -93,6 +95,13 @@ def bar_chart(labels: Sequence, values: Sequence[float], *, title: str, xlabel: 
             ax.tick_params(axis="x", labelrotation=45)
     if annotate and len(values):
         ax.bar_label(bars, labels=[f"{v:,.0f}" for v in values], fontsize=8, padding=2)
+    if note:
+        if not horizontal:
+            low, high = ax.get_ylim()
+            ax.set_ylim(low, high + 0.18 * (high - low))  # room for the note above the bars
+        ax.text(0.01, 0.98, note, transform=ax.transAxes, ha="left", va="top", fontsize=8,
+                bbox={"boxstyle": "round,pad=0.4", "facecolor": "#fff8e6",
+                      "edgecolor": "#d9822b"})
     return _finish(fig, ax, title, xlabel, ylabel, source)
 
 
@@ -124,23 +133,70 @@ def grouped_bar_chart(frame: pd.DataFrame, *, title: str, xlabel: str, ylabel: s
 def line_chart(x: Sequence, series: dict[str, Sequence[float]], *, title: str, xlabel: str,
                ylabel: str, source: str, markers: bool = True,
                secondary: dict[str, Sequence[float]] | None = None,
-               secondary_label: str = "") -> Figure:
+               secondary_label: str = "",
+               bands: dict[str, tuple[Sequence[float], Sequence[float]]] | None = None
+               ) -> Figure:
     """Lines over x (e.g. the coverage–cost–leakage frontier over the standard ratio);
-    ``secondary`` series go on a right-hand axis with their own unit label."""
+    ``secondary`` series go on a right-hand axis with their own unit label; ``bands``
+    shades a (low, high) interval around the series of the same name (e.g. the Monte Carlo
+    95% interval of a mean over replications)."""
     fig, ax = _figure(8.5, 4.4)
     handles = []
+    bands = bands or {}
+    xs = list(x)
     for i, (name, vals) in enumerate(series.items()):
-        handles += ax.plot(list(x), np.asarray(vals, float), marker="o" if markers else None,
+        handles += ax.plot(xs, np.asarray(vals, float), marker="o" if markers else None,
                            color=PALETTE[i % 7], label=name)
+        if name in bands:
+            ax.fill_between(xs, np.asarray(bands[name][0], float),
+                            np.asarray(bands[name][1], float), color=PALETTE[i % 7],
+                            alpha=0.2, linewidth=0)
     if secondary:
         ax2 = ax.twinx()
         for j, (name, vals) in enumerate(secondary.items()):
-            handles += ax2.plot(list(x), np.asarray(vals, float), linestyle="--",
-                                marker="s" if markers else None,
-                                color=PALETTE[(len(series) + j) % 7], label=name)
+            color = PALETTE[(len(series) + j) % 7]
+            handles += ax2.plot(xs, np.asarray(vals, float), linestyle="--",
+                                marker="s" if markers else None, color=color, label=name)
+            if name in bands:
+                ax2.fill_between(xs, np.asarray(bands[name][0], float),
+                                 np.asarray(bands[name][1], float), color=color, alpha=0.15,
+                                 linewidth=0)
         ax2.set_ylabel(secondary_label)
     ax.legend(handles=handles, labels=[h.get_label() for h in handles], fontsize=8)
     return _finish(fig, ax, title, xlabel, ylabel, source)
+
+
+def panel_chart(x: Sequence, panels: Sequence[dict], *, title: str, xlabel: str,
+                source: str) -> Figure:
+    """Small multiples side by side over the same x: each panel a dict with ``title``,
+    ``ylabel``, ``series`` (name → values) and optional ``bands`` (name → (low, high),
+    shaded). Rates of different size get their own scale instead of one flattened axis."""
+    setup_fonts()
+    n = max(1, len(panels))
+    fig = Figure(figsize=(4.0 * n, 4.2), dpi=100, layout="constrained")
+    axes = fig.subplots(1, n, squeeze=False)[0]
+    xs = list(x)
+    for k, (ax, panel) in enumerate(zip(axes, panels, strict=False)):
+        ax.grid(axis="y", alpha=0.3)
+        ax.set_axisbelow(True)
+        for i, (name, vals) in enumerate(panel["series"].items()):
+            color = PALETTE[(2 * k + i) % 7]
+            ax.plot(xs, np.asarray(vals, float), marker="o", markersize=3, color=color,
+                    label=name)
+            if name in panel.get("bands", {}):
+                low, high = panel["bands"][name]
+                ax.fill_between(xs, np.asarray(low, float), np.asarray(high, float),
+                                color=color, alpha=0.22, linewidth=0)
+        ax.set_title(panel["title"], fontsize=10)
+        ax.set_ylabel(panel.get("ylabel", ""))
+        ax.set_xlabel(xlabel, fontsize=8)
+        if len(panel["series"]) > 1:
+            ax.legend(fontsize=7)
+    fig.suptitle(title, fontsize=12)
+    fig.text(0.01, 0.0, f"来源 Source: {source}", fontsize=8, color="#555555",
+             ha="left", va="bottom")
+    fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
+    return fig
 
 
 def band_chart(frame: pd.DataFrame, *, x: str, group: str, mid: str, low: str, high: str,

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from jiuzhu_sim.exceptions import JiuzhuError, UserInputError
+from jiuzhu_sim.rules import engine
 
 NOTEBOOKS = {
     "audit": "audit_lookback.ipynb",
@@ -337,7 +338,7 @@ def write_html(nb_path: Path, html_path: Path) -> Path:
     title = next((line[2:].strip() for cell in nb.cells if cell.cell_type == "markdown"
                   for line in cell.source.splitlines() if line.startswith("# ")), "jiuzhu_sim")
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    html_path.write_text(offline_page(body), encoding="utf-8")
+    html_path.write_text(offline_page(add_contents_and_styles(body)), encoding="utf-8")
     return html_path
 
 
@@ -355,21 +356,203 @@ def offline_page(html_text: str) -> str:
     return _REMOTE_SCRIPT.sub("", html_text).replace("</head>", _FIT_CSS, 1)
 
 
-def run_report_cli(args) -> int:
-    """``jiuzhu report``: render, print the HTML path; a failing cell → one line, exit ≠ 0."""
-    years = None if args.years is None else f"{args.years[0]}:{args.years[1]}"
+# ---------------------------------------------------------------------------------------
+# Tables and pages as shown: no pandas index, formatted numbers, wide tables scroll in
+# their box, a contents list and a print stylesheet
+
+TABLE_MAX_ROWS = 200
+_PERCENT_LABEL = re.compile(r"rate|share|率|比例|占比|FGT", re.IGNORECASE)
+_MONEY_LABEL = re.compile(r"元|yuan|cost|amount|benefit|transfer|change|金额|支出|资金|"
+                          r"floor|cap\b|planned|^p\d+$|下限|上限|计划", re.IGNORECASE)
+_PLAIN_LABEL = re.compile(r"year|年份|seed|种子|code|代码|_id$|编号|decile|十分位|period|"
+                          r"月份|since|date|日期|grade|等级|row|行号", re.IGNORECASE)
+
+
+def _label_kind(label: object, values: pd.Series) -> str:
+    """How a column (or, in a metric-per-row table, a row) of numbers is shown: "plain"
+    (years, codes), "percent" (rates and shares in [−1.5, 1.5]), "money" (#,##0.00) or
+    "number" (#,##0 for whole numbers, else #,##0.00)."""
+    text = str(label)
+    numbers = pd.to_numeric(values, errors="coerce")
+    finite = numbers[np.isfinite(numbers.astype(float))] if len(numbers) else numbers
+    if _PLAIN_LABEL.search(text):
+        return "plain"
+    if _PERCENT_LABEL.search(text) and len(finite) and finite.abs().max() <= 1.5:
+        return "percent"
+    if _MONEY_LABEL.search(text):
+        return "money"
+    return "number"
+
+
+def format_number(value: object, kind: str) -> str:
+    """One cell as shown: ``0.8095`` → ``80.95%`` (percent), ``1234567.8`` →
+    ``1,234,567.80`` (money, decimal), ``12000`` → ``12,000`` (number), ``0.425`` →
+    ``0.425`` (small), ``2025`` → ``2025`` (plain)."""
+    if value is None or isinstance(value, str):
+        return "—" if value in (None, "") else value
+    if isinstance(value, bool | np.bool_):
+        return "是 yes" if value else "否 no"
     try:
-        rendered = render_report(args.kind, args.out, source=args.source, start=args.start,
-                                 end=args.end, region=args.params, date=args.date,
-                                 overrides=args.overrides, seed=args.seed, unmask=args.unmask,
-                                 years=years)
-    except ReportCellError as exc:
-        sys.stderr.write(f"jiuzhu report: {exc.one_line()}\n")
-        return EXIT_USER_ERROR if exc.user_error else EXIT_CELL_FAILED
-    print(rendered.html)
-    print(f"# executed notebook: {rendered.notebook}; outputs: {rendered.output_dir} "
-          f"({rendered.seconds:.1f} s)")
-    return 0
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isnan(number):
+        return "—"
+    if math.isinf(number):
+        return "∞" if number > 0 else "−∞"
+    whole = number == round(number)
+    if kind == "plain":
+        return str(int(number)) if whole else f"{number:g}"
+    if kind == "percent":
+        return f"{number * 100:,.2f}%"
+    if kind == "money" or kind == "decimal":
+        return f"{number:,.2f}" if abs(number) >= 0.01 or number == 0 else f"{number:.4g}"
+    if kind == "small" or (not whole and abs(number) < 1):
+        return f"{number:.4g}"  # a ratio such as 0.425 keeps its digits
+    if not whole:
+        return f"{number:,.2f}"
+    return f"{int(number):,}"
+
+
+def _is_numeric_cell(value: object) -> bool:
+    return (isinstance(value, int | float | np.integer | np.floating)
+            and not isinstance(value, bool | np.bool_))
+
+
+def table_html(frame: pd.DataFrame, max_rows: int = TABLE_MAX_ROWS) -> str:
+    """A frame as an HTML table for a report: no positional index (a labelled index
+    becomes the first column), numbers right-aligned and formatted by their column's label
+    (or by ``frame.attrs["row_kinds"]`` when each row is one metric), every text escaped,
+    inside a box that scrolls sideways when the table is wider than the page."""
+    import html as _html
+
+    frame = frame.copy()
+    if isinstance(frame.columns, pd.MultiIndex):
+        frame.columns = [" ".join(str(x) for x in c if str(x)) for c in frame.columns]
+    if not isinstance(frame.index, pd.RangeIndex) or frame.index.name is not None:
+        names = [n for n in frame.index.names if n is not None]
+        frame = frame.reset_index()
+        if not names:  # an unnamed label index (metric names): first column, no header
+            frame = frame.rename(columns={frame.columns[0]: ""})
+    shown, more = frame.iloc[:max_rows], max(0, len(frame) - max_rows)
+    column_kinds = [_label_kind(c, shown[c]) for c in shown.columns]
+    for j, column in enumerate(shown.columns):  # one number style down a column
+        numbers = pd.to_numeric(shown[column], errors="coerce").to_numpy(dtype=float)
+        numbers = numbers[np.isfinite(numbers)]
+        if column_kinds[j] == "number" and len(numbers) and (numbers != np.round(numbers)).any():
+            column_kinds[j] = "small" if np.abs(numbers).max() < 10 else "decimal"
+    # a metric-per-row table (columns are variants or years) says how each row is shown
+    row_kinds = list(frame.attrs.get("row_kinds") or [])[:max_rows]
+    head = "".join(f"<th>{_html.escape(str(c))}</th>" for c in shown.columns)
+    body = []
+    for i, row in enumerate(shown.itertuples(index=False)):
+        cells = []
+        for j, value in enumerate(row):
+            if _is_numeric_cell(value):
+                kind = row_kinds[i] if i < len(row_kinds) else column_kinds[j]
+                cells.append(f'<td class="num">{_html.escape(format_number(value, kind))}</td>')
+            else:
+                text = format_number(value, "plain")
+                short = ' class="short"' if len(text) <= 24 else ""  # dates, codes: one line
+                cells.append(f"<td{short}>{_html.escape(text)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    note = (f'<p class="jz-more">… 另有 {more:,} 行未显示 {more:,} more rows not shown</p>'
+            if more else "")
+    return ('<div class="jz-table-wrap"><table class="jz-table"><thead><tr>' + head
+            + "</tr></thead><tbody>" + "".join(body) + "</tbody></table></div>" + note)
+
+
+def _register_table_formatter() -> None:
+    """Make IPython show every DataFrame with :func:`table_html` (no index, formatted)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with ipykernel
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.display_formatter.formatters["text/html"].for_type(pd.DataFrame, table_html)
+
+
+REPORT_CSS = """
+body { font-family: "Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", sans-serif; }
+.jp-Notebook, main { max-width: 1180px; margin: 0 auto; }
+.jz-table-wrap { max-width: 100%; overflow-x: auto; margin: 0.4em 0 1em; }
+.jp-RenderedHTMLCommon table.jz-table, table.jz-table { border-collapse: collapse;
+  font-size: 13px; table-layout: auto; margin: 0; display: table; max-width: none; }
+.jp-RenderedHTMLCommon table.jz-table th, table.jz-table th { background: #e9eef6;
+  text-align: left; vertical-align: bottom; }
+.jp-RenderedHTMLCommon table.jz-table th, .jp-RenderedHTMLCommon table.jz-table td,
+table.jz-table th, table.jz-table td { border: 1px solid #d0d7e2; padding: 3px 8px;
+  text-align: left; vertical-align: top; max-width: 40em; }
+.jp-RenderedHTMLCommon table.jz-table td.num, table.jz-table td.num { text-align: right;
+  font-variant-numeric: tabular-nums; white-space: nowrap; }
+.jp-RenderedHTMLCommon table.jz-table td.short, table.jz-table td.short { white-space: nowrap; }
+table.jz-table tbody tr:nth-child(even) { background: #f7f9fc; }
+.jz-more { color: #666; font-size: 12px; }
+nav.jz-toc { border: 1px solid #d0d7e2; background: #f7f9fc; padding: 0.5em 1.2em;
+  margin: 1em 0; max-width: 760px; }
+nav.jz-toc h2 { font-size: 1.05em; margin: 0.3em 0; }
+nav.jz-toc ul { margin: 0.2em 0 0.4em; padding-left: 0.4em; list-style: none; }
+.jp-OutputArea-output img { max-width: 100%; height: auto; }
+@media print {
+  @page { size: A4; margin: 14mm 12mm 16mm; }
+  body { font-size: 10pt; }
+  .jp-Notebook, main { max-width: none; padding: 0; }
+  a.anchor-link { display: none; }
+  .jz-table-wrap { overflow: visible; }
+  table.jz-table { font-size: 8pt; width: 100%; }
+  table.jz-table td, table.jz-table th, table.jz-table td.num,
+  table.jz-table td.short { padding: 1px 4px; white-space: normal; }
+  thead { display: table-header-group; }
+  tr, img, nav.jz-toc { page-break-inside: avoid; break-inside: avoid; }
+  h1, h2, h3 { page-break-after: avoid; break-after: avoid; }
+  nav.jz-toc { background: none; }
+}
+"""
+
+_H2 = re.compile(r'<h2 id="([^"]+)"[^>]*>(.*?)</h2>', re.DOTALL)
+
+
+def add_contents_and_styles(page: str) -> str:
+    """The rendered page with the report stylesheet (screen and print) in its head and a
+    contents list (目录) of its second-level headings before the first of them."""
+    import html as _html
+
+    entries = []
+    for anchor, inner in _H2.findall(page):
+        text = re.sub(r"<[^>]+>", "", inner).replace("¶", "").strip()
+        entries.append(f'<li><a href="#{anchor}">{_html.escape(_html.unescape(text))}</a></li>')
+    page = page.replace("</head>", f"<style>{REPORT_CSS}</style>\n</head>", 1)
+    first = page.find("<h2 ")
+    if len(entries) >= 2 and first >= 0:
+        cell = page.rfind('<div class="jp-Cell', 0, first)
+        at = cell if cell >= 0 else first
+        toc = ('<nav class="jz-toc" aria-label="目录 Contents"><h2>目录 Contents</h2><ul>'
+               + "".join(entries) + "</ul></nav>\n")
+        page = page[:at] + toc + page[at:]
+    return page
+
+
+_ABSOLUTE_PATH = re.compile(r"(?:(?<=\s)|^)(?:/|[A-Za-z]:\\)[^\s'\"]*")
+
+
+def without_absolute_paths(text: object) -> str:
+    """Text (a command line, a file) with every absolute path cut to its file name: a
+    report never shows the folders of the machine it was made on."""
+    return _ABSOLUTE_PATH.sub(lambda m: Path(m.group(0).rstrip("/\\")).name
+                              or m.group(0), "" if text is None else str(text))
+
+
+def sample_note(households: int, replications: int, seed: int | None = None,
+                crn: bool = False) -> str:
+    """The one line that goes with every simulated figure: sample size and replications."""
+    text = (f"模拟样本 Simulated sample: {int(households):,} 户 households × "
+            f"{int(replications):,} 次 replications")
+    if crn:
+        text += "，各方案共用随机数 common random numbers across variants"
+    if seed is not None:
+        text += f"，种子 seed {seed}"
+    return text
 
 
 # ---------------------------------------------------------------------------------------
@@ -386,6 +569,7 @@ def setup_notebook() -> None:
     warnings.filterwarnings("ignore", message="IProgress not found")
 
     setup_fonts()
+    _register_table_formatter()
     pd.set_option("display.max_columns", 40)
     pd.set_option("display.width", 160)
     pd.set_option("display.max_colwidth", 120)
@@ -493,13 +677,16 @@ def manifest_tables(manifest: Mapping[str, Any] | None) -> tuple[pd.DataFrame, p
     """(scope: key/value rows, inputs: name/bytes/sha256 rows) from a manifest (§7)."""
     manifest = manifest or {}
     keys = ("package", "version", "started", "seed", "parameters_sha256", "command")
-    scope = pd.DataFrame([{"项目 item": k, "值 value": str(manifest.get(k, ""))} for k in keys])
+    # a command line names files by their path on the machine that ran it: names only here
+    scope = pd.DataFrame([{"项目 item": k, "值 value": without_absolute_paths(
+        manifest.get(k, ""))} for k in keys])
     params = manifest.get("parameters") or {}
     if isinstance(params, Mapping):
         for k in ("region_code", "region_name", "date"):
             if k in params:
                 scope.loc[len(scope)] = [f"parameters.{k}", str(params[k])]
     inputs = pd.DataFrame(manifest.get("inputs") or [], columns=["name", "bytes", "sha256"])
+    inputs["name"] = [without_absolute_paths(n) for n in inputs["name"]]
     return scope, inputs[["name", "bytes", "sha256"]]
 
 
@@ -583,15 +770,13 @@ def row_accounting(summary: Mapping[str, Any]) -> pd.DataFrame:
     return frame
 
 
-CHECK_LABELS = {
-    "invalid_id": "身份证号无效", "deceased_paid": "死亡后仍发放", "duplicate_region": "异地重复",
-    "duplicate_program": "低保特困重复", "duplicate_payment": "重复发放",
-    "amount_mismatch": "不足额/超额", "late_payment": "发放不及时", "missing_payment": "应发未发",
-    "paid_not_on_roster": "名单外发放", "account_mismatch": "账户非本人",
-    "staff_relative_unfiled": "近亲属未备案", "review_overdue": "核对超期",
-    "exclusion_candidate": "疑似漏保", "ineligible_recipient": "错保",
-    "alert_overdue": "预警核实超期",
-}
+def _check_labels() -> dict[str, str]:
+    from jiuzhu_sim.audit.checks.registry import CHECKS
+
+    return {c.code: c.label_zh for c in CHECKS}
+
+
+CHECK_LABELS = _check_labels()
 """Chinese names of the CONTRACT §6 check codes, for tables and charts."""
 
 
@@ -610,7 +795,8 @@ def findings_by(findings: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
     keys = [by] if isinstance(by, str) else list(by)
     frame = findings.assign(amount_at_risk=_amounts(findings))
     for k in keys:
-        frame[k] = frame[k].astype(str).replace({"nan": "", "<NA>": "", "None": ""})
+        frame[k] = frame[k].astype(object).fillna("").astype(str).replace(
+            {"nan": "", "<NA>": "", "None": ""})  # a missing key is counted, not dropped
         frame[k] = frame[k].where(frame[k] != "", "（无 none）")
     table = (frame.groupby(keys, sort=True)
              .agg(findings=("check", "size"), amount_at_risk=("amount_at_risk", "sum"))
@@ -630,6 +816,26 @@ def findings_by_check_and_month(findings: pd.DataFrame, value: str = "findings"
                               fill_value=0)
     table["合计 total"] = table.sum(axis=1)
     return table.sort_values("合计 total", ascending=False)
+
+
+def amount_by_month(findings: pd.DataFrame, start: str = "", end: str = ""
+                    ) -> tuple[pd.DataFrame, dict[str, float]]:
+    """(findings and amount at risk per month, in calendar order, every month of
+    ``start``–``end`` present; the findings with no month — an overdue review, a screening
+    candidate — counted apart), so that a chart of months never shows them as a month."""
+    period = findings["period"].astype(object).fillna("").astype(str).replace(
+        {"nan": "", "<NA>": "", "None": ""})
+    dated = period != ""
+    months = findings_by(findings[dated.to_numpy()], "period")
+    if start and end:
+        window = pd.period_range(start, end, freq="M").strftime("%Y-%m")
+        months = (months.set_index("period").reindex(sorted({*window, *months["period"]}))
+                  .fillna(0).rename_axis("period").reset_index())
+        months["findings"] = months["findings"].astype(int)
+    months = months.sort_values("period", ignore_index=True)
+    apart = {"findings": int((~dated).sum()),
+             "amount_at_risk": round(float(_amounts(findings[(~dated).to_numpy()]).sum()), 2)}
+    return months, apart
 
 
 def known_names(result) -> list[str]:
@@ -793,11 +999,11 @@ def exclusion_estimate(params, *, roster_recipients: int, candidates: int,
     eligible = h["dibao_eligible"].to_numpy(bool)
     enrolled = h["enrolled"].to_numpy(bool)
     covered = h["dibao_members"].to_numpy(float)
-    # people an enrolled household has on the roster: those covered, or all members of an
-    # ineligible enrolled household (an inclusion error)
-    on_roster = np.where(eligible, covered, members)
+    # people an enrolled household has on the roster (one definition, rules/engine.py)
+    on_roster = engine.recipients_on_roster(eligible, enrolled, covered,
+                                            h["assessed_members"].to_numpy(float))
     sample_persons = float((w * members).sum())
-    sim_enrolled = float((w * on_roster)[enrolled].sum())
+    sim_enrolled = float((w * on_roster).sum())
     if county_persons > 0:
         basis = "given resident population"
         scale = county_persons / sample_persons
@@ -814,7 +1020,8 @@ def _exclusion_rows(h, w, eligible, enrolled, covered, scale, basis, roster_reci
     county = float((w * members).sum()) * scale
     eligible_persons = float((w * covered)[eligible].sum()) * scale
     excluded_persons = float((w * covered)[eligible & ~enrolled].sum()) * scale
-    enrolled_persons = float((w * np.where(eligible, covered, members))[enrolled].sum()) * scale
+    enrolled_persons = float((w * engine.recipients_on_roster(
+        eligible, enrolled, covered, h["assessed_members"].to_numpy(float))).sum()) * scale
     values = {"basis": basis, "scale": scale, "county_persons": county,
               "simulated_eligible_persons": eligible_persons,
               "simulated_enrolled_persons": enrolled_persons,
@@ -912,7 +1119,61 @@ def frontier_curve(frontier: pd.DataFrame) -> tuple[str, pd.DataFrame] | None:
         first = first[first[other] == first[other].iloc[0]]
     cols = [x, "coverage_rate", "exclusion_error_rate", "inclusion_error_rate",
             "leakage_rate", "cost_total", "fgt1_after"]
+    cols += [f"{c}_se" for c in cols[1:]]
     return x, first[[c for c in cols if c in first]].sort_values(x, ignore_index=True)
+
+
+FRONTIER_Z = 1.96  # a 95% normal interval for a mean over replications
+
+
+def frontier_panels(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The coverage–cost–leakage curve as three panels for :func:`plotting.panel_chart`:
+    coverage; inclusion error and leakage (%); annual cost (万元) — each line with its
+    band mean ± 1.96 × Monte Carlo standard error when there are replications."""
+    def series(items):
+        lines, bands = {}, {}
+        for label, metric, factor in items:
+            if metric not in frame:
+                continue
+            lines[label] = frame[metric] * factor
+            if f"{metric}_se" in frame:
+                half = FRONTIER_Z * frame[f"{metric}_se"] * factor
+                bands[label] = (lines[label] - half, lines[label] + half)
+        return lines, bands
+
+    panels = []
+    for title, ylabel, items in (
+            ("覆盖率 Coverage", "%", [("覆盖率 coverage", "coverage_rate", 100)]),
+            ("错保率与资金漏出率 Inclusion error, leakage", "%",
+             [("错保率 inclusion error", "inclusion_error_rate", 100),
+              ("资金漏出率 leakage", "leakage_rate", 100)]),
+            ("年度总支出 Annual cost", "万元 10k yuan",
+             [("年度总支出 annual cost", "cost_total", 1e-4)])):
+        lines, bands = series(items)
+        if lines:
+            panels.append({"title": title, "ylabel": ylabel, "series": lines, "bands": bands})
+    return panels
+
+
+def frontier_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frontier as shown: each metric with its 95% Monte Carlo interval as text."""
+    table = pd.DataFrame({frame.columns[0]: frame.iloc[:, 0]})
+    for metric, label in (("coverage_rate", "覆盖率 coverage"),
+                          ("exclusion_error_rate", "漏保率 exclusion"),
+                          ("inclusion_error_rate", "错保率 inclusion"),
+                          ("leakage_rate", "资金漏出率 leakage"),
+                          ("cost_total", "年度总支出 annual cost (万元)")):
+        if metric not in frame:
+            continue
+        scale, unit = (1e-4, "") if metric == "cost_total" else (100, "%")
+        mid = frame[metric] * scale
+        if f"{metric}_se" in frame:
+            half = FRONTIER_Z * frame[f"{metric}_se"] * scale
+            table[f"{label} ±95%"] = [f"{m:,.2f}{unit} ± {h:,.2f}" for m, h
+                                      in zip(mid, half, strict=True)]
+        else:
+            table[label] = [f"{m:,.2f}{unit}" for m in mid]
+    return table
 
 
 def comparison_table(comparison: pd.DataFrame) -> pd.DataFrame:
@@ -922,6 +1183,8 @@ def comparison_table(comparison: pd.DataFrame) -> pd.DataFrame:
     cols = [c for c in COMPARISON_COLUMNS if c in frame.columns]
     table = frame.set_index("scenario")[cols].T
     table.index = [COMPARISON_COLUMNS[c] for c in cols]
+    table.attrs["row_kinds"] = ["percent" if c.endswith("_rate") or c.startswith("fgt")
+                                else "money" for c in cols]
     return table
 
 

@@ -46,7 +46,6 @@ import dataclasses
 import datetime as dt
 import itertools
 import json
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -313,7 +312,6 @@ def _cached(key: tuple, build):
     return pop
 
 
-
 _HASH_CACHE: list[tuple[pd.Series, np.ndarray]] = []
 
 
@@ -390,10 +388,9 @@ def simulate_variant(pop, params, uniforms: np.ndarray | None) -> dict[str, np.n
     that this equals ``simulate_population`` household by household.
     """
     from jiuzhu_sim.population.process import draw_process_arrays
-    from jiuzhu_sim.rules import TYPE_NONE, TYPE_SINGLE, round_yuan
-    from jiuzhu_sim.simulation import _paid, entitlement_arrays
+    from jiuzhu_sim.rules import TYPE_NONE, TYPE_SINGLE, engine, round_yuan
 
-    a = entitlement_arrays(pop, params)
+    a = engine.compute(pop, params)
     eligible = a["h_type"] != TYPE_NONE
     assessed = a["h_assessed_out"]
     assessed = round_yuan(np.where(np.isfinite(assessed), assessed, np.nan))
@@ -406,10 +403,8 @@ def simulate_variant(pop, params, uniforms: np.ndarray | None) -> dict[str, np.n
         enrolled = draw.enrolled
         measured = round_yuan(np.where(np.isfinite(draw.measured_per_capita_income),
                                        draw.measured_per_capita_income, np.nan))
-    paid = _paid(pd.DataFrame({
-        "enrolled": enrolled, "dibao_eligible": eligible, "dibao_standard": a["h_standard"],
-        "measured_per_capita_income": measured, "assessed_members": a["h_unit"],
-        "dibao_monthly_benefit": a["h_dibao_benefit"]}), params)
+    paid = engine.paid_dibao(enrolled, eligible, a["h_dibao_benefit"], a["h_standard"],
+                             measured, a["h_unit"], params)
     return {**a, "h_eligible": eligible, "h_enrolled": enrolled, "h_paid": paid}
 
 
@@ -417,14 +412,15 @@ def variant_sums(pop, v: dict[str, np.ndarray], params, baseline_line: np.ndarra
                  income_all: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """SUM_FIELDS totals and per-household monthly transfers for one simulated variant
     (``v`` from :func:`simulate_variant`)."""
+    from jiuzhu_sim.rules import engine
+
     w = pop.weight
     members = v["h_members"].astype(float)
     eligible, enrolled, paid = v["h_eligible"], v["h_enrolled"], v["h_paid"]
-    tekun = v["h_tekun_benefit"]
-    marginal_cash = v["h_marginal_benefit"]
-    transfers = paid + tekun + marginal_cash
+    costs = engine.program_costs(paid, v["h_tekun_benefit"], v["h_marginal_benefit"])
+    transfers = engine.monthly_transfers(costs)
     dibao_members = v["h_dibao_members"].astype(float)
-    covered = np.where(eligible, dibao_members, v["h_unit"].astype(float))
+    on_roster = engine.recipients_on_roster(eligible, enrolled, dibao_members, v["h_unit"])
     single_hh = np.bincount(pop.hh, weights=v["p_single"].astype(float),
                             minlength=pop.n_households)
     pw = float((w * members).sum())
@@ -441,14 +437,13 @@ def variant_sums(pop, v: dict[str, np.ndarray], params, baseline_line: np.ndarra
         "paid_to_ineligible": (w * paid)[~eligible].sum(),
         "eligible_households": w[eligible].sum(),
         "eligible_persons": (w * dibao_members)[eligible].sum(),
-        "dibao_recipients": (w * covered)[enrolled].sum(),
+        "dibao_recipients": (w * on_roster).sum(),
         "single_person_entitled": (w * single_hh).sum(),
         "single_person_enrolled": (w * single_hh)[enrolled].sum(),
         "tekun_persons": (w * v["h_tekun_persons"].astype(float)).sum(),
         "marginal_households": w[v["h_marginal"]].sum(),
-        "cost_dibao": (w * paid).sum() * months,
-        "cost_tekun": (w * tekun).sum() * months,
-        "cost_marginal": (w * marginal_cash).sum() * months,
+        **{f"cost_{program}": (w * costs[program]).sum() * months
+           for program in engine.PROGRAMS},
         "cost_temporary": _temporary_expected(params, v["h_standard"], w),
         "standard_weighted": (w * v["h_standard"]).sum(),
     }
@@ -572,7 +567,9 @@ def _row(s_vec: np.ndarray) -> dict[str, float | None]:
 
 
 def _describe(rows: list[dict], replications: int) -> dict[str, Any]:
-    """Mean over replications, with p5/p95 columns when there is more than one."""
+    """Mean over replications, with p5/p95 columns (spread of one replication) and ``_se``
+    (Monte Carlo standard error of the mean, sd / √replications) when there is more than
+    one."""
     frame = pd.DataFrame(rows).astype(float)
     out: dict[str, Any] = frame.mean().to_dict()
     if replications > 1:
@@ -580,6 +577,7 @@ def _describe(rows: list[dict], replications: int) -> dict[str, Any]:
                     "leakage_rate", "cost_total", "fgt0_after"):
             out[f"{col}_p5"] = float(np.nanpercentile(frame[col], 5))
             out[f"{col}_p95"] = float(np.nanpercentile(frame[col], 95))
+            out[f"{col}_se"] = float(frame[col].std(ddof=1) / np.sqrt(replications))
     return out
 
 
@@ -741,15 +739,3 @@ def write_scenario(result: ScenarioResult, spec: ScenarioSpec, out_dir: Path, pa
     path.write_text(json.dumps(result.summary, ensure_ascii=False, indent=2, default=str),
                     encoding="utf-8")
     return [*paths, path]
-
-
-def run_scenario_cli(args) -> int:
-    """``jiuzhu scenario``: run and print the comparison's key columns."""
-    result = run_scenario(args.scenario_file, args.out, replications=args.replications,
-                          workers=args.workers, scheduler=args.scheduler, command=sys.argv)
-    cols = ["scenario", "region", "coverage_rate", "exclusion_error_rate",
-            "inclusion_error_rate", "leakage_rate", "cost_total", "delta_cost_total",
-            "fgt0_after"]
-    print(result.comparison[[c for c in cols if c in result.comparison]].to_string(index=False))
-    print(f"# written to {args.out}")
-    return 0

@@ -1,9 +1,10 @@
 """Apply the rules to a population (CONTRACT §3–4): entitlements, enrollment, summary.
 
-Data flow: ``prepare_population`` (validate and convert the two input frames to numpy
-arrays, one error per user mistake) → ``entitlement_arrays`` (the rules of
-:mod:`jiuzhu_sim.rules`, in the CONTRACT §4 order, vectorised with ``np.bincount`` over a
-household index) → the process model (:mod:`jiuzhu_sim.population.process`) when enrollment
+Data flow: ``prepare_population`` (validate and convert the two input frames to a
+:class:`~jiuzhu_sim.population.model.Population` of numpy arrays, one error per user
+mistake) → the rule engine (:func:`jiuzhu_sim.rules.engine.compute`: the named quantities of
+:mod:`jiuzhu_sim.rules` composed once, in the CONTRACT §4 order, vectorised with
+``np.bincount`` over a household index) → the process model (:mod:`jiuzhu_sim.population.process`) when enrollment
 is not observed → metrics (:mod:`jiuzhu_sim.metrics`) → files.
 
 Decisions worth knowing (see also docs/metrics.md):
@@ -45,7 +46,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -65,21 +66,21 @@ from jiuzhu_sim.io import (
     write_csv_arrow,
     write_table,
 )
+from jiuzhu_sim.population.model import Population
 from jiuzhu_sim.rules import (
     DIBAO_TYPES,
     DISABILITY_TYPES,
     MONTHS_PER_YEAR,
-    TYPE_EXPENDITURE,
-    TYPE_HOUSEHOLD,
     TYPE_NONE,
-    TYPE_SINGLE,
     disability_type_codes,
-    round_money,
+    engine,
     round_yuan,
 )
 from jiuzhu_sim.rules import dibao as dibao_rules
-from jiuzhu_sim.rules import marginal as marginal_rules
 from jiuzhu_sim.rules import tekun as tekun_rules
+
+__all__ = ["DISABILITY_TYPES", "Population", "entitlement_arrays", "household_standards",
+           "prepare_population", "simulate", "simulate_files", "simulate_population"]
 
 PERSON_COLUMNS = [
     "person_id", "household_id", "age", "monthly_income", "disability_grade", "disability_type",
@@ -117,46 +118,6 @@ PERSONS_OUT_COLUMNS = [
 
 # ---------------------------------------------------------------------------------------
 # Input: validation and conversion (vectorised; the first bad cell raises UserInputError)
-
-
-@dataclass
-class Population:
-    """The two input tables as validated numpy arrays; ``hh`` maps persons → households."""
-
-    person_id: pd.Series
-    person_household_id: pd.Series
-    hh: np.ndarray
-    age: np.ndarray
-    monthly_income: np.ndarray
-    disability_grade: np.ndarray
-    intellectual_mental: np.ndarray
-    # index into rules.DISABILITY_TYPES (int8, −1 = none): physical, visual … told apart
-    disability_type_code: np.ndarray
-    serious_illness: np.ndarray
-    work_capacity: np.ndarray
-    has_supporter: np.ndarray
-    in_school: np.ndarray
-    college_student: np.ndarray
-    care_code: np.ndarray
-    institutional: np.ndarray
-    rigid_annual: np.ndarray
-    household_id: pd.Series
-    region_code: pd.Series
-    urban: np.ndarray
-    financial_assets: np.ndarray
-    non_essential_vehicle: np.ndarray
-    dwellings: np.ndarray
-    weight: np.ndarray
-    enrolled_observed: np.ndarray | None
-    previous_dibao_benefit: np.ndarray
-    months_above_standard: np.ndarray
-    extra: dict = field(default_factory=dict)
-    # optional household column ``assessment_date`` (datetime64[D], NaT = the run's date)
-    assessment_date: np.ndarray | None = None
-
-    @property
-    def n_households(self) -> int:
-        return len(self.household_id)
 
 
 def _id_strings(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -223,10 +184,11 @@ def _optional_dates(frame: pd.DataFrame, column: str, file: str) -> np.ndarray |
     return parsed.to_numpy().astype("datetime64[D]")
 
 
-def known_region_codes() -> set[str]:
+def known_region_codes(params_dir: str | Path | None = None) -> set[str]:
+    """Codes of the regions in ``params_dir`` (default: the params/ folder in use)."""
     from jiuzhu_sim.parameters import list_regions
 
-    return {r.code for r in list_regions()}
+    return {r.code for r in list_regions(Path(params_dir) if params_dir else None)}
 
 
 def prepare_population(persons: pd.DataFrame, households: pd.DataFrame,
@@ -367,256 +329,18 @@ def validate_population(persons: pd.DataFrame, households: pd.DataFrame,
 
 
 # ---------------------------------------------------------------------------------------
-# Rules over arrays
+# Rules over arrays: the engine (rules/engine.py); these names stay for callers
 
 
-def region_index(pop: Population) -> tuple[np.ndarray, np.ndarray]:
-    """(code per household, distinct region codes), computed once per population."""
-    cached = pop.extra.get("region_index")
-    if cached is None:
-        codes, uniques = pd.factorize(pop.region_code)
-        cached = (codes.astype(np.int64), np.asarray(uniques, dtype=object))
-        pop.extra["region_index"] = cached
-    return cached
-
-
-def assessment_days(pop: Population, params) -> np.ndarray | None:
-    """Each household's date (days since 1970) for its standards: its ``assessment_date``,
-    else the run's date; None when the households file has no such column."""
-    if pop.assessment_date is None:
-        return None
-    run_day = np.datetime64(params.date.isoformat(), "D").astype(np.int64)
-    blank = np.isnat(pop.assessment_date)
-    return np.where(blank, run_day, pop.assessment_date.astype(np.int64))
-
-
-def regional_resolution(pop: Population, params) -> tuple[np.ndarray, list]:
-    """(index per household, resolved standards): :func:`jiuzhu_sim.parameters.
-    household_parameters` for the population's regions (factorised once) and dates."""
-    from jiuzhu_sim.parameters import household_parameters
-
-    return household_parameters(params, pop.region_code, assessment_days(pop, params),
-                                factorized=region_index(pop))
-
-
-def household_standards(pop: Population, params) -> dict[str, np.ndarray]:
-    """Each household's standards, from its own ``region_code`` and date (POLICY.md §2).
-
-    The standards (:data:`jiuzhu_sim.parameters.REGIONAL_NAMES`: dibao standard, marginal
-    threshold, tekun basic / institutional / care standards) follow the household's region:
-    its minimum wage or published standard, from YAML or a ``params/tables`` table —
-    table-backed names looked up vectorised for every household at once, on its
-    ``assessment_date`` or the run's date — then derived once per distinct combination with
-    the run's ``--set`` overrides (:func:`jiuzhu_sim.parameters.household_parameters`).
-    Every other parameter is the run's. Households of the run's own region on the run's
-    date get exactly the run's values.
-    Returns per-household arrays by area (``dibao.standard`` etc.) and
-    ``tekun.care_standard`` as households × care levels.
-    """
-    index, resolved = regional_resolution(pop, params)
-
-    def column(name: str) -> np.ndarray:
-        return np.array([float(r[name]) for r in resolved], dtype="float64")[index]
-
-    out = {base: np.where(pop.urban, column(f"{base}.urban"), column(f"{base}.rural"))
-           for base in ("dibao.standard", "marginal.threshold", "tekun.basic_standard",
-                        "tekun.institutional_basic_standard")}
-    out["tekun.care_standard"] = np.stack(
-        [column(f"tekun.care_standard.{level}") for level in tekun_rules.CARE_LEVELS], axis=1)
-    return out
+region_index = engine.region_index
+assessment_days = engine.assessment_days
+regional_resolution = engine.regional_resolution
+household_standards = engine.household_standards
 
 
 def entitlement_arrays(pop: Population, params) -> dict[str, np.ndarray]:
-    """Every intermediate and final quantity of the rules, as arrays (``h_*`` per household,
-    ``p_*`` per person). Pure and deterministic; CONTRACT §4 order.
-
-    Speed: per-household sums are ``np.bincount`` over the household index; the rare groups
-    (tekun candidates, disabled, ill, earners, single-person candidates) are handled on
-    index subsets, so most work is a handful of passes over the person arrays.
-    """
-    H, P, hh = pop.n_households, len(pop.hh), pop.hh
-    income = pop.monthly_income
-
-    def hcount(idx: np.ndarray) -> np.ndarray:
-        return np.bincount(hh[idx], minlength=H)
-
-    def hsum_at(idx: np.ndarray, values: np.ndarray) -> np.ndarray:
-        return np.bincount(hh[idx], weights=values, minlength=H)
-
-    standards = household_standards(pop, params)
-    h_standard = standards["dibao.standard"]
-    h_threshold = standards["marginal.threshold"]
-    h_tekun_basic = standards["tekun.basic_standard"]
-    h_tekun_inst = standards["tekun.institutional_basic_standard"]
-    h_care = standards["tekun.care_standard"]
-    p_standard = h_standard[hh]
-    elderly_age = float(params["dibao.elderly_age"])
-    minor_age = float(params["tekun.minor_age"])
-    im_max = int(params["dibao.severe_disability_max_grade_intellectual_mental"])
-
-    # --- tekun (POLICY.md §3.5): no supporter first (cheap, rare), then the national
-    # definitions of no work capacity and no income source (own income < dibao standard)
-    c = np.flatnonzero(~pop.has_supporter)
-    no_capacity = tekun_rules.no_work_capacity(
-        pop.age[c], pop.disability_grade[c], pop.disability_type_code[c],
-        pop.serious_illness[c], pop.in_school[c],
-        **tekun_rules.no_work_capacity_parameters(params))
-    no_income = tekun_rules.no_income_source(income[c], p_standard[c])
-    t_idx = c[tekun_rules.tekun_person(no_capacity, no_income, pop.has_supporter[c])]
-    tekun_rounding = str(params["tekun.benefit_rounding"])
-    t_benefit = tekun_rules.tekun_benefit(
-        np.ones(len(t_idx), dtype=bool), pop.institutional[t_idx], h_tekun_basic[hh[t_idx]],
-        h_tekun_inst[hh[t_idx]], h_care[hh[t_idx], pop.care_code[t_idx]],
-        institutional_multiplier=float(params["tekun.institutional_multiplier"]),
-        multiplier_applies_to_care=bool(params["tekun.institutional_multiplier_applies_to_care"]),
-        rounding=tekun_rounding)
-    p_tekun = np.zeros(P, dtype=bool)
-    p_tekun[t_idx] = True
-    p_tekun_benefit = np.zeros(P)
-    p_tekun_benefit[t_idx] = t_benefit
-    unit = ~p_tekun
-
-    # --- the dibao assessment unit: members who are not tekun
-    h_members = np.bincount(hh, minlength=H).astype(np.int64)
-    h_tekun_persons = hcount(t_idx).astype(np.int64)
-    h_unit = h_members - h_tekun_persons
-    h_income_all = np.bincount(hh, weights=income, minlength=H)
-    h_income_unit = h_income_all - hsum_at(t_idx, income[t_idx])
-    share = float(params["dibao.employment_income_disregard_share"])
-    p_disregard = np.zeros(P)
-    p_earner = np.zeros(P, dtype=bool)
-    if share > 0:
-        e_idx = np.flatnonzero(unit & pop.work_capacity & (income > 0) & (pop.age >= minor_age)
-                               & (pop.age < elderly_age))
-        p_earner[e_idx] = True
-        p_disregard[e_idx] = dibao_rules.employment_income_disregard(
-            income[e_idx], np.ones(len(e_idx), dtype=bool), p_standard[e_idx], share=share,
-            cap_months=float(params["dibao.employment_income_disregard_cap"]))
-        h_assessed_total = h_income_unit - hsum_at(e_idx, p_disregard[e_idx])
-        p_assessed_income = income - p_disregard
-    else:
-        h_assessed_total = h_income_unit
-        p_assessed_income = income
-    has_unit = h_unit > 0
-    safe_unit = np.maximum(h_unit, 1)
-    h_pc_income = np.where(has_unit, h_income_unit / safe_unit, h_income_all / h_members)
-    h_assessed_pc = np.where(has_unit, h_assessed_total / safe_unit, np.inf)
-
-    # per member of the whole household: co-resident tekun members share the assets, and this
-    # keeps "raising the standard never shrinks eligibility" true when a member turns tekun
-    h_assets_pass = has_unit & dibao_rules.asset_test(
-        pop.financial_assets, h_members, h_standard, pop.non_essential_vehicle, pop.dwellings,
-        asset_limit_months=float(params["dibao.asset_limit_months"]),
-        vehicle_disqualifies=bool(params["dibao.vehicle_disqualifies"]),
-        max_dwellings=int(params["dibao.max_dwellings"]))
-
-    # (1) whole household 整户保
-    whole = h_assets_pass & dibao_rules.below_standard(h_assessed_pc, h_standard)
-    # low-income households (< marginal threshold, assets pass) not covered whole
-    low_income = h_assets_pass & ~whole & dibao_rules.below_standard(h_assessed_pc,
-                                                                      h_threshold)
-    d_idx = np.flatnonzero(pop.disability_grade > 0)
-    p_severe = np.zeros(P, dtype=bool)
-    p_severe[d_idx] = dibao_rules.severe_disability(
-        pop.disability_grade[d_idx], pop.intellectual_mental[d_idx],
-        int(params["dibao.severe_disability_max_grade"]), im_max)
-    ill_or_severe = unit & (pop.serious_illness | p_severe)
-    p_special = ill_or_severe | (unit & pop.college_student)
-    h_special = hcount(np.flatnonzero(p_special)) > 0
-    # (2) expenditure-type 支出型: rigid spending of unit members deducted
-    r_idx = np.flatnonzero((pop.rigid_annual > 0) & unit)
-    h_rigid = hsum_at(r_idx, pop.rigid_annual[r_idx])
-    h_expenditure_pc = dibao_rules.expenditure_assessed_per_capita_income(
-        h_assessed_total, h_rigid, h_unit)
-    expenditure = low_income & h_special & dibao_rules.below_standard(h_expenditure_pc,
-                                                                       h_standard)
-    # (3) single person 单人保 in the remaining low-income households
-    s_idx = np.flatnonzero(ill_or_severe)
-    s_idx = s_idx[(low_income & ~expenditure)[hh[s_idx]]]
-    s_idx = s_idx[dibao_rules.below_standard(p_assessed_income[s_idx], p_standard[s_idx])]
-    p_single = np.zeros(P, dtype=bool)
-    p_single[s_idx] = True
-    p_single_benefit = np.zeros(P)
-    p_single_benefit[s_idx] = dibao_rules.single_person_benefit(
-        p_standard[s_idx], p_assessed_income[s_idx])
-    h_single_members = hcount(s_idx).astype(np.int64)
-    single = h_single_members > 0
-
-    h_type = np.full(H, TYPE_NONE, dtype=np.int8)
-    h_type[whole] = TYPE_HOUSEHOLD
-    h_type[expenditure] = TYPE_EXPENDITURE
-    h_type[single] = TYPE_SINGLE
-    covered_whole = whole | expenditure
-    h_assessed_out = np.where(expenditure, h_expenditure_pc, h_assessed_pc)
-    h_dibao_members = np.where(covered_whole, h_unit, h_single_members)
-
-    # top-up = standard × members − assessed income total (see module doc); every part of
-    # the payment stays unrounded until it is rounded once, below
-    finite_expenditure_pc = np.where(np.isfinite(h_expenditure_pc), h_expenditure_pc, 0.0)
-    assessed_total_for_topup = np.where(expenditure, finite_expenditure_pc * h_unit,
-                                        h_assessed_total)
-    topup = dibao_rules.dibao_topup(h_standard, assessed_total_for_topup, h_unit)
-    h_benefit = np.where(covered_whole, topup, hsum_at(s_idx, p_single_benefit[s_idx]))
-    h_benefit = dibao_rules.apply_minimum_benefit(
-        h_benefit, h_dibao_members, float(params["dibao.minimum_benefit"]))
-    p_covered = covered_whole[hh] & unit
-    p_covered[s_idx] = True
-    addon_shares = {k: float(params[f"dibao.addon.{k}_share"])
-                    for k in ("elderly", "disabled", "child")}
-    p_addon = np.zeros(P)
-    if any(addon_shares.values()):
-        a_idx = np.flatnonzero(p_covered)
-        p_addon[a_idx] = dibao_rules.classified_addon(
-            np.ones(len(a_idx), dtype=bool), p_standard[a_idx], pop.age[a_idx] >= elderly_age,
-            p_severe[a_idx], pop.age[a_idx] < float(params["tekun.minor_age_in_school"]),
-            elderly_share=addon_shares["elderly"], disabled_share=addon_shares["disabled"],
-            child_share=addon_shares["child"])
-        h_benefit = h_benefit + hsum_at(a_idx, p_addon[a_idx])
-
-    # gradual exit 渐退
-    in_grace, kept = dibao_rules.gradual_exit(
-        h_type != TYPE_NONE, pop.previous_dibao_benefit, pop.months_above_standard,
-        grace_months=float(params["dibao.gradual_exit_months"]),
-        benefit_share=float(params["dibao.gradual_exit_benefit_share"]))
-    in_grace &= has_unit
-    if in_grace.any():
-        h_type[in_grace] = TYPE_HOUSEHOLD
-        h_dibao_members = np.where(in_grace, h_unit, h_dibao_members)
-        h_benefit = np.where(in_grace, kept, h_benefit)
-        p_covered |= in_grace[hh] & unit
-    # the paid amount, rounded once (dibao.benefit_rounding)
-    h_benefit = round_money(h_benefit, str(params["dibao.benefit_rounding"]))
-
-    h_marginal = marginal_rules.marginal_household(
-        h_assessed_pc, h_standard, h_threshold, h_assets_pass, covered_whole | in_grace)
-    h_marginal_benefit = marginal_rules.marginal_benefit(
-        h_marginal, h_standard, h_unit,
-        share_of_standard=float(params["marginal.monthly_benefit_share"]),
-        rounding=str(params["marginal.benefit_rounding"]))
-
-    return {
-        "h_members": h_members, "h_unit": h_unit, "h_standard": h_standard,
-        "h_threshold": h_threshold, "h_income_all": h_income_all,
-        "h_income_unit": h_income_unit, "h_assessed_total": h_assessed_total,
-        "h_pc_income": h_pc_income, "h_assessed_pc": h_assessed_pc,
-        "h_expenditure_pc": h_expenditure_pc, "h_rigid": h_rigid,
-        "h_assessed_out": h_assessed_out, "h_assets_pass": h_assets_pass,
-        "h_low_income": low_income, "h_special": h_special, "h_type": h_type,
-        "h_whole": whole, "h_expenditure": expenditure, "h_topup": topup,
-        "h_dibao_members": h_dibao_members.astype(np.int64), "h_dibao_benefit": h_benefit,
-        "h_gradual_exit": in_grace, "h_tekun_persons": h_tekun_persons,
-        # persons' amounts are rounded; rounding their sum by the same rule only clears
-        # binary noise (a sum of fen is a whole number of fen)
-        "h_tekun_benefit": round_money(hsum_at(t_idx, t_benefit), tekun_rounding,
-                                       "tekun.benefit_rounding"),
-        "h_marginal": h_marginal,
-        "h_marginal_benefit": h_marginal_benefit,
-        "p_standard": p_standard, "p_tekun": p_tekun, "p_tekun_benefit": p_tekun_benefit,
-        "p_earner": p_earner, "p_disregard": p_disregard,
-        "p_assessed_income": p_assessed_income, "p_severe": p_severe, "p_special": p_special,
-        "p_single": p_single, "p_single_benefit": p_single_benefit, "p_covered": p_covered,
-        "p_addon": p_addon,
-    }
+    """Every quantity of the rules as arrays: :func:`jiuzhu_sim.rules.engine.compute`."""
+    return engine.compute(pop, params)
 
 
 # ---------------------------------------------------------------------------------------
@@ -686,30 +410,21 @@ def compute_entitlements(persons: pd.DataFrame, households: pd.DataFrame, params
                          ) -> Entitlements:
     """The deterministic rules only (no enrollment draw): households_out and persons_out
     frames with ``enrolled`` all false and no payment columns filled."""
-    pop = prepare_population(persons, households, file_names)
+    pop = prepare_population(persons, households, file_names,
+                             known_region_codes(params.params_dir))
     arrays = entitlement_arrays(pop, params)
     hframe, pframe = _frames(pop, arrays)
     return Entitlements(hframe, pframe, arrays, pop)
 
 
 def _paid(h: pd.DataFrame, params) -> np.ndarray:
-    """Dibao money paid per household per month (docs/metrics.md "paid").
-
-    Enrolled and eligible: the entitlement. Enrolled but not eligible (错保): the top-up the
-    assessor computed from measured income, at least ``process.inclusion_benefit_floor_share``
-    × standard per assessed member. Not enrolled: 0.
-    """
-    enrolled = h["enrolled"].to_numpy(bool)
-    eligible = h["dibao_eligible"].to_numpy(bool)
-    standard = h["dibao_standard"].to_numpy(float)
-    measured = h["measured_per_capita_income"].to_numpy(float)
-    measured = np.where(np.isfinite(measured), measured, standard)
-    floor_share = float(params["process.inclusion_benefit_floor_share"])
-    per_member = np.maximum(standard - measured, floor_share * standard)
-    wrong = round_money(per_member * h["assessed_members"].to_numpy(float),
-                        str(params["dibao.benefit_rounding"]))
-    return np.where(enrolled & eligible, h["dibao_monthly_benefit"].to_numpy(float),
-                    np.where(enrolled, wrong, 0.0))
+    """Dibao money paid per household per month (docs/metrics.md "paid"):
+    :func:`jiuzhu_sim.rules.engine.paid_dibao` on a households_out frame."""
+    return engine.paid_dibao(
+        h["enrolled"].to_numpy(bool), h["dibao_eligible"].to_numpy(bool),
+        h["dibao_monthly_benefit"].to_numpy(float), h["dibao_standard"].to_numpy(float),
+        h["measured_per_capita_income"].to_numpy(float), h["assessed_members"].to_numpy(float),
+        params)
 
 
 def _num(x: float | None, digits: int = 6):
@@ -735,12 +450,11 @@ def summarise(h: pd.DataFrame, params, income_all: np.ndarray | None = None) -> 
     eligible = h["dibao_eligible"].to_numpy(bool)
     enrolled = h["enrolled"].to_numpy(bool)
     paid = h["paid_dibao_monthly_benefit"].to_numpy(float)
-    tekun = h["tekun_monthly_benefit"].to_numpy(float)
-    marginal_cash = h["marginal_monthly_benefit"].to_numpy(float)
+    costs = engine.program_costs(paid, h["tekun_monthly_benefit"].to_numpy(float),
+                                 h["marginal_monthly_benefit"].to_numpy(float))
     standard = h["dibao_standard"].to_numpy(float)
     entitled = h["dibao_monthly_benefit"].to_numpy(float)
-    by_program = {"dibao": float((w * paid).sum()), "tekun": float((w * tekun).sum()),
-                  "marginal": float((w * marginal_cash).sum())}
+    by_program = {p: float((w * costs[p]).sum()) for p in engine.PROGRAMS}
     # rounded to the fen once per program; totals are sums of the rounded parts, so every
     # figure in summary.json reconciles to the fen (tests/test_simulation.py)
     monthly_by = {k: round(v, 2) for k, v in by_program.items()}
@@ -751,7 +465,7 @@ def summarise(h: pd.DataFrame, params, income_all: np.ndarray | None = None) -> 
     if income_all is None:
         income_all = h["per_capita_income"].to_numpy(float) * members
     pc_before = np.asarray(income_all, dtype=float) / members
-    transfers = paid + tekun + marginal_cash
+    transfers = engine.monthly_transfers(costs)
     pc_after = pc_before + transfers / members
     types = h["dibao_type"].to_numpy(dtype=object)
     return {
@@ -768,10 +482,8 @@ def summarise(h: pd.DataFrame, params, income_all: np.ndarray | None = None) -> 
         "leakage_rate": _num(metrics.leakage_rate(paid, eligible, w)),
         "monthly_cost": monthly,
         "annual_cost": annual,
-        "entitled_monthly_cost": {
-            "dibao": round(float((w * entitled).sum()), 2),
-            "tekun": round(by_program["tekun"], 2),
-            "marginal": round(by_program["marginal"], 2)},
+        "entitled_monthly_cost": {p: round(float((w * entitled).sum()) if p == "dibao"
+                                           else by_program[p], 2) for p in engine.PROGRAMS},
         "dibao_types": {t: _count(w[types == t].sum()) for t in DIBAO_TYPES},
         "tekun_persons": _count((w * h["tekun_persons"].to_numpy(float)).sum()),
         "marginal_households": _count(w[h["marginal"].to_numpy(bool)].sum()),
@@ -823,7 +535,8 @@ def simulate(persons: pd.DataFrame, households: pd.DataFrame, params, seed: int 
              ) -> SimulationResult:
     """Rules, enrollment (observed ``enrolled_dibao`` or the process model's draw, seeded)
     and summary (without manifest; :func:`simulate_files` adds it)."""
-    pop = prepare_population(persons, households)
+    pop = prepare_population(persons, households,
+                             region_codes=known_region_codes(params.params_dir))
     result = simulate_population(pop, params, seed)
     result.summary["manifest"] = None
     return result
@@ -851,10 +564,9 @@ def simulate_calibrated(pop: Population, params, seed: int = 0) -> SimulationRes
 
     first = simulate_population(pop, params, seed)
     h = first.households
-    recipients = np.where(h["enrolled"].to_numpy(bool),
-                          np.where(h["dibao_eligible"].to_numpy(bool),
-                                   h["dibao_members"].to_numpy(float),
-                                   h["assessed_members"].to_numpy(float)), 0.0)
+    recipients = engine.recipients_on_roster(
+        h["dibao_eligible"].to_numpy(bool), h["enrolled"].to_numpy(bool),
+        h["dibao_members"].to_numpy(float), h["assessed_members"].to_numpy(float))
     persons = pd.DataFrame({"household_id": pop.household_id.to_numpy(dtype=object)[pop.hh],
                             "age": pop.age, "monthly_income": pop.monthly_income})
     households = pd.DataFrame({"household_id": pop.household_id.to_numpy(dtype=object),

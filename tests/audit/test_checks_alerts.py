@@ -58,3 +58,29 @@ def test_initial_data_before_the_calendar_needs_no_working_days():
     t = make_tables(alerts=[alert(A, "2003-05-10", "", "initial")])
     f = alerts.check_alert_overdue(t, make_ctx("2024-01", "2024-06"))
     assert list(f["person_id"]) == [A] and "2003-06-10" in f["detail"].iloc[0]
+
+
+def fwd(pid, received, forwarded, township, aid):
+    return {"alert_id": aid, "person_id": pid, "source": "medical_insurance", "kind": "new",
+            "received_date": received, "forwarded_date": forwarded,
+            "township_received_date": township, "verified_date": "", "outcome": ""}
+
+
+def test_alert_forward_overdue_three_plus_three_working_days():
+    # monitoring.forward_working_days = 3 (004: city → county 3, county → township 3).
+    # A: city 2024-03-04 (Mon) → county 03-07 (Thu, 3rd working day) → township 03-12
+    #    (Tue, 3rd working day after 03-07) → on time.
+    # B: county 03-08 (Fri) > 03-07 → the city forwarded late.
+    # C: no forwarded date: city 03-04 + 3 + 3 = 6 working days = 03-12; township 03-13 → late.
+    # D: city 2024-09-27 (Fri) → 09-29 (Sunday make-up day) 09-30, 10-08 (after National Day)
+    #    = 3 working days → county 10-08 on time.
+    t = make_tables(alerts=[fwd(A, "2024-03-04", "2024-03-07", "2024-03-12", "a"),
+                            fwd(B, "2024-03-04", "2024-03-08", "2024-03-11", "b"),
+                            fwd(C, "2024-03-04", "", "2024-03-13", "c"),
+                            fwd(D, "2024-09-27", "2024-10-08", "2024-10-09", "d")])
+    ctx = make_ctx("2024-01", "2024-12")
+    assert int(ctx.param("monitoring.forward_working_days")) == 3
+    f = alerts.check_alert_forward_overdue(t, ctx)
+    assert sorted(f["person_id"]) == sorted([B, C])
+    detail = f.set_index("person_id")["detail"]
+    assert "应于 2024-03-07 前" in detail[B] and "应于 2024-03-12 前" in detail[C]

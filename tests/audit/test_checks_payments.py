@@ -157,6 +157,22 @@ def test_missing_payment_not_owed_after_death():
     assert payments.check_missing_payment(t, make_ctx("2024-01", "2024-03")).empty
 
 
+def test_month_whose_payment_row_was_rejected_is_unknown_not_missing():
+    # active Jan–Mar at 500; January paid, February's row rejected on read (amount 见附件),
+    # March not in the input at all → only March is 应发未发 (500.00), February is unknown
+    import pandas as pd
+
+    from jiuzhu_sim.audit.io import UNKNOWN_KEYS, normalise
+
+    t = make_tables(roster=[roster_row(A)], payments=[pay_row(A, "2024-01")])
+    read, rejected = normalise("payments", pd.DataFrame(
+        [pay_row(A, "2024-01"), pay_row(A, "2024-02", amount="见附件")]), "payments.csv")
+    assert len(rejected) == 1
+    t.unknown_payment_keys = read.attrs[UNKNOWN_KEYS]
+    f = payments.check_missing_payment(t, make_ctx("2024-01", "2024-03"))
+    assert list(f["period"]) == ["2024-03"] and list(f["amount_at_risk"]) == [500.0]
+
+
 # --- accounts -----------------------------------------------------------------------------
 
 def test_guardian_account_is_not_a_mismatch_but_a_stranger_is():
@@ -167,3 +183,44 @@ def test_guardian_account_is_not_a_mismatch_but_a_stranger_is():
     f = payments.check_account_mismatch(t, make_ctx("2024-01", "2024-01"))
     assert list(f["person_id"]) == [B]
     assert list(f["amount_at_risk"]) == [500.0]
+
+
+# --- issue 14: deadlines on holidays, household accounts, unknown payments -----------------
+
+
+def test_deadline_on_a_holiday_moves_to_the_next_working_day():
+    # January 2024 is due 2024-01-31 + 10 days = 2024-02-10, inside the Spring Festival
+    # holiday (02-10..02-17); the next working day is Sunday 2024-02-18, a make-up working
+    # day (调休). Paid 02-18 → on time (was: late); paid 02-19 → 1 day late.
+    t = make_tables(roster=[roster_row(A), roster_row(B, household="H2")],
+                    payments=[pay_row(A, "2024-01", paid="2024-02-18"),
+                              pay_row(B, "2024-01", paid="2024-02-19")])
+    f = payments.check_late_payment(t, make_ctx())
+    assert list(f["person_id"]) == [B]
+    assert "（2024-02-18）1 天" in f["detail"].iloc[0]
+
+
+def test_payment_into_a_household_members_account_is_correct():
+    # 到人到户 (002): B is paid into the account of A, head of B's household H1 → correct;
+    # C (household H3) paid into A's account → account_mismatch
+    t = make_tables(roster=[roster_row(A, household="H1"), roster_row(B, household="H1"),
+                            roster_row(C, household="H3")],
+                    payments=[pay_row(B, "2024-02", account=A), pay_row(C, "2024-02", account=A)])
+    f = payments.check_account_mismatch(t, make_ctx())
+    assert list(f["person_id"]) == [C]
+    assert "非本户家庭成员" in f["detail"].iloc[0]
+
+
+def test_rejected_payment_rows_make_the_month_unknown_not_missing():
+    # the reader recorded (A, dibao, 2024-03) as a rejected payment row: whether March was
+    # paid is unknown → no missing_payment for it; April (no row at all) is still missing
+    import pandas as pd
+
+    t = make_tables(roster=[roster_row(A)],
+                    payments=[pay_row(A, m) for m in MONTHS if m not in ("2024-03", "2024-04")])
+    t.unknown_payment_keys = pd.DataFrame({"person_id": [A], "program": ["dibao"],
+                                           "period": ["2024-03"]})
+    ctx = make_ctx()
+    f = payments.check_missing_payment(t, ctx)
+    assert list(f["period"]) == ["2024-04"]
+    assert ctx.notes["missing_payment"]["person_months_unknown"] == 1

@@ -67,10 +67,32 @@ def test_ineligible_after_the_grace_period_only():
     assert "已连续 8 个月" in f["detail"].iloc[0]
 
 
-def test_tekun_is_not_judged_against_the_dibao_standard():
-    t = make_tables(roster=[roster_row(A, "tekun", household="H1")],
+def test_tekun_is_judged_against_the_dibao_standard():
+    # was: never judged. Now 无生活来源 = income below the dibao standard (POLICY.md §3.5):
+    # 99,999 ≥ 941 since 2023-01 → 错保 (tekun has no gradual exit)
+    t = make_tables(roster=[roster_row(A, "tekun", household="H1", care_level="self_care")],
                     households=[hh("H1", 99999, "2023-01-01")])
-    assert review.check_ineligible_recipient(t, make_ctx()).empty
+    assert list(review.check_ineligible_recipient(t, make_ctx())["person_id"]) == [A]
+
+
+def test_someone_approved_last_month_without_a_later_check_is_not_overdue():
+    # approved 2024-05-20, no last_check_date, no household check: the approval is the
+    # check → 2024-05-20 ≥ 2023-12-30 (end − 6 months) → not overdue. B approved
+    # 2023-06-01 with no check since → overdue.
+    t = make_tables(roster=[roster_row(A, start="2024-05-20", check=""),
+                            roster_row(B, start="2023-06-01", check="", household="H2")])
+    assert list(review.check_review_overdue(t, make_ctx())["person_id"]) == [B]
+
+
+def test_marginal_households_do_not_get_the_dibao_visit_rule():
+    # unstable income, work capacity, last visit 2023-10-01 (> 6 months before 2024-06-30),
+    # economic check recent: dibao A → visit overdue; marginal B → nothing
+    t = make_tables(roster=[
+        roster_row(A, unstable_income="true", work_capacity="true",
+                   last_visit_date="2023-10-01"),
+        roster_row(B, "marginal", amount=0, household="H2", unstable_income="true",
+                   work_capacity="true", last_visit_date="2023-10-01")])
+    assert list(review.check_review_overdue(t, make_ctx())["person_id"]) == [A]
 
 
 def test_grace_period_follows_the_parameter():

@@ -119,3 +119,20 @@ def test_parquet_with_typed_columns(tmp_path):
     assert loaded.rows_read == {"roster": 1, "payments": 1, "deaths": 0}
     assert loaded.tables.roster["region_code"].iloc[0] == "350581"
     assert loaded.tables.roster["monthly_amount"].iloc[0] == 500.0
+
+
+def test_coverage_care_and_assistance_values_map_and_unknown_kinds_are_rejected():
+    roster = pd.DataFrame([{"person_id": A, "name": "甲", "household_id": "H1",
+                            "region_code": "350581", "program": "特困", "start_date": "2023-01-01",
+                            "end_date": "", "monthly_amount": "1420", "last_check_date": "",
+                            "保障方式": "单列", "护理等级": "半护理"}])
+    table, rejected = normalise("roster", roster, "roster.csv")
+    assert rejected.empty
+    assert table["coverage_type"].iloc[0] == "single"
+    assert table["care_level"].iloc[0] == "semi_care"     # 半护理 = CONTRACT's "partial"
+    assistance = pd.DataFrame({"person_id": [A, B], "救助种类": ["医疗救助", "助学金"],
+                               "救助日期": ["2024-03-01", "2024-03-01"], "救助金额": ["800", "1"]})
+    table, rejected = normalise("assistance", assistance, "assistance.csv")
+    assert list(table["kind"]) == ["medical"]
+    assert list(rejected["row"]) == [2] and list(rejected["column"]) == ["kind"]
+    assert "助学金" in rejected["reason"].iloc[0]

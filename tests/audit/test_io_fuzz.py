@@ -174,9 +174,26 @@ def _xlsx_safe(value):
     return value
 
 
+@FAST
+@given(column=st.sampled_from(["coverage_type", "care_level"]), cell=cell_value)
+def test_any_coverage_type_or_care_level_cell_is_used(column, cell):
+    # category cells are never a reason to drop an approval: unknown values stay as written
+    # (the eligibility checks count them in summary.json as unmapped and do not judge them)
+    rows = [roster_row(A, coverage_type="单人保", care_level="全自理"),
+            roster_row(B, coverage_type="", care_level="")]
+    frame = pd.DataFrame(rows, dtype=object)
+    frame.loc[1, column] = cell
+    try:
+        table, rejected = normalise("roster", frame, "roster.xlsx")
+    except UserInputError:
+        return
+    _accounted(table, rejected, 2)
+    assert table["coverage_type"].iloc[0] == "single"
+
+
 def test_every_schema_column_kind_is_fuzzed():
     # the property tests above cover the payments and roster columns; a new column kind
     # added to the schemas should be fuzzed too
     kinds = {c.kind for name in ("payments", "roster") for c in SCHEMAS[name][1]}
     assert kinds <= {"id", "str", "program", "month", "number", "date", "bool", "sub_type",
-                     "account"}
+                     "account", "coverage_type", "care_level"}

@@ -168,7 +168,7 @@ def test_workbook_every_sheet_with_the_table_read_below_title_rows(tmp_path):
     q1 = [["××市2024年低保金发放明细表"], ["单位：元"], CN_PAY_HEADER,
           _pay_cells(A, "2024-01"), _pay_cells(A, "2024-02"), _pay_cells(B, "2024-01"),
           ["合计", None, None, None, None, None, 1500, None]]
-    q2 = [CN_PAY_HEADER, _pay_cells(A, "2024-04"), _pay_cells(B, "2024-04")]
+    q2 = [CN_PAY_HEADER, _pay_cells(A, "2024-04"), _pay_cells(B, "2024-04") + ["补发"]]
     _workbook(tmp_path / "payments.xlsx", {"2024Q1": q1, "2024Q2": q2,
                                            "说明": [["本表由一卡通系统导出"]]})
     frame = read_input(tmp_path / "payments.xlsx", "payments")
@@ -177,6 +177,7 @@ def test_workbook_every_sheet_with_the_table_read_below_title_rows(tmp_path):
     assert [(s["sheet"], s["header_row"], s["first_row"], s["last_row"])
             for s in sheets["read"]] == [("2024Q1", 3, 1, 4), ("2024Q2", 1, 5, 6)]
     assert [s["sheet"] for s in sheets["skipped"]] == ["说明"]
+    assert [s["cells_without_header"] for s in sheets["read"]] == [0, 1]  # 补发, no header
     table, rejected = normalise("payments", frame, "payments.xlsx")
     assert len(table) == 5 and list(rejected["row"]) == [4]
     assert rejected["reason"].iloc[0] == TOTALS_REASON

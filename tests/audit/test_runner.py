@@ -59,9 +59,10 @@ def test_audit_writes_every_output_and_rows_add_up(tmp_path):
     assert summary["window"]["params_date"] == "2024-03-31"
     assert summary["window"]["region_code"] == "350581"
     sheets = pd.read_excel(out / "三项清单.xlsx", sheet_name=None)
-    assert set(sheets) == {"问题清单", "整改清单", "成果清单"}
+    assert set(sheets) == {"说明", "问题清单", "整改清单", "成果清单"}
     assert len(sheets["整改清单"]) == len(findings)
-    assert sheets["整改清单"]["整改期限"].iloc[0] == "2024-04-30"  # 03-31 + 30 days
+    # 03-31 + 30 days, a real date in the workbook
+    assert sheets["整改清单"]["整改期限"].iloc[0] == pd.Timestamp("2024-04-30")
 
 
 def test_finding_ids_are_stable_across_runs(tmp_path):
@@ -127,3 +128,33 @@ def test_roster_of_a_region_without_parameters_is_a_user_error():
 
     with pytest.raises(UserInputError, match="region_code: no parameters for region '110101'"):
         region_for_roster("110101")
+
+
+def test_summary_counts_money_once_and_says_what_each_check_ran_on(tmp_path):
+    # A died 2024-01-15 and stays on the roster, paid 500 in Jan, Feb, Mar:
+    # deceased_paid finds Feb + Mar = 1,000, deceased_not_exited the same 1,000 paid after
+    # death → amount_at_risk_total 1,000 (each payment once); the per-check amounts keep
+    # 1,000 each (sum 2,000).
+    # Monitoring: 防止返贫监测对象 is mapped; "低收入重点人群" is unknown → counted as unmapped.
+    data = tmp_path / "in"
+    data.mkdir()
+    pd.DataFrame([roster_row(A)]).to_csv(data / "roster.csv", index=False)
+    pd.DataFrame([pay_row(A, m) for m in ("2024-01", "2024-02", "2024-03")]).to_csv(
+        data / "payments.csv", index=False)
+    pd.DataFrame({"person_id": [A], "name": ["张三"], "death_date": ["2024-01-15"]}).to_csv(
+        data / "deaths.csv", index=False)
+    pd.DataFrame({"person_id": [B, C], "category": ["防止返贫监测对象", "低收入重点人群"],
+                  "since_date": ["2023-05-01", "2023-05-01"]}).to_csv(
+        data / "monitoring.csv", index=False)
+    assert main(["audit", str(data), *ARGS, "--out", str(tmp_path / "out")]) == 0
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["findings"]["deceased_paid"]["amount_at_risk"] == 1000.0
+    assert summary["findings"]["deceased_not_exited"]["amount_at_risk"] == 1000.0
+    assert summary["amount_at_risk_sum_of_checks"] == 2000.0
+    assert summary["amount_at_risk_total"] == 1000.0
+    run = summary["checks_run"]
+    assert run["exclusion_candidate"]["unmapped_monitoring_categories"] == {"低收入重点人群": 1}
+    assert run["ineligible_recipient"]["inputs_absent"] == ["households"]
+    assert run["under_assisted"]["inputs_absent"] == ["medical", "assistance"]
+    findings = pd.read_csv(tmp_path / "out" / "findings.csv", dtype=str)
+    assert list(findings.loc[findings["check"] == "exclusion_candidate", "person_id"]) == [B]

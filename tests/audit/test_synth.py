@@ -36,6 +36,7 @@ CONTRACT_COLUMNS = {
     "households": ["household_id", "members", "per_capita_income", "check_date"],
     "alerts": ["alert_id", "person_id", "source", "kind", "received_date", "forwarded_date",
                "township_received_date", "verified_date", "outcome"],
+    "assistance": ["person_id", "kind", "date", "amount"],
 }
 """Copied from CONTRACT §5 by hand (not from the module under test)."""
 
@@ -145,6 +146,9 @@ def test_marginal_on_roster_with_zero_amount_never_paid(county):
 
 def test_amounts_follow_the_standards(county, params):
     roster = county["roster"]
+    truth = county["truth"]
+    off = truth.loc[truth["check"] == "amount_not_per_standard", "person_id"]
+    roster = roster[~roster["person_id"].isin(off)]  # planted: 20–200 yuan off the rule
     dibao = roster[(roster["program"] == "dibao") & (roster["region_code"] == "350581")]
     assert (dibao["monthly_amount"] > 0).all()
     assert (dibao["monthly_amount"] <= params["dibao.standard"]).all()
@@ -162,8 +166,15 @@ def test_guardian_accounts_are_registered(county):
     wrong = set(truth.loc[truth["check"] == "account_mismatch", "person_id"])
     other = pay[(pay["account_holder_id"] != pay["person_id"]) & ~pay["person_id"].isin(wrong)]
     assert len(other) > 0
-    assert all(pair in guardians for pair in zip(other["person_id"], other["account_holder_id"],
-                                                 strict=True))
+    # a registered guardian, or a member of the payee's household (到人到户, 002)
+    household = county["roster"].drop_duplicates("person_id").set_index("person_id")[
+        "household_id"]
+    same_household = (other["person_id"].map(household).to_numpy()
+                      == other["account_holder_id"].map(household).to_numpy())
+    guardian = np.array([pair in guardians for pair in zip(
+        other["person_id"], other["account_holder_id"], strict=True)])
+    assert (guardian | same_household).all()
+    assert (same_household & ~guardian).any()  # the head-account look-alikes exist
 
 
 def test_each_check_planted_on_distinct_people(params):
@@ -171,28 +182,44 @@ def test_each_check_planted_on_distinct_people(params):
     persons = truth.drop_duplicates(["check", "person_id"])
     per_check = persons.groupby("check").size()
     assert (per_check.reindex(list(CHECKS)) >= 20).all(), per_check
-    # one person, one check — except ineligible recipients, also overdue for review
-    both = persons[persons["check"].isin(["ineligible_recipient", "review_overdue"])]
-    others = persons[~persons["check"].isin(["ineligible_recipient", "review_overdue"])]
+    # one person, one check — except by construction: ineligible dibao recipients are also
+    # overdue for review; paid dibao and tekun (or by two regions) are double enrolments;
+    # the deceased paid were not exited either
+    def people(check):
+        return set(persons.loc[persons["check"] == check, "person_id"])
+
+    pairs = {"review_overdue": "ineligible_recipient",
+             "duplicate_program": "double_enrolment", "duplicate_region": "double_enrolment",
+             "deceased_paid": "deceased_not_exited"}
+    linked = set().union(*(people(c) for c in pairs))
+    others = persons[~persons["check"].isin(set(pairs) | set(pairs.values()))]
     assert not others["person_id"].duplicated().any()
-    assert not set(others["person_id"]) & set(both["person_id"])
-    inel = set(persons.loc[persons["check"] == "ineligible_recipient", "person_id"])
-    assert inel <= set(persons.loc[persons["check"] == "review_overdue", "person_id"])
+    assert not set(others["person_id"]) & linked
+    for first, second in pairs.items():
+        if first != "review_overdue":
+            assert people(first) <= people(second), first
+    assert people("ineligible_recipient") - people("review_overdue")  # tekun: checked lately
+    assert not people("double_enrolment") & people("deceased_not_exited")
 
 
 def test_late_payments_are_after_the_due_day(county, params):
     truth = county["truth"]
     late = truth[truth["check"] == "late_payment"]
     pay = county["payments"].merge(late, on=["person_id", "period"])
-    # 2024-01 is due on 2024-01-31 + 10 days = 2024-02-10
-    due = (pd.PeriodIndex(pay["period"], freq="M").end_time.normalize()
-           + pd.Timedelta(days=params["audit.payment_due_days_after_month"]))
+    # month end + 10 days, moved to the next working day (POLICY.md §10), by hand:
+    # 2024-01 → 02-10 is in the Spring Festival holiday (02-10..02-17) → Sunday 02-18, a
+    # make-up working day; 2024-02 → 03-10 Sunday → Monday 03-11; 2024-03 → 04-10
+    # Wednesday; 2024-04 → 05-10 Friday; 2024-05 → 06-10 Dragon Boat Festival (Monday)
+    # → 06-11; 2024-06 → 07-10 Wednesday
+    due_of = {"2024-01": "2024-02-18", "2024-02": "2024-03-11", "2024-03": "2024-04-10",
+              "2024-04": "2024-05-10", "2024-05": "2024-06-11", "2024-06": "2024-07-10"}
+    assert params["audit.payment_due_days_after_month"] == 10
+    due = pd.to_datetime(pay["period"].map(due_of))
     assert (pd.to_datetime(pay["paid_date"]) > due).all()
     rest = county["payments"].merge(late, on=["person_id", "period"], how="left",
                                     indicator=True)
     rest = rest[rest["_merge"] == "left_only"]
-    due = (pd.PeriodIndex(rest["period"], freq="M").end_time.normalize()
-           + pd.Timedelta(days=params["audit.payment_due_days_after_month"]))
+    due = pd.to_datetime(rest["period"].map(due_of))
     on_due_day = pd.to_datetime(rest["paid_date"]) == due
     assert (pd.to_datetime(rest["paid_date"]) <= due).all() and on_due_day.any()
 
@@ -218,7 +245,7 @@ def test_cli_synth_audit_writes_the_files(tmp_path, capsys):
                    "--date", "2024-06-30", "--seed", "9"])
     assert status == 0
     printed = capsys.readouterr().out.split()
-    assert len(printed) == 12 and all(Path(p).is_file() for p in printed)
+    assert len(printed) == 13 and all(Path(p).is_file() for p in printed)
     assert (tmp_path / "truth.csv").is_file() and (tmp_path / "alerts.csv").is_file()
 
 

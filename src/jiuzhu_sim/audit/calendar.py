@@ -129,3 +129,28 @@ def add_working_days(start: np.ndarray, n: np.ndarray | int, table) -> np.ndarra
     j = np.searchsorted(cum, target, side="left")
     out = first + j.astype("timedelta64[D]")
     return np.where(bad | (j >= len(cum)), np.datetime64("NaT"), out)
+
+
+def roll_to_working_day(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(each date moved to the next working day when it is not one, mask of dates the
+    holiday calendar does not cover — left unchanged). A deadline whose last day is an
+    official holiday or weekend moves to the next working day, make-up days (调休) counting
+    as working days (POLICY.md §10, 民法典 第二百零三条)."""
+    days = np.asarray(days, dtype="datetime64[D]")
+    lo_cov, hi_cov = calendar_coverage()
+    lo, hi = np.datetime64(lo_cov, "D"), np.datetime64(hi_cov, "D")
+    # the last days of the calendar cannot be rolled (the next working day may be past it)
+    covered = ~np.isnat(days) & (days > lo) & (days < hi - np.timedelta64(30, "D"))
+    out = days.copy()
+    if not covered.any():
+        return out, ~np.isnat(days) & ~covered
+    inside = days[covered]
+    first, cum = _workday_table(max(lo_cov, inside.min().astype(dt.date)
+                                    - dt.timedelta(days=1)),
+                                min(hi_cov, inside.max().astype(dt.date)
+                                    + dt.timedelta(days=30)))
+    i = (inside - first).astype(np.int64)
+    before = np.where(i > 0, cum[np.maximum(i - 1, 0)], 0)
+    j = np.searchsorted(cum, before + 1, side="left")
+    out[covered] = first + j.astype("timedelta64[D]")
+    return out, ~np.isnat(days) & ~covered

@@ -1,8 +1,13 @@
 """The findings schema (CONTRACT §6), stable finding IDs, and vectorised Chinese text pieces.
 
 Every finding also names the input rows it rests on (its evidence, ``findings_evidence.csv``):
-``finding_id, file, row, key_fields`` with ``row`` the 1-based data row of the input file (as
-in rejected.csv) and ``key_fields`` a short ``col=value; col=value`` text of the fields used.
+``finding_id, file, row, key_fields, at_risk`` with ``row`` the 1-based data row of the input
+file (as in rejected.csv), ``key_fields`` a short ``col=value; col=value`` text of the fields
+used and ``at_risk`` the yuan of the finding's ``amount_at_risk`` that this row carries (a
+payment's overpaid part; 0 for rows that are context only). Totals count each payment's
+money once (``amount_at_risk_total``): a payment row named by two findings carries the larger
+of their two pieces, and what a finding claims beyond its payment pieces (money owed but not
+paid) is counted once per check, person, program and month.
 
 A finding's stable key is ``check|person_id|period`` (plus an extra key, e.g. an alert ID,
 where one person can have several findings of a check in one month); ``finding_id`` is a
@@ -19,7 +24,7 @@ from jiuzhu_sim.audit.calendar import month_label
 
 FINDING_COLUMNS = ["finding_id", "check", "severity", "person_id", "name", "region_code",
                    "program", "period", "amount_at_risk", "detail"]
-EVIDENCE_COLUMNS = ["finding_id", "file", "row", "key_fields"]
+EVIDENCE_COLUMNS = ["finding_id", "file", "row", "key_fields", "at_risk"]
 PROGRAM_NAMES = {"dibao": "低保", "tekun": "特困供养", "marginal": "低保边缘", "": ""}
 _HEX = np.array(list("0123456789abcdef"))
 
@@ -128,7 +133,8 @@ def empty_evidence() -> pd.DataFrame:
     return pd.DataFrame({"finding_id": pd.Series([], dtype="str"),
                          "file": pd.Series([], dtype="str"),
                          "row": np.zeros(0, dtype=np.int64),
-                         "key_fields": pd.Series([], dtype="str")})
+                         "key_fields": pd.Series([], dtype="str"),
+                         "at_risk": np.zeros(0, dtype="float64")})
 
 
 def plain_amount(values) -> pd.Series:
@@ -149,12 +155,16 @@ def key_fields(**fields) -> pd.Series:
     return out if out is not None else pd.Series([], dtype="str")
 
 
-def evidence(finding, file: str, row, fields: pd.Series) -> pd.DataFrame:
+def evidence(finding, file: str, row, fields: pd.Series, at_risk=None) -> pd.DataFrame:
     """Evidence rows of a check: ``finding`` = position of the finding in the check's
-    findings frame, ``row`` = the input data row (1-based, ``_row``)."""
-    return pd.DataFrame({"finding": np.asarray(finding, dtype=np.int64),
+    findings frame, ``row`` = the input data row (1-based, ``_row``), ``at_risk`` = the yuan
+    of the finding's amount this row carries (default 0: context only)."""
+    finding = np.asarray(finding, dtype=np.int64)
+    return pd.DataFrame({"finding": finding,
                          "file": file, "row": np.asarray(row, dtype=np.int64),
-                         "key_fields": text(fields).to_numpy(dtype=object)})
+                         "key_fields": text(fields).to_numpy(dtype=object),
+                         "at_risk": (np.zeros(len(finding)) if at_risk is None else
+                                     np.round(np.asarray(at_risk, dtype="float64"), 2))})
 
 
 def attach(ctx, found: pd.DataFrame, *parts: pd.DataFrame) -> pd.DataFrame:
@@ -169,7 +179,9 @@ def attach(ctx, found: pd.DataFrame, *parts: pd.DataFrame) -> pd.DataFrame:
             ctx.evidence.append(pd.DataFrame({
                 "finding_id": ids[part["finding"].to_numpy()], "file": part["file"].to_numpy(),
                 "row": part["row"].to_numpy(dtype=np.int64),
-                "key_fields": part["key_fields"].to_numpy(dtype=object)}))
+                "key_fields": part["key_fields"].to_numpy(dtype=object),
+                "at_risk": part["at_risk"].to_numpy(dtype="float64") if "at_risk" in part
+                else np.zeros(len(part))}))
     return found
 
 
@@ -178,3 +190,31 @@ def evidence_frame(ctx) -> pd.DataFrame:
     if not ctx.evidence:
         return empty_evidence()
     return pd.concat(ctx.evidence, ignore_index=True)[EVIDENCE_COLUMNS]
+
+
+def amount_at_risk_total(findings: pd.DataFrame, evidence: pd.DataFrame,
+                         payments_file: str = "payments") -> float:
+    """Money at risk counted once (POLICY.md §6, CONTRACT §6): every payment row's pieces
+    (evidence ``at_risk`` of rows of ``payments_file``) count once, at the largest piece any
+    finding puts on it; what a finding claims beyond its payment pieces (money owed, not
+    paid) counts once per check, person, program and month (the largest claim)."""
+    if not len(findings):
+        return 0.0
+    amount = findings["amount_at_risk"].to_numpy(dtype="float64")
+    ev = evidence
+    if len(ev) and "at_risk" in ev:
+        on_pay = (ev["file"].astype("str") == payments_file).to_numpy() & (
+            ev["at_risk"].to_numpy(dtype="float64") > 0)
+        pieces = ev[on_pay]
+    else:
+        pieces = empty_evidence()
+    paid_total = float(pieces.groupby("row")["at_risk"].max().sum()) if len(pieces) else 0.0
+    claimed = (pieces.groupby("finding_id")["at_risk"].sum() if len(pieces)
+               else pd.Series(dtype="float64"))
+    rest = amount - claimed.reindex(findings["finding_id"].to_numpy()).fillna(0.0).to_numpy()
+    other = pd.DataFrame({"key": (findings["check"].astype("str") + "|"
+                                  + findings["person_id"].astype("str") + "|"
+                                  + findings["program"].astype("str") + "|"
+                                  + findings["period"].astype("str")).to_numpy(),
+                          "rest": np.maximum(np.round(rest, 2), 0.0)})
+    return round(paid_total + float(other.groupby("key")["rest"].max().sum()), 2)

@@ -48,6 +48,9 @@ CHINESE_COLUMNS: dict[str, str] = {
     "监测类别": "category", "纳入监测日期": "since_date",
     "家庭人口": "members", "家庭人口数": "members", "家庭人均收入": "per_capita_income",
     "人均收入": "per_capita_income",
+    "保障方式": "coverage_type", "认定类型": "coverage_type", "护理等级": "care_level",
+    "刚性支出": "rigid_expenditure", "人均刚性支出": "rigid_expenditure",
+    "救助种类": "kind", "救助日期": "date", "救助金额": "amount",
     "预警编号": "alert_id", "预警来源": "source", "预警类型": "kind", "接收日期": "received_date",
     "转发日期": "forwarded_date", "乡镇接收日期": "township_received_date",
     "核实日期": "verified_date", "核实结果": "outcome", "处理结果": "outcome",
@@ -66,9 +69,31 @@ DISABILITY_TYPE_VALUES = {"肢体": "physical", "视力": "visual", "听力": "h
                           "言语": "speech", "智力": "intellectual", "精神": "mental",
                           "多重": "multiple"}
 RELATION_VALUES = {"配偶": "spouse", "父母": "parent", "子女": "child", "兄弟姐妹": "sibling"}
-MONITORING_VALUES = {"脱贫不稳定户": "unstable_post_poverty", "边缘易致贫户": "marginal_at_risk",
-                     "突发严重困难户": "sudden_hardship", "信访": "petitioner",
-                     "服刑人员未成年子女": "prisoner_child", "戒毒人员未成年子女": "rehab_child"}
+MONITORING_VALUES = {
+    # the seeds' own words (000 二(二), 001 一, 002, 004 附件) → category codes
+    "防止返贫监测对象": "return_to_poverty_monitoring",
+    "防返贫监测对象": "return_to_poverty_monitoring",
+    "防返贫监测预警对象": "return_to_poverty_monitoring",
+    "防止返贫监测预警对象": "return_to_poverty_monitoring",
+    "脱贫不稳定户": "unstable_post_poverty", "脱贫不稳定人口": "unstable_post_poverty",
+    "边缘易致贫户": "marginal_at_risk", "边缘易致贫人口": "marginal_at_risk",
+    "突发严重困难户": "sudden_hardship", "突发严重困难人口": "sudden_hardship",
+    "信访": "petitioner", "信访对象": "petitioner", "社会救助类信访对象": "petitioner",
+    "服刑人员未成年子女": "prisoner_child",
+    "戒毒人员未成年子女": "rehab_child", "强制隔离戒毒人员未成年子女": "rehab_child",
+    "脱贫稳定户": "stable_post_poverty", "脱贫稳定人口": "stable_post_poverty"}
+MONITORING_CODES = frozenset(MONITORING_VALUES.values())
+"""Every category the audit knows; any other value is counted as unmapped in summary.json."""
+COVERAGE_TYPE_VALUES = {"整户保": "household", "整户": "household", "单人保": "single",
+                        "单人户": "single", "单列": "single", "单列对象": "single",
+                        "支出型": "expenditure", "支出型贫困": "expenditure"}
+COVERAGE_TYPES = ("household", "single", "expenditure")
+CARE_LEVEL_VALUES = {"全自理": "self_care", "半护理": "semi_care", "全护理": "full_care",
+                     "partial": "semi_care", "full": "full_care", "self": "self_care"}
+CARE_LEVELS = ("self_care", "semi_care", "full_care")
+ASSISTANCE_KIND_VALUES = {"医疗救助": "medical", "医疗": "medical", "临时救助": "temporary",
+                          "临时": "temporary"}
+ASSISTANCE_KINDS = ("medical", "temporary")
 GRADE_VALUES = {"一级": "1", "二级": "2", "三级": "3", "四级": "4", "一": "1", "二": "2",
                 "三": "3", "四": "4"}
 PROGRAMS = ("dibao", "tekun", "marginal")
@@ -133,7 +158,9 @@ SCHEMAS: dict[str, tuple[bool, list[Column]]] = {
         _c("last_check_date", "date", blank_ok=True),
         _c("unstable_income", "bool", False, True), _c("work_capacity", "bool", False, True),
         _c("last_visit_date", "date", False, True), _c("sub_type", "sub_type", False, True),
-        _c("account_no", "account", False, True)]),
+        _c("account_no", "account", False, True),
+        _c("coverage_type", "coverage_type", False, True),
+        _c("care_level", "care_level", False, True)]),
     "payments": (True, [
         _c("payment_id", "id", blank_ok=True), _c("person_id", "id"),
         _c("account_holder_id", "id", blank_ok=True), _c("region_code", "id"),
@@ -155,7 +182,10 @@ SCHEMAS: dict[str, tuple[bool, list[Column]]] = {
     "monitoring": (False, [_c("person_id", "id"), _c("category", "category"),
                            _c("since_date", "date", blank_ok=True)]),
     "households": (False, [_c("household_id", "id"), _c("members", "number", blank_ok=True),
-                           _c("per_capita_income", "number"), _c("check_date", "date")]),
+                           _c("per_capita_income", "number"), _c("check_date", "date"),
+                           _c("rigid_expenditure", "number", False, True)]),
+    "assistance": (False, [_c("person_id", "id"), _c("kind", "assistance_kind"),
+                           _c("date", "date"), _c("amount", "number", False, True)]),
     "alerts": (False, [
         _c("alert_id", "id", blank_ok=True), _c("person_id", "id"),
         _c("source", blank_ok=True), _c("kind", "kind"),
@@ -202,6 +232,7 @@ class AuditTables:
     monitoring: pd.DataFrame
     households: pd.DataFrame
     alerts: pd.DataFrame
+    assistance: pd.DataFrame = field(default_factory=lambda: empty_table("assistance"))
     files: dict[str, str] = field(default_factory=dict)
     netted_payments: pd.DataFrame = field(default_factory=empty_netted)
     unknown_payment_keys: pd.DataFrame = field(default_factory=lambda: empty_unknown_keys())
@@ -372,13 +403,19 @@ def read_workbook(path: Path, name: str | None = None, sheets: tuple[str, ...] =
     first = 1
     for sheet, h, header, body in parts:
         width = len(header)
-        body = [tuple(r[:width]) + (None,) * max(0, width - len(r)) for r in body]
         keep = [i for i, c in enumerate(header) if c]
+        # cells under no header (a blank header cell, or right of the last one) cannot be
+        # mapped to a column: not read, but counted in the report, never dropped in silence
+        unheaded = sum(1 for r in body for i, c in enumerate(r)
+                       if (i >= width or not header[i]) and c is not None
+                       and str(c).strip() != "")
+        body = [tuple(r[:width]) + (None,) * max(0, width - len(r)) for r in body]
         data = {header[i]: [r[i] for r in body] for i in keep}
         frame = pd.DataFrame(data, columns=[header[i] for i in keep], dtype=object)
         frames.append(frame.reindex(columns=columns))
         report.append({"sheet": sheet, "header_row": h + 1, "first_row": first,
-                       "last_row": first + len(body) - 1, "rows": len(body)})
+                       "last_row": first + len(body) - 1, "rows": len(body),
+                       "cells_without_header": unheaded})
         first += len(body)
     frame = (pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0])
     frame = frame.astype(object).where(frame.notna(), None)
@@ -793,6 +830,11 @@ def normalise(name: str, frame: pd.DataFrame, file: str, limits: InputLimits | N
             reject(~mapped.isin(["initial", "new"]).to_numpy() & ~blank, col.name,
                    "未知预警类型 unknown kind (initial, new): ", mapped)
             out[col.name] = mapped
+        elif col.kind == "assistance_kind":
+            mapped = _mapped(text, ASSISTANCE_KIND_VALUES, lower=True)
+            reject(~mapped.isin(ASSISTANCE_KINDS).to_numpy() & ~blank, col.name,
+                   "未知救助类型 unknown kind (medical, temporary): ", mapped)
+            out[col.name] = mapped
         elif col.kind == "grade":
             text = _map_values(text, GRADE_VALUES).str.replace("级", "", regex=False)
             values, bad = base_io.to_numeric(text.where(~pd.Series(blank, index=text.index),
@@ -802,7 +844,8 @@ def normalise(name: str, frame: pd.DataFrame, file: str, limits: InputLimits | N
         else:
             mapping = {"sub_type": SUB_TYPE_VALUES, "relation": RELATION_VALUES,
                        "disability_type": DISABILITY_TYPE_VALUES,
-                       "category": MONITORING_VALUES}.get(col.kind)
+                       "category": MONITORING_VALUES, "coverage_type": COVERAGE_TYPE_VALUES,
+                       "care_level": CARE_LEVEL_VALUES}.get(col.kind)
             if mapping:
                 out[col.name] = _mapped(text.str.replace("残疾", "", regex=False)
                                         if col.kind == "disability_type" else text, mapping)

@@ -50,7 +50,8 @@ from jiuzhu_sim.exceptions import UserInputError
 PARTITION_KEY = {"roster": "person_id", "payments": "person_id", "deaths": "person_id",
                  "guardians": "person_id", "staff_relatives": "relative_id",
                  "medical": "person_id", "disability": "person_id",
-                 "monitoring": "person_id", "alerts": "person_id"}
+                 "monitoring": "person_id", "alerts": "person_id",
+                 "assistance": "person_id"}
 BROADCAST = tuple(name for name in SCHEMAS if name not in PARTITION_KEY)
 SOURCE_ROW = "_source_row"
 DEFAULT_ROWS_PER_PARTITION = 1_000_000
@@ -334,12 +335,14 @@ def audit_partition(part: int, common: dict) -> dict:
     """Audit one partition: its findings, rejected rows, rejected counts and monthly counts.
     A module-level function of ``(task, common)`` so Dask can ship it."""
     from jiuzhu_sim.audit.checks.base import AuditContext
+    from jiuzhu_sim.audit.execute import netting_evidence, run_checks
     from jiuzhu_sim.audit.findings import evidence_frame
-    from jiuzhu_sim.audit.runner import netting_evidence, run_checks
     from jiuzhu_sim.audit.stats import monthly_stats
 
     staged: Staged = common["staged"]
     tables, rejected = load_partition(staged, part)
+    # account holders' households, wherever their roster rows are (account_mismatch: 到人到户)
+    tables.household_members = common.get("household_members")
     ctx = AuditContext(common["start_month"], common["end_month"], common["params"],
                        region_code=str(common["params"].region_code),
                        overrides=common["overrides"])
@@ -347,6 +350,7 @@ def audit_partition(part: int, common: dict) -> dict:
     findings = run_checks(tables, ctx, timings)
     evidence = netting_evidence(evidence_frame(ctx), findings, tables)
     ctx.evidence.clear()
+    check_notes = ctx.notes
     stats = monthly_stats(tables, ctx)
     link = None
     if common.get("linkage"):
@@ -365,9 +369,65 @@ def audit_partition(part: int, common: dict) -> dict:
         if name not in BROADCAST:
             rows_rejected[name] = int((rejected["file"] == file).sum()) if len(rejected) else 0
     return {"part": part, "findings": findings, "evidence": evidence, "rejected": rejected,
-            "link": link, "notes": notes,
+            "link": link, "notes": notes, "check_notes": check_notes,
             "rows_rejected": dict(rows_rejected), "stats": stats, "timings": timings,
             "rows": {name: len(tables[name]) for name in PARTITION_KEY}}
+
+
+def _staged_columns(staged: Staged, name: str, part: int, columns: list[str]
+                    ) -> pd.DataFrame | None:
+    """Some raw (staged, not yet normalised) columns of one partition, or None."""
+    import pyarrow.parquet as pq
+
+    path = staged.part_path(name, part)
+    if name not in staged.files or not path.is_file():
+        return None
+    present = [c for c in columns if c in pq.ParquetFile(path).schema_arrow.names]
+    if len(present) < len(columns):
+        return None
+    return pq.read_table(path, columns=columns).to_pandas()
+
+
+def household_members(staged: Staged) -> pd.DataFrame:
+    """(person_id, household_id) roster rows of every account holder who is not the payee,
+    across all partitions: an account holder's roster row may sit in another partition than
+    the payee's, and a payment into the account of a member of the payee's household is
+    correct (account_mismatch, 到人到户). IDs normalised as on read."""
+    from jiuzhu_sim.audit.io import _resident_ids as normalised
+
+    def _resident_ids(text: pd.Series) -> pd.Series:
+        out = normalised(text)
+        return out[0] if isinstance(out, tuple) else out  # (ids, cells changed)
+
+    holders: set[str] = set()
+    for part in range(staged.n_partitions):
+        pay = _staged_columns(staged, "payments", part, ["person_id", "account_holder_id"])
+        if pay is None or not len(pay):
+            continue
+        person = _resident_ids(pd.Series(pay["person_id"], dtype="str").fillna("").str.strip())
+        holder = _resident_ids(pd.Series(pay["account_holder_id"], dtype="str").fillna("")
+                               .str.strip())
+        other = (holder != person).to_numpy() & (holder != "").to_numpy()
+        holders.update(pd.unique(holder[other]))
+    frames = []
+    if holders:
+        wanted = pd.Index(sorted(holders))
+        for part in range(staged.n_partitions):
+            r = _staged_columns(staged, "roster", part, ["person_id", "household_id"])
+            if r is None or not len(r):
+                continue
+            person = _resident_ids(pd.Series(r["person_id"], dtype="str").fillna("")
+                                   .str.strip())
+            keep = wanted.get_indexer(person) >= 0
+            if keep.any():
+                frames.append(pd.DataFrame({
+                    "person_id": person[keep].to_numpy(dtype=object),
+                    "household_id": pd.Series(r["household_id"], dtype="str").fillna("")
+                    .str.strip().str.upper()[keep].to_numpy(dtype=object)}))
+    if not frames:
+        return pd.DataFrame({"person_id": pd.Series([], dtype="str"),
+                             "household_id": pd.Series([], dtype="str")})
+    return pd.concat(frames, ignore_index=True).drop_duplicates().reset_index(drop=True)
 
 
 def fetch_payments(part: int, common: dict) -> pd.DataFrame:
@@ -438,7 +498,8 @@ def run_partitioned(data_dir, start_month: int, end_month: int, params_resolver,
         timings["stage"] = round(time.perf_counter() - t0, 3)
         params = params_resolver(staged.region_counts)
         common = {"staged": staged, "start_month": start_month, "end_month": end_month,
-                  "params": params, "overrides": list(overrides), "linkage": linkage}
+                  "params": params, "overrides": list(overrides), "linkage": linkage,
+                  "household_members": household_members(staged)}
         t1 = time.perf_counter()
         results = run_partitions(audit_partition, range(n_parts), workers=workers,
                                  scheduler=scheduler, progress=progress,
@@ -479,11 +540,18 @@ def run_partitioned(data_dir, start_month: int, end_month: int, params_resolver,
     for r in results:
         check_seconds.update(r["timings"])
     timings.update({k: round(v, 3) for k, v in check_seconds.items()})
+    from jiuzhu_sim.audit.checks.base import merge_notes
+
+    notes: dict = {}
+    for r in results:
+        merge_notes(notes, r.get("check_notes", {}))
     evidence = [r["evidence"] for r in results if len(r["evidence"])]
     evidence = (pd.concat(evidence, ignore_index=True) if evidence
                 else results[0]["evidence"])
     return {"findings": findings, "rejected": rejected, "evidence": evidence,
-            "review": review, "input": combine_notes(staged, [r["notes"] for r in results]), "stats": combine_stats([r["stats"] for r in results]),
+            "review": review, "notes": notes,
+            "input": combine_notes(staged, [r["notes"] for r in results]),
+            "stats": combine_stats([r["stats"] for r in results]),
             "rows_read": staged.rows_read, "rows_rejected": rows_rejected,
             "paths": staged.paths, "params": params, "timings": timings,
             "partitions": n_parts}

@@ -12,7 +12,6 @@ import datetime as dt
 import json
 import sys
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,8 @@ import pandas as pd
 from jiuzhu_sim.audit.calendar import month_label, month_last_day, parse_month
 from jiuzhu_sim.audit.checks.base import AuditContext
 from jiuzhu_sim.audit.checks.registry import CHECKS
-from jiuzhu_sim.audit.findings import FINDING_COLUMNS, empty_findings, evidence_frame
+from jiuzhu_sim.audit.execute import netting_evidence, run_checks
+from jiuzhu_sim.audit.findings import evidence_frame
 from jiuzhu_sim.audit.io import AuditTables, load_inputs
 from jiuzhu_sim.exceptions import UserInputError
 
@@ -83,23 +83,6 @@ def region_for_roster(code: str) -> str:
                          column="region_code")
 
 
-def run_checks(tables: AuditTables, ctx: AuditContext, timings: dict | None = None
-               ) -> pd.DataFrame:
-    """Every registered check; findings in registry order. The checks' evidence is left in
-    ``ctx.evidence`` (``findings.evidence_frame(ctx)`` gathers it)."""
-    parts = []
-    for check in CHECKS:
-        t0 = time.perf_counter()
-        part = check.function(tables, ctx)
-        if timings is not None:
-            timings[check.code] = round(time.perf_counter() - t0, 3)
-        if len(part):
-            parts.append(part)
-    if not parts:
-        return empty_findings()
-    return pd.concat(parts, ignore_index=True)[FINDING_COLUMNS]
-
-
 def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectified=None,
               command=None, overrides=(), date=None, *, workers: int | None = None,
               scheduler: str | None = None, partitions: int | None = None,
@@ -144,6 +127,7 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
         params = run["params"]
         findings, evidence, rejected = run["findings"], run["evidence"], run["rejected"]
         stats, review, tables = run["stats"], run["review"], None
+        notes = run.get("notes", {})
         rows_read, rows_rejected, paths = run["rows_read"], run["rows_rejected"], run["paths"]
         timings.update(run["timings"])
         engine = {"engine": "dask" if workers is not None or scheduler is not None
@@ -159,6 +143,7 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
         findings = run_checks(loaded.tables, ctx, timings)
         evidence = netting_evidence(evidence_frame(ctx), findings, loaded.tables)
         ctx.evidence.clear()
+        notes = ctx.notes
         timings["checks_total"] = round(time.perf_counter() - t1, 3)
         from jiuzhu_sim.audit.stats import monthly_stats
 
@@ -172,7 +157,7 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
         rows_read, rows_rejected, paths = (loaded.rows_read, loaded.rows_rejected,
                                            loaded.paths)
     summary = _summary(start, end, day, params, findings, stats, rows_read, rows_rejected,
-                       evidence, review)
+                       evidence, review, notes)
     summary["engine"] = engine
     summary["input"] = loaded.notes if tables is not None else run["input"]
     result = AuditResult(findings, rejected, summary, stats, tables, timings, evidence,
@@ -223,42 +208,6 @@ def check_out_dir(out: Path) -> None:
                              file=str(out)) from None
 
 
-def netting_evidence(evidence: pd.DataFrame, findings: pd.DataFrame, tables: AuditTables
-                     ) -> pd.DataFrame:
-    """Evidence rows showing the netting behind a finding: for every finding on a person,
-    program and month where a negative payment row was netted, the reversal row and the
-    payment it netted (``netted=…`` key fields), unless already listed."""
-    from jiuzhu_sim.audit import findings as F
-    from jiuzhu_sim.audit.calendar import month_label
-
-    netted = tables.netted_payments
-    if not len(netted) or not len(findings):
-        return evidence
-    key = (netted["person_id"].astype("str") + "|" + netted["program"].astype("str") + "|"
-           + pd.Series(month_label(netted["period"].to_numpy()), dtype="str"))
-    fkey = (findings["person_id"].astype("str") + "|" + findings["program"].astype("str")
-            + "|" + findings["period"].astype("str"))
-    hit = pd.DataFrame({"finding_id": findings["finding_id"].to_numpy(), "key": fkey}).merge(
-        pd.DataFrame({"key": key, "n": np.arange(len(netted))}), on="key")
-    if not len(hit):
-        return evidence
-    rows = netted.iloc[hit["n"].to_numpy()]
-    file = tables.files.get("payments", "payments")
-    fields = F.key_fields(
-        netted=np.full(len(rows), "冲销 reversal", dtype=object), payment_id=rows["payment_id"].to_numpy(dtype=object),
-        period=month_label(rows["period"].to_numpy()),
-        amount=F.plain_amount(rows["amount"]).to_numpy(dtype=object),
-        nets_row=rows["nets_row"].astype(str).to_numpy(dtype=object),
-        nets_payment_id=rows["nets_payment_id"].to_numpy(dtype=object),
-        amount_before=F.plain_amount(rows["amount_before"]).to_numpy(dtype=object),
-        amount_after=F.plain_amount(rows["amount_after"]).to_numpy(dtype=object))
-    extra = pd.DataFrame({"finding_id": hit["finding_id"].to_numpy(), "file": file,
-                          "row": rows["_row"].to_numpy(dtype=np.int64),
-                          "key_fields": fields.to_numpy(dtype=object)})
-    both = pd.concat([evidence, extra], ignore_index=True)
-    return both.drop_duplicates(["finding_id", "file", "row"]).reset_index(drop=True)
-
-
 def review_list(tables: AuditTables, params, start_month: int, end_month: int
                 ) -> pd.DataFrame:
     """The probable matches behind mistyped IDs (待核实), ``review_matches.csv`` rows."""
@@ -269,22 +218,39 @@ def review_list(tables: AuditTables, params, start_month: int, end_month: int
 
 
 def _summary(start, end, day, params, findings, stats, rows_read, rows_rejected, evidence,
-             review) -> dict[str, Any]:
+             review, notes=None) -> dict[str, Any]:
+    from jiuzhu_sim.audit.findings import amount_at_risk_total
     from jiuzhu_sim.audit.stats import HOW, not_derivable
 
     per_check = {}
+    checks_run = {}
+    notes = notes or {}
     for check in CHECKS:
         sel = findings["check"] == check.code
         per_check[check.code] = {"findings": int(sel.sum()), "amount_at_risk": round(float(
             findings.loc[sel, "amount_at_risk"].sum()), 2), "severity": check.severity}
+        present = [name for name in check.inputs if name in rows_read]
+        checks_run[check.code] = {
+            "inputs_present": present,
+            "inputs_absent": [name for name in check.inputs if name not in rows_read],
+            **notes.get(check.code, {})}
+    payments_file = "payments"
+    if evidence is not None and len(evidence):
+        files = evidence["file"].astype(str)
+        pay_like = files[files.str.startswith("payments")]
+        payments_file = str(pay_like.iloc[0]) if len(pay_like) else payments_file
     summary: dict[str, Any] = {
         "window": {"start": start, "end": end, "params_date": day.isoformat(),
                    "region_code": str(params.region_code)},
         "rows_read": rows_read, "rows_rejected": rows_rejected,
         "rows_used": {k: rows_read[k] - rows_rejected[k] for k in rows_read},
         "findings_total": len(findings),
-        "amount_at_risk_total": round(float(findings["amount_at_risk"].sum()), 2),
+        # each yuan once, even when two checks find it (POLICY.md §6); the per-check
+        # amounts below keep each finding's own amount, so they may add up to more
+        "amount_at_risk_total": amount_at_risk_total(findings, evidence, payments_file),
+        "amount_at_risk_sum_of_checks": round(float(findings["amount_at_risk"].sum()), 2),
         "findings": per_check,
+        "checks_run": checks_run,
         "monthly_stats_derived": {k: v for k, v in HOW.items()},
         "monthly_stats_not_derivable": not_derivable(stats),
         "evidence_rows": len(evidence),
@@ -324,7 +290,7 @@ def write_outputs(result: AuditResult, out: Path, params, day: dt.date, paths, *
     deadline = (np.datetime64(day, "D") + np.timedelta64(
         int(params["audit.rectification_days"]), "D")).astype(str)
     summary["three_lists"] = write_three_lists(out / "三项清单.xlsx", result.findings,
-                                               deadline, previous)
+                                               deadline, previous, summary["window"], params)
     summary["three_lists"]["deadline"] = deadline
     timings["write"] = round(time.perf_counter() - t0, 3)
     extra_inputs = [Path(rectified)] if rectified else []
@@ -349,29 +315,3 @@ def finite_json(value):
     if isinstance(value, np.integer):
         return int(value)
     return value
-
-
-def run_audit_cli(args) -> int:
-    """``jiuzhu audit DATA_DIR --start --end --out [--params] [--date] [--set] [--rectified]``."""
-    result = run_audit(args.data_dir, args.start, args.end, params=args.params,
-                       out_dir=args.out, rectified=getattr(args, "rectified", None),
-                       command=sys.argv, overrides=list(getattr(args, "overrides", []) or []),
-                       date=getattr(args, "date", None),
-                       workers=getattr(args, "workers", None),
-                       scheduler=getattr(args, "scheduler", None),
-                       partitions=getattr(args, "partitions", None),
-                       linkage=not getattr(args, "no_linkage", False),
-                       work_dir=getattr(args, "work_dir", None),
-                       sheets=tuple(getattr(args, "sheet", None) or ()),
-                       progress=bool(getattr(args, "workers", None)
-                                     or getattr(args, "scheduler", None)))
-    s = result.summary
-    counts = Counter({k: v["findings"] for k, v in s["findings"].items() if v["findings"]})
-    print(json.dumps({"findings_total": s["findings_total"],
-                      "amount_at_risk_total": s["amount_at_risk_total"],
-                      "findings": dict(counts), "rows_read": s["rows_read"],
-                      "rows_rejected": s["rows_rejected"],
-                      "review_matches": s.get("review_matches", {}).get("total", 0),
-                      "engine": s["engine"], "out": str(args.out)},
-                     ensure_ascii=False, indent=2))
-    return 0

@@ -35,9 +35,11 @@ HOW = {
     ITEMS[1]: "roster: dibao, sub_type rural, start_date in the month (persons)",
     ITEMS[2]: "roster: tekun, sub_type institutional, start_date in the month",
     ITEMS[3]: "roster: tekun dispersed, last_visit_date in the month",
-    ITEMS[7]: "roster dibao start in the month ∩ monitoring (screening categories)",
-    ITEMS[8]: "roster tekun start in the month ∩ monitoring (screening categories)",
-    ITEMS[11]: "monitoring: since_date in the month",
+    ITEMS[7]: "roster dibao start in the month ∩ monitoring (audit.anti_poverty_monitoring_"
+              "categories: 防止返贫监测对象 only, not petitioners)",
+    ITEMS[8]: "roster tekun start in the month ∩ monitoring (audit.anti_poverty_monitoring_"
+              "categories)",
+    ITEMS[11]: "monitoring (audit.anti_poverty_monitoring_categories): since_date in the month",
     ITEMS[15]: "disability: severe (screening.*), issued_date in the month",
     ITEMS[17]: "roster dibao/tekun last_check_date or households.check_date in the month",
     ITEMS[18]: "roster last_visit_date in the month (any program)",
@@ -79,14 +81,17 @@ def monthly_stats(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
         sel = (prog == "tekun") & (sub == "dispersed")
         out[ITEMS[3]] = _count(ids[sel], visit_m[sel], window)
     mon = tables.monitoring
-    cats = [str(c) for c in ctx.param("screening.monitoring_categories")]
-    monitored = pd.Index(pd.unique(pd.Series(mon["person_id"], dtype="str")[
-        pd.Series(mon["category"], dtype="str").isin(cats).to_numpy()]))
+    # 防止返贫监测对象 only (audit.anti_poverty_monitoring_categories): a petitioner (信访)
+    # newly on dibao is screened (§5) but is not a monitored person brought into dibao
+    cats = [str(c) for c in ctx.param("audit.anti_poverty_monitoring_categories")]
+    is_monitored = pd.Series(mon["category"], dtype="str").isin(cats).to_numpy()
+    monitored = pd.Index(pd.unique(pd.Series(mon["person_id"], dtype="str")[is_monitored]))
     for item, p in ((ITEMS[7], "dibao"), (ITEMS[8], "tekun")):
         sel = (prog == p) & (monitored.get_indexer(ids) >= 0)
         out[item] = _count(ids[sel], start_m[sel], window)
-    out[ITEMS[11]] = _count(mon["person_id"], month_of_dates(
-        mon["since_date"].to_numpy(dtype="datetime64[D]")), window)
+    out[ITEMS[11]] = _count(pd.Series(mon["person_id"], dtype="str")[is_monitored],
+                            month_of_dates(mon["since_date"].to_numpy(
+                                dtype="datetime64[D]"))[is_monitored], window)
     d = tables.disability
     grade = d["grade"].to_numpy(dtype="float64")
     im = pd.Series(d["type"], dtype="str").isin(["intellectual", "mental"]).to_numpy()

@@ -1,7 +1,7 @@
 """Synthetic audit county (合成审计数据): every CONTRACT §5 input plus ``truth.csv``.
 
 ``jiuzhu synth audit --out DIR`` writes roster, payments, deaths, guardians, staff_relatives,
-medical, disability, monitoring, households and alerts for one county over a window of months,
+medical, disability, monitoring, households, alerts and assistance for one county over a window of months,
 with anomalies of every CONTRACT §6 check planted at known places, and ``truth.csv``
 (``check, person_id, period``) saying where. All shape and rate settings are parameters
 (``params/national/audit_synth.yaml``, assumptions); the rules that decide what is an
@@ -56,14 +56,33 @@ check is necessarily older than the grace period, which equals the review interv
   _max_grade``, or intellectual/mental ≤ ``..._intellectual_mental``), or a monitoring
   category from ``screening.monitoring_categories``.
 - ineligible_recipient (person): a one-person dibao household whose verified per-capita
-  income (households file) is 10–40% above the standard at a check more than
-  ``dibao.gradual_exit_months`` (+2..5) months before the audit end, still on the roster and
-  paid.
+  income (households file) is 10–40% above the standard — a fifth exactly on it ("低于" is
+  strict) — at a check more than ``dibao.gradual_exit_months`` (+2..5) months before the
+  audit end, still on the roster and paid; and tekun persons whose income is at or above the
+  dibao standard (a quarter exactly on it) at a check 1..(review interval − 1) months ago.
+- alert_forward_overdue (person): an alert the city forwards late, the county forwards late,
+  or (no forwarded_date) the township receives later than twice
+  ``monitoring.forward_working_days`` working days; verified on time afterwards.
+- double_enrolment (person, period): a dibao member also on the tekun roster from a month
+  on, paid tekun only in those months (so no missing_payment); the duplicate_program and
+  duplicate_region plants are double enrolments too, in the same months.
+- amount_not_per_standard (person): the approved (and paid) amount is 20–200 yuan off the
+  rule's (dibao standard − per-capita income; tekun basic + care).
+- deceased_not_exited (person): died before the last month, roster not updated, payments
+  stopped after the month of death; the deceased_paid plants too.
+- under_assisted (person): covered dibao members with self-paid medical at or above
+  ``screening.medical_self_paid_threshold_dibao`` (a fifth exactly on it) and tekun persons
+  with any medical spending, no ``assistance`` record.
 - alert_overdue (person): an alert verified ≥ 14 working days after the township received it
   (``kind=new``; deadline ``monitoring.verify_working_days_new``) or > 40 days (``initial``;
   ``monitoring.verify_months_initial``), or never verified with the deadline passed by the end.
 
-Negative look-alikes (must NOT be flagged): payment in the month of death (roster ends on the
+Negative look-alikes (must NOT be flagged): single-person (单人保) households with income
+between the standard and the marginal threshold; expenditure-type (支出型) households above
+the standard whose income after ``rigid_expenditure`` is below it (amount = standard − that);
+members paid into the household head's account (到人到户); covered people with medical
+spending who got medical or temporary assistance (``assistance``), and dibao members just
+under the 10,000 line; payments on the deadline rolled past a holiday (2024-01 → 02-18); payment in the month of death (roster ends on the
 death date); payments into a registered guardian's account; filed staff relatives and unfiled
 relatives who are not beneficiaries; income above the standard at a check inside the grace
 period; alerts verified within 8 working days across public holidays (and initial alerts in
@@ -116,18 +135,22 @@ from jiuzhu_sim.exceptions import UserInputError
 from jiuzhu_sim.io import write_table
 from jiuzhu_sim.resident_id import CHECK_CHARS, check_codes_of_bodies
 
-CHECKS = (
-    "invalid_id", "deceased_paid", "duplicate_region", "duplicate_program",
-    "duplicate_payment", "amount_mismatch", "late_payment", "missing_payment",
-    "paid_not_on_roster", "account_mismatch", "staff_relative_unfiled", "review_overdue",
-    "exclusion_candidate", "ineligible_recipient", "alert_overdue",
-)
-"""Check codes of CONTRACT §6, in its order."""
+
+def _registry_codes() -> tuple[str, ...]:
+    from jiuzhu_sim.audit.checks.registry import CODES
+
+    return CODES
+
+
+CHECKS = _registry_codes()
+"""Check codes of the registry (audit/checks/registry.py), in its order: every one is
+planted (tests/audit/test_registry.py fails when one is not)."""
 
 INPUT_COLUMNS = {
     "roster": ["person_id", "name", "household_id", "region_code", "program", "start_date",
                "end_date", "monthly_amount", "last_check_date", "unstable_income",
-               "work_capacity", "last_visit_date", "sub_type", "account_no"],
+               "work_capacity", "last_visit_date", "sub_type", "coverage_type", "care_level",
+               "account_no"],
     "payments": ["payment_id", "person_id", "account_holder_id", "region_code", "program",
                  "period", "amount", "paid_date", "name", "account_no"],
     "deaths": ["person_id", "name", "death_date"],
@@ -136,7 +159,9 @@ INPUT_COLUMNS = {
     "medical": ["person_id", "year", "self_paid_amount"],
     "disability": ["person_id", "grade", "type", "issued_date"],
     "monitoring": ["person_id", "category", "since_date"],
-    "households": ["household_id", "members", "per_capita_income", "check_date"],
+    "households": ["household_id", "members", "per_capita_income", "check_date",
+                   "rigid_expenditure"],
+    "assistance": ["person_id", "kind", "date", "amount"],
     "alerts": ["alert_id", "person_id", "source", "kind", "received_date", "forwarded_date",
                "township_received_date", "verified_date", "outcome"],
 }
@@ -470,8 +495,13 @@ def generate_audit_data(params, n_households: int | None = None, seed: int = 202
     review_h, hh_pool = _pick(hh_pool, max(1, n_plant // 2))
     ineligible_h, single_dibao = _pick(single_dibao, n_plant)
     grace_h, single_dibao = _pick(single_dibao, n_look)
+    single_h, single_dibao = _pick(single_dibao, n_look)       # 单人保, low-income household
+    expenditure_h, single_dibao = _pick(single_dibao, n_look)  # 支出型, after the deduction
+    tekun_pool = rng.permutation(np.flatnonzero(paid_h & (program_h == TEKUN)))
+    tekun_bad_h, tekun_pool = _pick(tekun_pool, max(1, n_plant // 2))
     used_h = np.zeros(n_households, dtype=bool)
-    used_h[np.concatenate([review_h, ineligible_h, grace_h])] = True
+    used_h[np.concatenate([review_h, ineligible_h, grace_h, single_h, expenditure_h,
+                           tekun_bad_h])] = True
 
     # person pool: adults with no guardian in clean paid households not used above
     minor = age < 18
@@ -484,9 +514,20 @@ def generate_audit_data(params, n_households: int | None = None, seed: int = 202
                  "paid_not_on_roster", "account_mismatch", "staff_relative_unfiled",
                  "alert_overdue"):
         plan[name], pool = _pick(pool, n_plant)
+    for name, where in (("double_enrolment", program_p == DIBAO),
+                        ("deceased_not_exited", None), ("amount_not_per_standard", None),
+                        ("under_assisted", None), ("alert_forward_overdue", None)):
+        plan[name], pool = _pick_where(pool, where, n_plant)
     for name in ("death_in_month", "filed_relative", "alert_ok", "screen_covered",
                  "tolerance", "due_day", "transition", "reenrol"):
         plan[name], pool = _pick(pool, n_look)
+    plan["under_below"], pool = _pick_where(pool, program_p == DIBAO, n_look)
+    # paid into the household head's account (到人到户, look-alike of account_mismatch):
+    # a member of a several-person household whose head carries no plant
+    head_of_p = (np.cumsum(size_h) - size_h)[hh_of]
+    planted_now = np.isin(head_of_p, np.concatenate(list(plan.values())))
+    plan["head_account"], pool = _pick_where(
+        pool, (head_of_p != np.arange(n_persons)) & ~planted_now & (size_h[hh_of] > 1), n_look)
     # transitions dibao → tekun need a one-person dibao household; keep only those
     plan["transition"] = plan["transition"][(size_h[hh_of[plan["transition"]]] == 1)
                                             & (program_p[plan["transition"]] == DIBAO)]
@@ -517,6 +558,40 @@ def generate_audit_data(params, n_households: int | None = None, seed: int = 202
     inside = max(1, min(grace_months, review_months) - 1)
     check_h[grace_h] = _months_before(audit_end, rng.integers(1, inside + 1, len(grace_h)), rng)
     pci_h[grace_h] = np.round(standard_h[grace_h] * rng.uniform(*above["grace"], len(grace_h)))
+    # "低于" is strict (POLICY.md §10): a few ineligible households sit exactly on the standard
+    on_bound = ineligible_h[: max(1, len(ineligible_h) // 5)]
+    pci_h[on_bound] = standard_h[on_bound]
+    # tekun whose verified income is at or above the dibao standard (无生活来源 fails, §3.5);
+    # checked 1..(interval − 1) months before the end, so no review is overdue
+    recent = max(1, review_months - 1)
+    check_h[tekun_bad_h] = _months_before(audit_end, rng.integers(1, recent + 1,
+                                                                  len(tekun_bad_h)), rng)
+    pci_h[tekun_bad_h] = np.round(standard_h[tekun_bad_h] * rng.uniform(
+        1.0, 1.4, len(tekun_bad_h)))
+    pci_h[tekun_bad_h[: max(1, len(tekun_bad_h) // 4)]] = standard_h[
+        tekun_bad_h[: max(1, len(tekun_bad_h) // 4)]]
+    # single-person (单人保) households: per-capita income above the dibao standard but below
+    # the marginal threshold — eligible (the member's disability is taken as approved)
+    pci_h[single_h] = np.round(standard_h[single_h] * rng.uniform(
+        1.02, marginal_ratio - 0.05, len(single_h)))
+    # expenditure-type (支出型): income above the standard, below it after the deduction
+    rigid_h = np.full(n_households, np.nan)
+    pci_h[expenditure_h] = np.round(standard_h[expenditure_h] * rng.uniform(
+        1.05, marginal_ratio - 0.1, len(expenditure_h)))
+    assessed = np.round(standard_h[expenditure_h] * rng.uniform(0.4, 0.9, len(expenditure_h)))
+    rigid_h[expenditure_h] = pci_h[expenditure_h] - assessed
+    coverage_h = np.full(n_households, "", dtype=object)
+    coverage_h[single_h] = "single"
+    coverage_h[expenditure_h] = "expenditure"
+    members_exp = np.isin(hh_of, expenditure_h)
+    amount[members_exp] = standard_h[hh_of[members_exp]] - np.round(
+        pci_h[hh_of[members_exp]] - rigid_h[hh_of[members_exp]])
+    # amount_not_per_standard: the approved amount is 20–200 yuan off the rule's
+    anp = plan["amount_not_per_standard"]
+    off = rng.integers(20, 201, len(anp)).astype(float)
+    amount[anp] = np.where((rng.random(len(anp)) < 0.5) & (amount[anp] > off + 1),
+                           amount[anp] - off, amount[anp] + off)
+    truth.add("amount_not_per_standard", pid[anp])
     start_d[review_h] = np.minimum(start_d[review_h], check_h[review_h])
     start_d[ineligible_h] = np.minimum(start_d[ineligible_h], check_h[ineligible_h])
 
@@ -545,7 +620,7 @@ def generate_audit_data(params, n_households: int | None = None, seed: int = 202
         b = np.minimum(b, n_months - 1)
         r_end[re] = month_first[a] + rng.integers(3, 26, len(re)).astype("timedelta64[D]")
         extra_start = [month_first[b] + rng.integers(3, 26, len(re)).astype("timedelta64[D]")]
-        extra_amount = [np.maximum(r_amount[re] + rng.integers(-40, 41, len(re)), 1.0)]
+        extra_amount = [r_amount[re].copy()]
         extra = [(re, np.full(len(re), region_int), r_program[re], r_hh[re])]
         extra_end = [np.full(len(re), np.datetime64("NaT"), dtype="datetime64[D]")]
     else:
@@ -593,6 +668,26 @@ def generate_audit_data(params, n_households: int | None = None, seed: int = 202
     truth.add("duplicate_program", np.repeat(pid[dpg], sel.sum(1)),
               np.tile(period_str, len(dpg)).reshape(len(dpg), n_months)[sel])
 
+    # double_enrolment: a dibao member also on the tekun roster from a month on (self-care,
+    # dispersed); only tekun is paid in those months (the dibao payments stop)
+    de = plan["double_enrolment"]
+    de_from = rng.integers(0, n_months, len(de))
+    extra.append((de, np.full(len(de), region_int), np.full(len(de), TEKUN), r_hh[de]))
+    extra_start.append(np.where(de_from == 0, r_start[de], month_first[de_from]))
+    extra_end.append(np.full(len(de), np.datetime64("NaT"), dtype="datetime64[D]"))
+    extra_amount.append(tekun_amount(params, rural_h[hh_of[de]], np.zeros(len(de), bool),
+                                     np.zeros(len(de), dtype=np.int64)))
+    sel = months_idx[None, :] >= de_from[:, None]
+    for people, first_m in ((de, de_from), (dpg, dp_from)):
+        sel = months_idx[None, :] >= first_m[:, None]
+        truth.add("double_enrolment", np.repeat(pid[people], sel.sum(1)),
+                  np.tile(period_str, len(people)).reshape(len(people), n_months)[sel])
+    sel = months_idx[None, :] >= dr_from[:, None]
+    truth.add("double_enrolment", np.repeat(pid[dr], sel.sum(1)),
+              np.tile(period_str, len(dr)).reshape(len(dr), n_months)[sel])
+    de_stop = np.full(n_persons, n_months)
+    de_stop[de] = de_from
+
     # paid_not_on_roster (b): roster ends mid-window, payments go on
     pn = plan["paid_not_on_roster"]
     n_exit = len(pn) // 2 if n_months > 1 else 0
@@ -628,6 +723,11 @@ def generate_audit_data(params, n_households: int | None = None, seed: int = 202
     pay_program = r_program[pay_row]
     pay_date = _paid_dates(params, rng, month_first[pay_m], month_last[pay_m], due_days)
 
+    de_drop = (pay_program == DIBAO) & (pay_m >= de_stop[pay_person])
+    pay_person, pay_m, pay_amount = pay_person[~de_drop], pay_m[~de_drop], pay_amount[~de_drop]
+    pay_region, pay_program = pay_region[~de_drop], pay_program[~de_drop]
+    pay_date = pay_date[~de_drop]
+
     ghost_mask = np.isin(pay_person, pn_ghost)
     truth.add("paid_not_on_roster", pid[pay_person[ghost_mask]], period_str[pay_m[ghost_mask]])
     # exited persons: extra payments after the month of exit
@@ -645,7 +745,7 @@ def generate_audit_data(params, n_households: int | None = None, seed: int = 202
                                                      month_last[ex_m], due_days)])
 
     key = pay_person.astype(np.int64) * n_months + pay_m
-    due = month_last[pay_m] + np.timedelta64(due_days, "D")
+    due = _due_dates(month_last, due_days)[pay_m]
 
     def choose_months(people: np.ndarray) -> np.ndarray:
         """One or two distinct months per person → keys person × n_months + month."""
@@ -714,6 +814,20 @@ def generate_audit_data(params, n_households: int | None = None, seed: int = 202
     truth.add("deceased_paid", np.repeat(pid[dcp], sel.sum(1)),
               np.tile(period_str, len(dcp)).reshape(len(dcp), n_months)[sel])
 
+    # deceased_not_exited: died before the last month, roster not updated, payments stopped
+    dne = plan["deceased_not_exited"]
+    dne_month = rng.integers(-3, n_months - 1, len(dne)) if n_months > 1 else np.full(
+        len(dne), -3)
+    dne_dates = (months[0] + dne_month).astype("datetime64[D]") + rng.integers(
+        0, 27, len(dne)).astype("timedelta64[D]")
+    stop = np.full(n_persons, n_months)
+    stop[dne] = dne_month
+    keep_pay = pay_m <= stop[pay_person]
+    pay_person, pay_m, pay_amount = pay_person[keep_pay], pay_m[keep_pay], pay_amount[keep_pay]
+    pay_region, pay_program = pay_region[keep_pay], pay_program[keep_pay]
+    pay_date, holder_other = pay_date[keep_pay], holder_other[keep_pay]
+    truth.add("deceased_not_exited", pid[np.concatenate([dcp, dne])])
+
     # ---- guardians and account holders ----------------------------------------------------
     # a minor's guardian is the household head when an adult, else an outside resident;
     # full-care tekun persons have an outside guardian (a relative)
@@ -729,6 +843,9 @@ def generate_audit_data(params, n_households: int | None = None, seed: int = 202
     guardian_id[outside_g] = other_ids[outside_rows]
     holder = np.where(guardian_id[pay_person] != "", guardian_id[pay_person], pid[pay_person])
     holder[holder_other >= 0] = other_ids[holder_other[holder_other >= 0]]
+    # a member paid into the household head's account: correct (到人到户, look-alike)
+    to_head = np.isin(pay_person, plan["head_account"])
+    holder[to_head] = pid[head_of_p[pay_person[to_head]]]
 
     # ---- invalid IDs: rewrite the ID everywhere it appears --------------------------------
     person_ids = pid.copy()
@@ -781,6 +898,9 @@ def generate_audit_data(params, n_households: int | None = None, seed: int = 202
         "work_capacity": work_r,
         "last_visit_date": _date_strings(visit_r),
         "sub_type": sub_type,
+        "coverage_type": np.where(r_program[rows] == DIBAO, coverage_h[hh_r], "").astype(object),
+        "care_level": np.where(r_program[rows] == TEKUN, np.array(CARE_LEVELS, dtype=object)[
+            np.maximum(care[rp], 0)], "").astype(object),
     })
 
     # review_overdue truth from the dates actually written (own-county rows active at the end)
@@ -788,15 +908,18 @@ def generate_audit_data(params, n_households: int | None = None, seed: int = 202
     overdue_h = np.concatenate([review_h, ineligible_h])
     overdue_h = overdue_h[check_h[overdue_h] < limit]
     truth.add("review_overdue", pid[np.isin(hh_of, overdue_h)])
-    truth.add("ineligible_recipient", pid[first_of_h[ineligible_h]])
+    truth.add("ineligible_recipient", pid[first_of_h[np.concatenate([ineligible_h,
+                                                                     tekun_bad_h])]])
 
     # deaths: planted deceased_paid, natural deaths (look-alike) and non-recipients
     dead_others = take_others(max(1, n_look))
     deaths = pd.DataFrame({
-        "person_id": np.concatenate([pid[dcp], pid[death_people], other_ids[dead_others]]),
-        "name": np.concatenate([pname[dcp], pname[death_people], other_names[dead_others]]),
+        "person_id": np.concatenate([pid[dcp], pid[dne], pid[death_people],
+                                     other_ids[dead_others]]),
+        "name": np.concatenate([pname[dcp], pname[dne], pname[death_people],
+                                other_names[dead_others]]),
         "death_date": _date_strings(np.concatenate([
-            dcp_dates, death_dates,
+            dcp_dates, dne_dates, death_dates,
             audit_end - rng.integers(10, 400, len(dead_others)).astype("timedelta64[D]")])),
     })
 
@@ -842,15 +965,39 @@ def generate_audit_data(params, n_households: int | None = None, seed: int = 202
     covered = plan["screen_covered"]
     cov_tekun = covered[program_p[covered] == TEKUN]
     cov_dibao = covered[program_p[covered] == DIBAO]
+    # under-assistance (疑似漏救): covered dibao members at or above the dibao line (a few
+    # exactly on it: "以上" includes the bound) and tekun persons with any medical spending,
+    # no assistance record; the covered screen look-alikes have one (medical or temporary)
+    ua = plan["under_assisted"]
+    ua_tekun = ua[program_p[ua] == TEKUN]
+    ua_dibao = ua[program_p[ua] != TEKUN]
+    truth.add("under_assisted", pid[ua])
+    med_amount = medical_threshold * rng.uniform(1.0, 3.0, len(med_c))
+    med_amount[: max(1, len(med_c) // 5)] = medical_threshold  # exactly 4万元: listed
+    ua_amount = medical_threshold_dibao * rng.uniform(1.0, 3.0, len(ua_dibao))
+    ua_amount[: max(1, len(ua_dibao) // 5)] = medical_threshold_dibao
+    below = plan["under_below"]
     medical = pd.DataFrame({
         "person_id": np.concatenate([other_ids[med_c], other_ids[under], pid[cov_dibao],
-                                     pid[cov_tekun]]),
+                                     pid[cov_tekun], pid[ua_dibao], pid[ua_tekun],
+                                     pid[below]]),
         "year": year,
         "self_paid_amount": np.round(np.concatenate([
-            medical_threshold * rng.uniform(1.1, 3.0, len(med_c)),
+            med_amount,
             medical_threshold - rng.uniform(1, medical_threshold * 0.03, len(under)),
             medical_threshold_dibao * rng.uniform(1.1, 3.0, len(cov_dibao)),
-            rng.uniform(200, 5000, len(cov_tekun))]), 2),
+            rng.uniform(200, 5000, len(cov_tekun)),
+            ua_amount, rng.uniform(200, 5000, len(ua_tekun)),
+            medical_threshold_dibao - rng.uniform(1, 300, len(below))]), 2),
+    })
+    helped = np.concatenate([cov_dibao, cov_tekun])
+    assistance = pd.DataFrame({
+        "person_id": pid[helped],
+        "kind": np.where(rng.random(len(helped)) < 0.5, "medical", "temporary").astype(object),
+        "date": _date_strings(month_first[0] + rng.integers(
+            0, max(1, int((audit_end - month_first[0]).astype(np.int64))),
+            len(helped)).astype("timedelta64[D]")),
+        "amount": np.round(rng.uniform(500, 5000, len(helped)), 2),
     })
     window_days = (audit_end - month_first[0]).astype(np.int64)
     new_issue = month_first[0] + rng.integers(0, window_days, len(dis_c) + len(nonsevere)
@@ -884,7 +1031,7 @@ def generate_audit_data(params, n_households: int | None = None, seed: int = 202
     # ---- households file (own county) -----------------------------------------------------
     households = pd.DataFrame({
         "household_id": household_ids, "members": size_h, "per_capita_income": pci_h,
-        "check_date": _date_strings(check_h),
+        "check_date": _date_strings(check_h), "rigid_expenditure": rigid_h,
     })
     hh_keep = ~np.isin(np.arange(n_households), hh_of[pn_ghost]) | (size_h > 1)
     households = households[hh_keep].reset_index(drop=True)
@@ -909,6 +1056,7 @@ def generate_audit_data(params, n_households: int | None = None, seed: int = 202
     return {"roster": roster, "payments": payments, "deaths": deaths, "guardians": guardians,
             "staff_relatives": staff_relatives, "medical": medical, "disability": disability,
             "monitoring": monitoring, "households": households, "alerts": alerts,
+            "assistance": assistance,
             "truth": truth.frame(),
             **({"truth_linkage": truth_linkage} if truth_linkage is not None else {})}
 
@@ -981,6 +1129,9 @@ def _plant_linkage(params, rng, link_plan, link_exit, roster, payments, deaths, 
         kinds = kinds_all[rng.choice(3, len(people), p=shares)]
         if not allow_old:
             kinds[kinds == "old15"] = "digit"
+        # a 15-digit ID has a two-digit year read as 19xx: only for people born before 2000
+        born_2000s = pd.Series(pid[people], dtype="str").str.slice(6, 8).to_numpy() >= "20"
+        kinds[(kinds == "old15") & born_2000s] = "digit"
         ids = mistyped_ids(pid[people], kinds, rng, taken, audit_end)
         names, changed = variant_names(pname[people], rng)
         use_variant = changed & (rng.random(len(people)) < variant_share)
@@ -1007,6 +1158,7 @@ def _plant_linkage(params, rng, link_plan, link_exit, roster, payments, deaths, 
     periods = np.tile(period_str, len(dead)).reshape(len(dead), n_months)
     for check, rows in (("probable_deceased_paid", sel & ~old), ("deceased_paid", sel & old)):
         truth.add(check, np.repeat(pid[dead], rows.sum(1)), periods[rows])
+    truth.add("deceased_not_exited", pid[dead][kinds == "old15"])
     record("probable_deceased_paid", ids, dead, kinds, variant)
 
     # a neighbouring county's roster and payments under a mistyped ID, from a month on
@@ -1219,10 +1371,63 @@ def _alerts(params, rng, pid, plan, n_persons, window_first, audit_end, verify_n
             verified, np.full(len(pend), np.datetime64("NaT"), dtype="datetime64[D]")])),
         "outcome": np.concatenate([outcome, np.full(len(pend), "", dtype=object)]),
     })
+    frame = pd.concat([frame, _forward_late_alerts(params, rng, pid, plan, window_first,
+                                                    span, verify_new, table, truth)],
+                      ignore_index=True)
     frame = frame.sort_values(["received_date", "person_id"], kind="stable").reset_index(
         drop=True)
     frame.insert(0, "alert_id", [f"A{i:07d}" for i in range(1, len(frame) + 1)])
     return frame
+
+
+def _forward_late_alerts(params, rng, pid, plan, window_first, span, verify_new, table,
+                         truth) -> pd.DataFrame:
+    """alert_forward_overdue plants (004 附件: city → county and county → township within
+    ``monitoring.forward_working_days`` working days each): the city forwards late, the
+    county forwards late, or (no forwarded_date) the township receives later than twice the
+    limit after the city; the township then verifies on time (no alert_overdue)."""
+    fw = plan["alert_forward_overdue"]
+    n = int(params["monitoring.forward_working_days"])
+    one = np.ones(len(fw), dtype=np.int64)
+    received = window_first + rng.integers(0, span, len(fw)).astype("timedelta64[D]")
+    received = _add_workdays(received - 1, one, table)
+    kind = rng.integers(0, 3, len(fw))
+    lag = rng.integers(n + 1, n + 6, len(fw))
+    forwarded = _add_workdays(received, np.where(kind == 0, lag, 1), table)
+    township = _add_workdays(forwarded, np.where(kind == 1, lag, 1), table)
+    township = np.where(kind == 2, _add_workdays(received, 2 * n + lag - n, table), township)
+    forwarded = np.where(kind == 2, np.datetime64("NaT"), forwarded)
+    verified = _add_workdays(township, rng.integers(1, max(2, verify_new - 1), len(fw)),
+                             table)
+    truth.add("alert_forward_overdue", pid[fw])
+    return pd.DataFrame({
+        "_person": fw, "person_id": pid[fw],
+        "source": ALERT_SOURCES[rng.integers(0, len(ALERT_SOURCES), len(fw))],
+        "kind": np.full(len(fw), "new", dtype=object),
+        "received_date": _date_strings(received),
+        "forwarded_date": _date_strings(forwarded.astype("datetime64[D]")),
+        "township_received_date": _date_strings(township),
+        "verified_date": _date_strings(verified),
+        "outcome": ALERT_OUTCOMES[rng.integers(0, len(ALERT_OUTCOMES), len(fw))]})
+
+
+def _pick_where(pool: np.ndarray, where: np.ndarray | None, n: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Take the first ``n`` items of a shuffled pool that satisfy ``where`` (indexed by
+    item; None = any) → (taken, rest)."""
+    ok = np.ones(len(pool), dtype=bool) if where is None else np.asarray(where)[pool]
+    taken = np.flatnonzero(ok)[:n]
+    rest = np.ones(len(pool), dtype=bool)
+    rest[taken] = False
+    return pool[taken], pool[rest]
+
+
+def _due_dates(month_last: np.ndarray, due_days: int) -> np.ndarray:
+    """Each month's payment deadline as the audit computes it: month end + ``due_days``,
+    moved to the next working day when that is a weekend or holiday (POLICY.md §10)."""
+    from jiuzhu_sim.audit.calendar import roll_to_working_day
+
+    return roll_to_working_day(month_last + np.timedelta64(due_days, "D"))[0]
 
 
 def _shares(values) -> np.ndarray:

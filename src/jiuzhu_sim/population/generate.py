@@ -394,12 +394,12 @@ class SyntheticPopulation:
 
 
     def to_population(self):
-        """The arrays as a :class:`jiuzhu_sim.simulation.Population`, without building the
+        """The arrays as a :class:`jiuzhu_sim.population.model.Population`, without building the
         tables: what ``prepare_population(*self.frames())`` gives, except that persons are
         identified by their row number (no resident IDs are built). Household IDs are the
         real strings: the process model hashes them, so draws match a run on the files.
         """
-        from jiuzhu_sim.simulation import Population
+        from jiuzhu_sim.population.model import Population
 
         H = self.n_households
         hid = household_id_text(self.region_code, self.start_index, H)

@@ -24,7 +24,7 @@ TYPE_NONE, TYPE_HOUSEHOLD, TYPE_EXPENDITURE, TYPE_SINGLE = range(4)
 DISABILITY_TYPES = ("physical", "visual", "hearing", "speech", "intellectual", "mental",
                     "multiple")
 """Codes of ``disability_type`` (CONTRACT §3; index = the integer code a
-:class:`~jiuzhu_sim.simulation.Population` holds, −1 = none)."""
+:class:`~jiuzhu_sim.population.model.Population` holds, −1 = none)."""
 NO_DISABILITY_TYPE = -1
 
 

@@ -2,7 +2,7 @@
 
 Pure, vectorised functions. Household-level arrays have one entry per household;
 person-level arrays one per person. The orchestration (which arrays feed which function,
-in the CONTRACT §4 order) lives in :mod:`jiuzhu_sim.simulation`.
+in the CONTRACT §4 order) lives in :mod:`jiuzhu_sim.rules.engine`.
 
 Amounts are returned **unrounded**: the household's payment is rounded once, at the end,
 by ``dibao.benefit_rounding`` (:func:`jiuzhu_sim.rules.round_money`), so no part of it
@@ -164,3 +164,79 @@ def gradual_exit(eligible_now: np.ndarray, previous_benefit: np.ndarray,
     in_grace = (~np.asarray(eligible_now, dtype=bool)) & (previous > 0) \
         & (np.asarray(months_above_standard) <= grace_months)
     return in_grace, np.where(in_grace, previous * benefit_share, 0.0)
+
+
+def earner(in_unit: np.ndarray, work_capacity: np.ndarray, monthly_income: np.ndarray,
+           age: np.ndarray, *, minor_age: float, elderly_age: float) -> np.ndarray:
+    """Who has earned income for the disregard (收入扣减, POLICY.md §3.4): a member of the
+    assessment unit of working age (``tekun.minor_age`` ≤ age < ``dibao.elderly_age``) with
+    work capacity and income > 0."""
+    age = np.asarray(age, dtype="float64")
+    return (np.asarray(in_unit, dtype=bool) & np.asarray(work_capacity, dtype=bool)
+            & (np.asarray(monthly_income, dtype="float64") > 0) & (age >= minor_age)
+            & (age < elderly_age))
+
+
+def per_capita_income(unit_income: np.ndarray, unit_members: np.ndarray,
+                      all_income: np.ndarray, all_members: np.ndarray) -> np.ndarray:
+    """Per-capita income of the assessment unit (POLICY.md §3.1): unit income / unit members;
+    a household whose members are all tekun falls back to all members' income / members."""
+    unit_members = np.asarray(unit_members)
+    has_unit = unit_members > 0
+    return np.where(has_unit, np.asarray(unit_income) / np.maximum(unit_members, 1),
+                    np.asarray(all_income) / np.asarray(all_members))
+
+
+def assessed_per_capita_income(assessed_income_total: np.ndarray,
+                               unit_members: np.ndarray) -> np.ndarray:
+    """Assessed per-capita income (after the disregard, POLICY.md §3.1, §3.4); +inf when the
+    household has no member to assess (never eligible)."""
+    unit_members = np.asarray(unit_members)
+    return np.where(unit_members > 0, np.asarray(assessed_income_total)
+                    / np.maximum(unit_members, 1), np.inf)
+
+
+def low_income(assets_pass: np.ndarray, covered_whole: np.ndarray,
+               assessed_per_capita: np.ndarray, threshold: np.ndarray) -> np.ndarray:
+    """Low-income household not covered whole (POLICY.md §3.2–3.3; CONTRACT §4 (2)–(3)):
+    assets pass and assessed per-capita income < the marginal threshold."""
+    return (np.asarray(assets_pass, dtype=bool) & ~np.asarray(covered_whole, dtype=bool)
+            & below_standard(assessed_per_capita, threshold))
+
+
+def dibao_type(whole: np.ndarray, expenditure: np.ndarray, single: np.ndarray) -> np.ndarray:
+    """The dibao path (CONTRACT §4 order) as a code of :data:`jiuzhu_sim.rules.DIBAO_TYPES`:
+    single-person where a member is covered alone, else expenditure, else whole household,
+    else none (the three are exclusive by construction of the paths)."""
+    from jiuzhu_sim.rules import TYPE_EXPENDITURE, TYPE_HOUSEHOLD, TYPE_NONE, TYPE_SINGLE
+
+    out = np.full(len(whole), TYPE_NONE, dtype=np.int8)
+    out[np.asarray(whole, dtype=bool)] = TYPE_HOUSEHOLD
+    out[np.asarray(expenditure, dtype=bool)] = TYPE_EXPENDITURE
+    out[np.asarray(single, dtype=bool)] = TYPE_SINGLE
+    return out
+
+
+def recipients_on_roster(eligible: np.ndarray, enrolled: np.ndarray,
+                         dibao_members: np.ndarray, assessed_members: np.ndarray) -> np.ndarray:
+    """People an enrolled household has on the dibao roster (POLICY.md §3, §3.5; 002
+    §二(六)): the members covered when it is eligible; when it is enrolled but not eligible
+    (错保), its assessed members — the members the assessor put on dibao. Tekun members are
+    on the tekun roster, never on dibao, so "all members" would count them twice. 0 for
+    households not enrolled. The one definition every count of dibao recipients uses."""
+    covered = np.where(np.asarray(eligible, dtype=bool), np.asarray(dibao_members, dtype=float),
+                       np.asarray(assessed_members, dtype=float))
+    return np.where(np.asarray(enrolled, dtype=bool), covered, 0.0)
+
+
+def inclusion_error_benefit(standard: np.ndarray, measured_per_capita_income: np.ndarray,
+                            assessed_members: np.ndarray, *, floor_share: float) -> np.ndarray:
+    """What an enrolled but ineligible household (错保) is paid (docs/metrics.md "paid"): the
+    top-up the assessor computed from the income he measured (unknown: the standard), at
+    least ``process.inclusion_benefit_floor_share`` × standard per assessed member
+    (unrounded)."""
+    standard = np.asarray(standard, dtype="float64")
+    measured = np.asarray(measured_per_capita_income, dtype="float64")
+    measured = np.where(np.isfinite(measured), measured, standard)
+    per_member = np.maximum(standard - measured, floor_share * standard)
+    return per_member * np.asarray(assessed_members, dtype="float64")

@@ -27,7 +27,7 @@ The county's dibao single-person (单列) grades (``dibao.severe_disability_max_
 intellectual_mental``, e.g. Quangang's 4) are a dibao rule and are never read here.
 
 A tekun person gets tekun instead of dibao (002 §二(六)) and is assessed as a separate
-unit; see :mod:`jiuzhu_sim.simulation` for how the rest of the household is treated.
+unit; see :mod:`jiuzhu_sim.rules.engine` for how the rest of the household is treated.
 """
 
 from __future__ import annotations
@@ -119,3 +119,11 @@ def tekun_benefit(eligible: np.ndarray, institutional: np.ndarray, basic_standar
     amount = np.where(eligible, basic + care, 0.0)
     return amount if rounding is None else round_money(amount, rounding,
                                                        "tekun.benefit_rounding")
+
+
+def care_standard(care_standards: np.ndarray, care_code: np.ndarray) -> np.ndarray:
+    """The care standard (照料护理标准, POLICY.md §2, 000 二(一)) of each person's care level:
+    ``care_standards`` rows × :data:`CARE_LEVELS` (``tekun.care_standard.*``), ``care_code``
+    the index of the level per row."""
+    table = np.asarray(care_standards, dtype="float64")
+    return table[np.arange(len(table)), np.asarray(care_code, dtype=np.int64)]

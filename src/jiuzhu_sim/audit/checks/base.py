@@ -29,6 +29,13 @@ class AuditContext:
     overrides: Any = ()
     cache: dict = field(default_factory=dict)
     evidence: list = field(default_factory=list)  # evidence frames recorded by the checks
+    # per check code: what it ran on and what it could not judge (summary.json "checks_run")
+    notes: dict = field(default_factory=dict)
+
+    def note(self, code: str, **items) -> None:
+        """Record, for ``code``, counts (numbers and {value: count} dicts add up) and facts
+        (anything else; the last value wins) for summary.json."""
+        merge_notes(self.notes, {code: items})
 
     @property
     def audit_end(self) -> np.datetime64:
@@ -54,6 +61,47 @@ class AuditContext:
             except (UserInputError, AttributeError):
                 self.cache[key] = self.params
         return self.cache[key]
+
+
+def merge_notes(into: dict, notes: dict) -> dict:
+    """Add ``notes`` ({code: {key: value}}) into ``into``: numbers and count dicts add, lists
+    are merged in order (distinct), anything else is replaced."""
+    for code, items in notes.items():
+        target = into.setdefault(code, {})
+        for key, value in items.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float, dict, list)):
+                target[key] = value
+            elif isinstance(value, dict):
+                counts = target.setdefault(key, {})
+                for k, v in value.items():
+                    counts[k] = counts.get(k, 0) + v
+            elif isinstance(value, list):
+                target[key] = list(dict.fromkeys([*target.get(key, []), *value]))
+            else:
+                target[key] = target.get(key, 0) + value
+    return into
+
+
+def unknown_payment_keys(tables: AuditTables, ctx: AuditContext) -> np.ndarray:
+    """pm_key of each (person, program, window month) whose payment rows were rejected on
+    read (``tables.unknown_payment_keys``: person_id, program, period), so whether it was
+    paid is unknown — never "missing". Empty when the reader records none."""
+    def build():
+        from jiuzhu_sim.audit.io import parse_months
+
+        keys = getattr(tables, "unknown_payment_keys", None)
+        if keys is None or not len(keys):
+            return np.zeros(0, dtype=np.int64)
+        period = keys["period"]
+        if pd.api.types.is_integer_dtype(period):
+            month = period.to_numpy(dtype=np.int64)
+            bad = np.zeros(len(month), dtype=bool)
+        else:
+            month, bad = parse_months(pd.Series(period, dtype="str").fillna(""))
+        pid = codes_of(person_codes(tables, ctx), keys["person_id"])
+        ok = (~bad & (pid >= 0) & (month >= ctx.start_month) & (month <= ctx.end_month))
+        return np.unique(pm_key(pid[ok], program_codes(keys["program"])[ok], month[ok], ctx))
+    return _cached(ctx, tables, "unknown_payment_keys", build)
 
 
 def _cached(ctx: AuditContext, tables: AuditTables, key: str, build):

@@ -17,6 +17,7 @@ from jiuzhu_sim.audit.checks.base import (
     AuditContext,
     death_month_by_code,
     death_row_by_code,
+    first_roster_row_by_code,
     input_file,
     names_by_code,
     payment_roster_row,
@@ -26,6 +27,7 @@ from jiuzhu_sim.audit.checks.base import (
     region_codes,
     roster_months,
     roster_person_codes,
+    unknown_payment_keys,
 )
 from jiuzhu_sim.audit.io import AuditTables
 
@@ -58,10 +60,17 @@ def _positions(group_keys: np.ndarray, row_keys: np.ndarray) -> np.ndarray:
 
 
 def payment_evidence(tables: AuditTables, pay: pd.DataFrame, rows: np.ndarray,
-                     finding: np.ndarray, *extra: str) -> pd.DataFrame:
+                     finding: np.ndarray, *extra: str, at_risk="amount") -> pd.DataFrame:
     """Evidence naming payments (positions ``rows`` of the payment view): payment_id,
-    period and amount, plus the ``extra`` view columns (paid_date, account, region)."""
+    period and amount, plus the ``extra`` view columns (paid_date, account, region).
+    ``at_risk``: the yuan of each payment the finding puts at risk — "amount" (the whole
+    payment, default), an array aligned with ``rows``, or None (context only)."""
+    if not len(rows):
+        return F.evidence(np.zeros(0, np.int64), input_file(tables, "payments"),
+                          np.zeros(0, np.int64), pd.Series([], dtype="str"))
     sub = pay.iloc[rows]
+    if isinstance(at_risk, str):
+        at_risk = sub["amount"].to_numpy(dtype="float64")
     fields = {"payment_id": sub["payment_id"].to_numpy(dtype=object),
               "period": month_label(sub["month"].to_numpy()),
               "amount": F.plain_amount(sub["amount"]).to_numpy(dtype=object)}
@@ -72,7 +81,7 @@ def payment_evidence(tables: AuditTables, pay: pd.DataFrame, rows: np.ndarray,
         fields[names[col]] = (F.dates_text(values).to_numpy(dtype=object)
                               if col == "paid_date" else values)
     return F.evidence(finding, input_file(tables, "payments"),
-                      sub["source_row"].to_numpy(), F.key_fields(**fields))
+                      sub["source_row"].to_numpy(), F.key_fields(**fields), at_risk)
 
 
 def roster_evidence(tables: AuditTables, rows: np.ndarray, finding: np.ndarray
@@ -90,14 +99,17 @@ def roster_evidence(tables: AuditTables, rows: np.ndarray, finding: np.ndarray
                       r["_row"].to_numpy(dtype=np.int64)[rows], fields)
 
 
-def _group_evidence(tables, ctx, pay, mask, g, *extra) -> pd.DataFrame:
+def _group_evidence(tables, ctx, pay, mask, g, *extra, at_risk="amount") -> pd.DataFrame:
     """Evidence of per-person-month findings ``g`` (from ``_per_person_month``): the masked
-    payments, each pointed at its finding."""
+    payments, each pointed at its finding; ``at_risk`` as in ``payment_evidence``, or an
+    array over the whole payment view."""
     rows = np.flatnonzero(mask)
     finding = _positions(_person_month(g["pid"], g["month"], ctx),
                          _person_month(pay["pid"].to_numpy()[rows],
                                        pay["month"].to_numpy()[rows], ctx))
-    return payment_evidence(tables, pay, rows, finding, *extra)
+    if not isinstance(at_risk, str) and at_risk is not None:
+        at_risk = np.asarray(at_risk, dtype="float64")[rows]
+    return payment_evidence(tables, pay, rows, finding, *extra, at_risk=at_risk)
 
 
 def check_deceased_paid(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
@@ -164,7 +176,14 @@ def check_duplicate_region(tables: AuditTables, ctx: AuditContext) -> pd.DataFra
                     name=names_by_code(tables, ctx)[g["pid"].to_numpy()],
                     region_code=g["region"], program=g["program"], period=g["month"],
                     amount=g["total"] - g["top"], detail=detail)
-    return F.attach(ctx, found, _group_evidence(tables, ctx, pay, mask, g, "region"))
+    # the money at risk sits on the payments of the regions other than the largest one
+    top = g["region"].to_numpy(dtype=object)[_positions(
+        _person_month(g["pid"], g["month"], ctx),
+        _person_month(pay["pid"].to_numpy(), pay["month"].to_numpy(), ctx))]
+    other = np.where(pay["region"].to_numpy(dtype=object) != top,
+                     pay["amount"].to_numpy(), 0.0)
+    return F.attach(ctx, found, _group_evidence(tables, ctx, pay, mask, g, "region",
+                                                at_risk=other))
 
 
 def check_duplicate_program(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
@@ -195,7 +214,9 @@ def check_duplicate_program(tables: AuditTables, ctx: AuditContext) -> pd.DataFr
                     region_code=first["region"].reindex(key_w).to_numpy(dtype=object),
                     program=np.full(len(w), "dibao", dtype=object), period=w["month"],
                     amount=w[0], detail=detail)
-    return F.attach(ctx, found, _group_evidence(tables, ctx, pay, mask, w, "program"))
+    return F.attach(ctx, found, _group_evidence(
+        tables, ctx, pay, mask, w, "program",
+        at_risk=np.where(prog == 0, pay["amount"].to_numpy(), 0.0)))
 
 
 def check_duplicate_payment(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
@@ -269,7 +290,9 @@ def check_amount_mismatch(tables: AuditTables, ctx: AuditContext) -> pd.DataFram
                     name=names_by_code(tables, ctx)[g["pid"].to_numpy()],
                     region_code=g["region"], program=g["program"], period=g["month"],
                     amount=np.abs(d), detail=detail)
-    payments_used = _group_evidence(tables, ctx, pay, mask, g)
+    # an overpayment's excess is money at risk on that payment; a shortfall is owed
+    payments_used = _group_evidence(tables, ctx, pay, mask, g,
+                                    at_risk=np.maximum(np.nan_to_num(diff), 0.0))
     roster_used = pd.DataFrame({"finding": payments_used["finding"].to_numpy(),
                                 "row": row[mask]}).drop_duplicates()
     return F.attach(ctx, found, payments_used,
@@ -277,14 +300,28 @@ def check_amount_mismatch(tables: AuditTables, ctx: AuditContext) -> pd.DataFram
                                     roster_used["finding"].to_numpy()))
 
 
-def check_late_payment(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
-    """不及时: paid after the month's last day + ``audit.payment_due_days_after_month``.
-    Amount = the late payments' sum. Evidence: the late payments."""
-    pay = payment_view(tables, ctx)
+def payment_due_dates(months: np.ndarray, ctx: AuditContext) -> np.ndarray:
+    """The last day a month's payment is on time: the month's end +
+    ``audit.payment_due_days_after_month`` days, moved to the next working day when that
+    day is a weekend or an official holiday (make-up days count as working days; POLICY.md
+    §10). Dates the holiday calendar does not cover stay as they are."""
+    from jiuzhu_sim.audit.calendar import roll_to_working_day
+
     due_days = int(ctx.param("audit.payment_due_days_after_month"))
+    months = np.asarray(months, dtype=np.int64)
+    uniques, at = np.unique(months, return_inverse=True)
+    first_next = ((uniques + 1 - 1970 * 12).astype("datetime64[M]")).astype("datetime64[D]")
+    due, _ = roll_to_working_day(first_next + np.timedelta64(due_days - 1, "D"))
+    return due[at]
+
+
+def check_late_payment(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
+    """不及时: paid after the month's deadline (``payment_due_dates``: month end +
+    ``audit.payment_due_days_after_month``, rolled to the next working day). Amount = the
+    late payments' sum. Evidence: the late payments."""
+    pay = payment_view(tables, ctx)
     month = pay["month"].to_numpy()
-    first_next = ((month + 1 - 1970 * 12).astype("datetime64[M]")).astype("datetime64[D]")
-    due = first_next + np.timedelta64(due_days - 1, "D")
+    due = payment_due_dates(month, ctx)
     paid = pay["paid_date"].to_numpy(dtype="datetime64[D]")
     late_days = (paid - due).astype(np.int64)
     mask = ~np.isnat(paid) & (late_days > 0)
@@ -293,8 +330,7 @@ def check_late_payment(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
     g = _per_person_month(pay, mask)
     last_paid = pay[mask].groupby(["pid", "month"], sort=True)["paid_date"].max().to_numpy(
         dtype="datetime64[D]")
-    due_g = (((g["month"].to_numpy() + 1 - 1970 * 12).astype("datetime64[M]")).astype(
-        "datetime64[D]") + np.timedelta64(due_days - 1, "D"))
+    due_g = payment_due_dates(g["month"].to_numpy(), ctx)
     days = (last_paid - due_g).astype(np.int64)
     detail = (F.months_text(g["month"]) + " 资金于 " + F.dates_text(last_paid)
               + " 发放，超过规定期限（" + F.dates_text(due_g) + "）" + F.ints_text(days)
@@ -306,11 +342,24 @@ def check_late_payment(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
     return F.attach(ctx, found, _group_evidence(tables, ctx, pay, mask, g, "paid_date"))
 
 
+def tekun_months(tables: AuditTables, ctx: AuditContext) -> np.ndarray:
+    """Per (person code × window month) key: on the tekun roster that month."""
+    rm = roster_months(tables, ctx)
+    span = ctx.end_month - ctx.start_month + 1
+    out = np.zeros(len(person_codes(tables, ctx)) * span, dtype=bool)
+    tk = rm["prog"].to_numpy() == 1
+    out[_person_month(rm["pid"].to_numpy()[tk], rm["month"].to_numpy()[tk], ctx)] = True
+    return out
+
+
 def check_missing_payment(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
     """应发未发: a roster row with a positive approved amount is active in a month (overlap
-    rule) and the person got no payment of that program that month. Months after the
-    month of death are not owed. Amount = the approved monthly amount. Evidence: the
-    roster row."""
+    rule) and the person got no payment of that program that month. Not owed: months after
+    the month of death; dibao in a month the person is also on the tekun roster (only tekun
+    is owed, POLICY.md §3.5, §6 — that month is double_enrolment's). Unknown, not missing: a
+    person-month whose payment rows were rejected on read (``tables.unknown_payment_keys``;
+    counted in summary.json). Amount = the approved monthly amount. Evidence: the roster
+    row."""
     rm = roster_months(tables, ctx)
     if not len(rm):
         return F.empty_findings()
@@ -319,10 +368,17 @@ def check_missing_payment(tables: AuditTables, ctx: AuditContext) -> pd.DataFram
     n_keys = len(person_codes(tables, ctx)) * 4 * (ctx.end_month - ctx.start_month + 1)
     paid_keys = np.zeros(n_keys, dtype=bool)
     paid_keys[pm_key(pay["pid"], pay["prog"], pay["month"], ctx)] = True
+    unknown = np.zeros(n_keys, dtype=bool)
+    unknown[unknown_payment_keys(tables, ctx)] = True
     death = death_month_by_code(tables, ctx)
-    owed = (rm["amount"].to_numpy() > 0) & (rm["month"].to_numpy()
-                                            <= death[rm["pid"].to_numpy()])
-    m = owed & ~paid_keys[rkey]
+    rpid, rmonth = rm["pid"].to_numpy(), rm["month"].to_numpy()
+    also_tekun = (rm["prog"].to_numpy() == 0) & tekun_months(tables, ctx)[
+        _person_month(rpid, rmonth, ctx)]
+    owed = (rm["amount"].to_numpy() > 0) & (rmonth <= death[rpid]) & ~also_tekun
+    ctx.note("missing_payment", person_months_unknown=int(
+        len(np.unique(rkey[owed & ~paid_keys[rkey] & unknown[rkey]]))),
+        dibao_months_not_owed_tekun=int(len(np.unique(rkey[also_tekun]))))
+    m = owed & ~paid_keys[rkey] & ~unknown[rkey]
     sub = rm[m].drop_duplicates(["pid", "prog", "month"]).sort_values(["pid", "month"])
     if not len(sub):
         return F.empty_findings()
@@ -367,9 +423,14 @@ def check_paid_not_on_roster(tables: AuditTables, ctx: AuditContext) -> pd.DataF
 
 
 def check_account_mismatch(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
-    """发放账户非本人: the account holder is neither the beneficiary nor a registered
-    guardian (guardians file). A blank account holder is not assessed. Amount = paid.
-    Evidence: those payments with their account holder."""
+    """发放账户非本人: the account holder is neither the beneficiary, nor a registered
+    guardian (guardians file), nor a member of the beneficiary's household — funds go to the
+    person or the household (到人到户, 002 二(四); POLICY.md §6), so the household head's
+    account is correct. The household is that of the roster row the payment belongs to
+    (else the person's first roster row); the holder is a member when a roster row (or
+    ``tables.household_members``, given by the partitioned runner) puts them in it. A blank
+    account holder is not assessed. Amount = paid. Evidence: those payments with their
+    account holder."""
     pay = payment_view(tables, ctx)
     account = pay["account"]
     own = (account == pay["person_id"]).to_numpy() | (account == "").to_numpy()
@@ -378,8 +439,24 @@ def check_account_mismatch(tables: AuditTables, ctx: AuditContext) -> pd.DataFra
     pair = (pay["person_id"].iloc[other] + "|" + account.iloc[other]).reset_index(drop=True)
     known = pd.Index(pd.unique(pd.Series(g["person_id"], dtype="str") + "|"
                                + pd.Series(g["guardian_id"], dtype="str")))
+    r = tables.roster
+    row = payment_roster_row(tables, ctx)[other]
+    first = first_roster_row_by_code(tables, ctx)[pay["pid"].to_numpy()[other]]
+    row = np.where(row >= 0, row, first)
+    household = np.where(row >= 0, r["household_id"].to_numpy(dtype=object)[
+        np.maximum(row, 0)], "")
+    members = [pd.Series(r["person_id"], dtype="str") + "|"
+               + pd.Series(r["household_id"], dtype="str")]
+    extra = getattr(tables, "household_members", None)
+    if extra is not None and len(extra):
+        members.append(pd.Series(extra["person_id"], dtype="str") + "|"
+                       + pd.Series(extra["household_id"], dtype="str"))
+    member = pd.Index(pd.unique(pd.concat(members, ignore_index=True)))
+    holder_in_household = (member.get_indexer(
+        account.iloc[other].reset_index(drop=True) + "|"
+        + pd.Series(household, dtype="str")) >= 0) & (row >= 0)
     mask = np.zeros(len(pay), dtype=bool)
-    mask[other[known.get_indexer(pair) < 0]] = True
+    mask[other[(known.get_indexer(pair) < 0) & ~holder_in_household]] = True
     if not mask.any():
         return F.empty_findings()
     g2 = _per_person_month(pay, mask)
@@ -387,7 +464,7 @@ def check_account_mismatch(tables: AuditTables, ctx: AuditContext) -> pd.DataFra
         dtype=object)
     detail = (F.months_text(g2["month"]) + " 资金 " + F.yuan(g2["value"]) + " 元发放至 "
               + pd.Series(holder, dtype="str")
-              + " 的账户，该账户持有人既非本人也非登记监护人，应核实并更正发放账户")
+              + " 的账户，该账户持有人既非本人、非登记监护人，也非本户家庭成员，应核实并更正发放账户")
     found = F.build("account_mismatch", "medium", person_id=g2["person_id"],
                     name=names_by_code(tables, ctx)[g2["pid"].to_numpy()],
                     region_code=g2["region"], program=g2["program"], period=g2["month"],

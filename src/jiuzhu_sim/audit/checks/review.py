@@ -1,5 +1,5 @@
-"""Review cadence and eligibility checks (POLICY.md §3.4, §7): review_overdue (核对超期)
-and ineligible_recipient (错保, past the gradual-exit grace period 渐退期)."""
+"""Review cadence (POLICY.md §7): review_overdue (核对超期). ``check_ineligible_recipient``
+is kept here as a name; the check is judged by the rule engine in ``eligibility.py``."""
 
 from __future__ import annotations
 
@@ -7,17 +7,14 @@ import numpy as np
 import pandas as pd
 
 from jiuzhu_sim.audit import findings as F
-from jiuzhu_sim.audit.calendar import add_months, month_of_dates
+from jiuzhu_sim.audit.calendar import add_months
 from jiuzhu_sim.audit.checks.base import (
     AuditContext,
     household_codes,
     input_file,
-    payment_view,
-    person_codes,
     roster_months,
     roster_person_codes,
 )
-from jiuzhu_sim.audit.checks.payments import payment_evidence
 from jiuzhu_sim.audit.io import AuditTables
 
 
@@ -43,6 +40,11 @@ def _latest_household_check(tables: AuditTables, ctx: AuditContext
     return latest, row
 
 
+def _latest(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Element-wise later of two date arrays, NaT only where both are NaT."""
+    return np.where(np.isnat(a), b, np.where(np.isnat(b), a, np.maximum(a, b)))
+
+
 def household_evidence(tables: AuditTables, rows: np.ndarray, finding: np.ndarray
                        ) -> pd.DataFrame:
     """Evidence naming households rows: household, check date, per-capita income."""
@@ -59,10 +61,11 @@ def household_evidence(tables: AuditTables, rows: np.ndarray, finding: np.ndarra
 
 def check_review_overdue(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
     """经济状况核对超期: for people on the roster at the audit end, the latest economic check
-    (roster ``last_check_date`` or the household's latest ``households.check_date``) is older
-    than ``review.max_months_between_checks`` months before the audit end date, or missing;
-    also households with unstable income and work capacity whose last visit is older than
-    ``review.max_months_between_visits``. One finding per person; amount 0 (procedural).
+    (roster ``last_check_date``, the household's latest ``households.check_date``, or the
+    approval itself — ``start_date``) is older than ``review.max_months_between_checks``
+    months before the audit end date; also dibao households with unstable income and work
+    capacity whose last visit is older than ``review.max_months_between_visits`` (the visit
+    rule is dibao's; marginal households are not visited under it). One finding per person; amount 0 (procedural).
     Evidence: the person's first roster row active at the end and the household's latest
     households row."""
     rows = _active_at_end(tables, ctx)
@@ -73,13 +76,18 @@ def check_review_overdue(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame
     hh_latest, hh_row = _latest_household_check(tables, ctx)
     hcode = household_codes(tables, ctx)[1][rows]
     if len(tables.households):
-        hh = hh_latest[hcode]
-        check = np.where(np.isnat(check), hh, np.where(np.isnat(hh), check,
-                                                       np.maximum(check, hh)))
+        check = _latest(check, hh_latest[hcode])
+    # an approval is itself an economic check: the interval counts from it (someone approved
+    # last month with no later check is not overdue)
+    approved = r["start_date"].to_numpy(dtype="datetime64[D]")[rows]
+    check = _latest(check, np.where(approved <= ctx.audit_end, approved, np.datetime64("NaT")))
+    program = r["program"].to_numpy(dtype=object)[rows]
     frame = pd.DataFrame({"pid": roster_person_codes(tables, ctx)[rows], "check": check,
                           "visit": r["last_visit_date"].to_numpy(dtype="datetime64[D]")[rows],
+                          # the home-visit rule is dibao's (002 二(三)), not marginal's
                           "needs_visit": r["unstable_income"].to_numpy(dtype=bool)[rows]
-                          & r["work_capacity"].to_numpy(dtype=bool)[rows],
+                          & r["work_capacity"].to_numpy(dtype=bool)[rows]
+                          & (program == "dibao"),
                           "row": rows})
     frame = frame.groupby("pid", sort=False, as_index=False).agg(
         check=("check", "max"), visit=("visit", "max"), needs_visit=("needs_visit", "max"),
@@ -127,105 +135,8 @@ def check_review_overdue(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame
                     household_evidence(tables, h_rows[checked], checked))
 
 
-def dibao_standard_on(dates: np.ndarray, kind: np.ndarray, ctx: AuditContext) -> np.ndarray:
-    """The dibao standard in force on each date for ``kind`` 'urban'/'rural' (anything else
-    uses ``dibao.standard``). Dates without parameter values use the audit date's."""
-    codes, uniques = pd.factorize(pd.Series(np.asarray(dates, dtype="datetime64[D]")))
-    table = np.full((len(uniques) + 1, 3), np.nan)
-    for i, day in enumerate(uniques):
-        params = ctx.params_on(pd.Timestamp(day).date())
-        base = float(params.get("dibao.standard", np.nan))
-        table[i] = [float(params.get("dibao.standard.urban", base)),
-                    float(params.get("dibao.standard.rural", base)), base]
-    k = pd.Series(np.asarray(kind, dtype=object), dtype="str")
-    col = np.where(k == "urban", 0, np.where(k == "rural", 1, 2))
-    return table[np.where(codes < 0, len(uniques), codes), col]
-
-
 def check_ineligible_recipient(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
-    """错保 (应退未退): a dibao household on the roster at the audit end whose verified
-    per-capita income (households file) is above the dibao standard in force at the check
-    date, continuously since the first of its latest run of above-standard checks (one
-    check: since that check), for more than ``dibao.gradual_exit_months`` months counted in
-    calendar months up to the audit end month. Amount = dibao paid to the person for months
-    after the grace period inside the window. Evidence: the household's checks of that run
-    and those dibao payments."""
-    h = tables.households
-    rows = _active_at_end(tables, ctx)
-    if not len(h) or not len(rows):
-        return F.empty_findings()
-    r = tables.roster
-    rows = rows[(r["program"].to_numpy(dtype=object)[rows] == "dibao")]
-    if not len(rows):
-        return F.empty_findings()
-    _, roster_hh, h_codes = household_codes(tables, ctx)
-    # urban/rural of each dibao household: the sub_type of its first active dibao row
-    households, first = np.unique(roster_hh[rows], return_index=True)
-    kind_of = pd.Series(r["sub_type"].to_numpy(dtype=object)[rows[first]], index=households)
-    keep = np.flatnonzero(kind_of.index.get_indexer(h_codes) >= 0)
-    if not len(keep):
-        return F.empty_findings()
-    hk = pd.DataFrame({"hh": h_codes[keep],
-                       "date": h["check_date"].to_numpy(dtype="datetime64[D]")[keep],
-                       "income": h["per_capita_income"].to_numpy(dtype="float64")[keep],
-                       "hrow": keep})
-    hk = hk[hk["date"].to_numpy(dtype="datetime64[D]") <= ctx.audit_end]
-    kind = kind_of.reindex(hk["hh"].to_numpy()).fillna("").to_numpy(dtype=object)
-    hk = hk.assign(standard=dibao_standard_on(hk["date"].to_numpy(), kind, ctx))
-    hk = hk.assign(above=hk["income"] > hk["standard"]).sort_values(["hh", "date"])
-    last = hk.groupby("hh", sort=False).tail(1)
-    last = last[last["above"].to_numpy(dtype=bool)]
-    if not len(last):
-        return F.empty_findings()
-    below = hk[~hk["above"].to_numpy(dtype=bool)].groupby("hh")["date"].max()
-    above = hk[hk["above"].to_numpy(dtype=bool)]
-    # the last below-standard check of each household (NaT: none), by position, so that a
-    # households file with no check below the standard at all works too
-    at = below.index.get_indexer(above["hh"].to_numpy())
-    lb = np.full(len(above), np.datetime64("NaT"), dtype="datetime64[D]")
-    lb[at >= 0] = below.to_numpy(dtype="datetime64[D]")[at[at >= 0]]
-    run = above[np.isnat(lb) | (above["date"].to_numpy(dtype="datetime64[D]") > lb)]
-    first = run.groupby("hh", sort=True).first()
-    first_month = month_of_dates(first["date"].to_numpy(dtype="datetime64[D]"))
-    months_above = ctx.end_month - first_month
-    grace = int(ctx.param("dibao.gradual_exit_months"))
-    over = months_above > grace
-    first = first[over].assign(months=months_above[over], first_month=first_month[over])
-    if not len(first):
-        return F.empty_findings()
-    latest = last.set_index("hh").reindex(first.index)
-    people_rows = rows[first.index.get_indexer(roster_hh[rows]) >= 0]
-    pid = roster_person_codes(tables, ctx)[people_rows]
-    _, unique_at = np.unique(pid, return_index=True)
-    unique_at.sort()  # the first row of each person, in roster order
-    people_rows, pid = people_rows[unique_at], pid[unique_at]
-    hh = roster_hh[people_rows]
-    info = first.reindex(hh)
-    lat = latest.reindex(hh)
-    pay = payment_view(tables, ctx)
-    cutoff = np.full(len(person_codes(tables, ctx)), np.iinfo(np.int64).max // 2)
-    cutoff[pid] = info["first_month"].to_numpy(dtype=np.int64) + grace
-    late = np.flatnonzero((pay["prog"].to_numpy() == 0)
-                          & (pay["month"].to_numpy() > cutoff[pay["pid"].to_numpy()]))
-    finding_of_code = np.full(len(cutoff), -1, dtype=np.int64)
-    finding_of_code[pid] = np.arange(len(pid))
-    late_finding = finding_of_code[pay["pid"].to_numpy()[late]]
-    amount = np.bincount(late_finding, weights=pay["amount"].to_numpy()[late],
-                         minlength=len(pid))
-    detail = (F.dates_text(info["date"]) + " 起核对家庭人均收入高于低保标准（最近一次 "
-              + F.dates_text(lat["date"]) + " 核对人均收入 " + F.yuan(lat["income"])
-              + " 元，标准 " + F.yuan(lat["standard"]) + " 元），已连续 "
-              + F.ints_text(info["months"]) + " 个月，超过渐退期 " + str(grace)
-              + " 个月仍在保；渐退期后领取 " + F.yuan(amount) + " 元，应按程序退出并核实追回")
-    found = F.build("ineligible_recipient", "high",
-                    person_id=r["person_id"].to_numpy(dtype=object)[people_rows],
-                    name=r["name"].to_numpy(dtype=object)[people_rows],
-                    region_code=r["region_code"].to_numpy(dtype=object)[people_rows],
-                    program=r["program"].to_numpy(dtype=object)[people_rows],
-                    amount=amount, detail=detail)
-    checks = pd.DataFrame({"hh": hh, "finding": np.arange(len(hh))}).merge(
-        run[["hh", "hrow"]], on="hh")
-    return F.attach(ctx, found,
-                    household_evidence(tables, checks["hrow"].to_numpy(),
-                                       checks["finding"].to_numpy()),
-                    payment_evidence(tables, pay, late, late_finding, "program"))
+    """Moved to :mod:`jiuzhu_sim.audit.checks.eligibility` (judged by the rule engine)."""
+    from jiuzhu_sim.audit.checks.eligibility import check_ineligible_recipient as check
+
+    return check(tables, ctx)

@@ -2,7 +2,7 @@
 
 from audit_frames import A, B, C, make_ctx, make_tables, pay_row, roster_row
 
-from jiuzhu_sim.audit.checks import review
+from jiuzhu_sim.audit.checks import eligibility, review
 
 # Shishi 350581 dibao standard on these dates: 941 yuan/month (params, 000: 48% of the
 # minimum wage, rounded up); the tests read it from the parameters, never a literal.
@@ -59,7 +59,7 @@ def test_ineligible_after_the_grace_period_only():
                     hh("H2", standard + 100, "2024-02-10"),
                     hh("H3", standard + 100, "2023-09-01"), hh("H3", standard - 1, "2024-01-05")],
         payments=[pay_row(A, m) for m in ("2024-04", "2024-05", "2024-06")])
-    f = review.check_ineligible_recipient(t, ctx)
+    f = eligibility.check_ineligible_recipient(t, ctx)
     assert grace == 6
     assert list(f["person_id"]) == [A]
     # grace ends 2023-10 + 6 = 2024-04; payments after it: May + June = 2 × 500 = 1,000
@@ -72,7 +72,7 @@ def test_tekun_is_judged_against_the_dibao_standard():
     # 99,999 ≥ 941 since 2023-01 → 错保 (tekun has no gradual exit)
     t = make_tables(roster=[roster_row(A, "tekun", household="H1", care_level="self_care")],
                     households=[hh("H1", 99999, "2023-01-01")])
-    assert list(review.check_ineligible_recipient(t, make_ctx())["person_id"]) == [A]
+    assert list(eligibility.check_ineligible_recipient(t, make_ctx())["person_id"]) == [A]
 
 
 def test_someone_approved_last_month_without_a_later_check_is_not_overdue():
@@ -105,9 +105,9 @@ def test_grace_period_follows_the_parameter():
     rows = dict(roster=[roster_row(A, household="H1", sub_type="rural")],
                 households=[hh("H1", standard + 100, "2024-02-10")],
                 payments=[pay_row(A, m) for m in ("2024-05", "2024-06")])
-    assert review.check_ineligible_recipient(make_tables(**rows), make_ctx()).empty
+    assert eligibility.check_ineligible_recipient(make_tables(**rows), make_ctx()).empty
     ctx = make_ctx(overrides={"dibao.gradual_exit_months": 3})
-    f = review.check_ineligible_recipient(make_tables(**rows), ctx)
+    f = eligibility.check_ineligible_recipient(make_tables(**rows), ctx)
     assert list(f["person_id"]) == [A] and list(f["amount_at_risk"]) == [500.0]
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 from audit_frames import A, B, C, make_ctx, make_tables, pay_row, roster_row
 
 from jiuzhu_sim.audit import findings as F
-from jiuzhu_sim.audit.checks import alerts, payments, people, review, screening
+from jiuzhu_sim.audit.checks import alerts, eligibility, payments, people, review, screening
 from jiuzhu_sim.audit.runner import run_audit
 
 BAD = A[:-1] + ("0" if A[-1] != "0" else "1")  # wrong check character
@@ -167,7 +167,7 @@ def test_ineligible_recipient_names_the_run_of_checks_and_the_payments_after_gra
                                 hh("H1", standard + 100, "2023-10-15"),
                                 hh("H1", standard + 50, "2024-03-01")],
                     payments=[pay_row(A, m) for m in ("2024-04", "2024-05", "2024-06")])
-    found = review.check_ineligible_recipient(t, ctx)
+    found = eligibility.check_ineligible_recipient(t, ctx)
     ev = evidence_of(ctx, found)
     assert rows(ev, "households") == [2, 3] and rows(ev, "payments") == [2, 3]
     assert paid_in(ev, t) == found["amount_at_risk"].iloc[0] == 1000.0

@@ -84,9 +84,10 @@ def test_filled_in_rectification_list_round_trips_through_rectified(tmp_path):
     (rule,) = sheet.data_validations.dataValidation
     offered = rule.formula1.strip('"').split(",")
     assert offered == list(RECTIFICATION_STATUSES)
-    # C died 2024-01-20 → deceased_paid for 2024-02 and 2024-03; B late for 2024-03
+    # C died 2024-01-20 → deceased_paid for 2024-02 and 2024-03, and C is still active on
+    # the roster (deceased_not_exited, no month); B late for 2024-03
     chosen = {("deceased_paid", "2024-02"): "已整改", ("deceased_paid", "2024-03"): "整改中",
-              ("late_payment", "2024-03"): "已完成"}
+              ("late_payment", "2024-03"): "已完成", ("deceased_not_exited", None): "整改中"}
     keys = list(zip([c.value for c in _column(sheet, "检查项目代码")],
                     [c.value for c in _column(sheet, "所属期")], strict=True))
     assert sorted(keys) == sorted(chosen)
@@ -100,13 +101,15 @@ def test_filled_in_rectification_list_round_trips_through_rectified(tmp_path):
     assert main(["audit", str(data), *ARGS, "--out", str(out2), "--rectified",
                  str(tmp_path / "filled.xlsx")]) == 0
     res = pd.read_excel(out2 / "三项清单.xlsx", sheet_name="成果清单", dtype=str)
-    got = {(r["检查项目代码"], r["所属期"]): (r["原整改状态"], r["本次复查"], r["销号结果"])
-           for _, r in res.iterrows()}
+    got = {(r["检查项目代码"], None if pd.isna(r["所属期"]) else r["所属期"]):
+           (r["原整改状态"], r["本次复查"], r["销号结果"]) for _, r in res.iterrows()}
     assert got == {
         # closed and gone → 已销号; open → 整改中; closed but found again → 未销号
         ("deceased_paid", "2024-02"): ("已整改", "未再发现", "已销号"),
         ("deceased_paid", "2024-03"): ("整改中", "仍存在", "整改中"),
         ("late_payment", "2024-03"): ("已完成", "仍存在", "未销号（复查仍存在）"),
+        # C is still on the roster in round 2: open, found again
+        ("deceased_not_exited", None): ("整改中", "仍存在", "整改中"),
     }
 
 

@@ -1,5 +1,5 @@
-"""Review cadence (POLICY.md §7): review_overdue (核对超期). ``check_ineligible_recipient``
-is kept here as a name; the check is judged by the rule engine in ``eligibility.py``."""
+"""Review cadence (POLICY.md §7): review_overdue (核对超期). ``ineligible_recipient`` is
+judged by the rule engine in :mod:`jiuzhu_sim.audit.checks.eligibility`."""
 
 from __future__ import annotations
 
@@ -134,9 +134,3 @@ def check_review_overdue(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame
     return F.attach(ctx, found, roster_used,
                     household_evidence(tables, h_rows[checked], checked))
 
-
-def check_ineligible_recipient(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
-    """Moved to :mod:`jiuzhu_sim.audit.checks.eligibility` (judged by the rule engine)."""
-    from jiuzhu_sim.audit.checks.eligibility import check_ineligible_recipient as check
-
-    return check(tables, ctx)

@@ -65,14 +65,14 @@ def mask_ids(values) -> pd.Series:
     (350581199001011234 → 350581********1234); ten characters or fewer become all ``*``
     (vectorised)."""
     text = _text(values)
+    if len(text) == 0:
+        return pd.Series([], dtype=object)
     length = text.str.len().to_numpy(dtype=np.int64)
     long = length > 10
     stars = np.char.multiply(np.full(len(text), "*", dtype="U1"),
                              np.where(long, length - 10, length))
     head = np.where(long, text.str[:6].to_numpy(dtype=str), "")
     tail = np.where(long, text.str[-4:].to_numpy(dtype=str), "")
-    if len(text) == 0:
-        return pd.Series([], dtype=object)
     return pd.Series(np.char.add(np.char.add(head, stars), tail).astype(object))
 
 

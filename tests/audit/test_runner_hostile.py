@@ -98,3 +98,26 @@ def test_simulate_with_zero_households_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and err == [f"jiuzhu simulate: {tmp_path / 'households.csv'}: no "
                                  "households (only a header, or an empty file)"]
+
+
+def test_a_window_with_no_payment_at_all_is_one_line_not_missing_payments(county, tmp_path,
+                                                                          capsys):
+    # the county's payments are 2024-01..2024-03; a 2023 window would otherwise make every
+    # active person-month of 2023 应发未发 (2 people × 12 months of false findings)
+    code, err = _audit(capsys, county, "--start", "2023-01", "--end", "2023-12", "--out",
+                       tmp_path / "out")
+    assert code == 2 and len(err) == 1
+    assert "no payment falls in the window 2023-01..2023-12" in err[0]
+    assert "2024-01..2024-03" in err[0] and "period" in err[0]
+
+
+def test_month_labels_and_masks_of_nothing_are_empty():
+    import numpy as np
+
+    from jiuzhu_sim.audit.calendar import month_label
+    from jiuzhu_sim.privacy import mask_ids, mask_names
+
+    assert len(month_label(np.array([], dtype=np.int64))) == 0
+    assert mask_ids([]).empty and mask_names([]).empty
+    # one row still masks: 18 characters → 6 + 8 stars + 4
+    assert list(mask_ids(["350581199001011234"])) == ["350581********1234"]

@@ -35,6 +35,8 @@ def month_label(index: int | np.ndarray):
     if np.ndim(index) == 0:
         return f"{int(index) // 12:04d}-{int(index) % 12 + 1:02d}"
     idx = np.asarray(index, dtype=np.int64)
+    if idx.size == 0:  # np.char.zfill fails on an empty array
+        return np.empty(idx.shape, dtype=object)
     years = (idx // 12).astype(str)
     months = np.char.zfill((idx % 12 + 1).astype(str), 2)
     return np.char.add(np.char.add(years, "-"), months).astype(object)

@@ -137,6 +137,7 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
         loaded = load_inputs(data_dir, tuple(sheets))
         timings["read"] = round(time.perf_counter() - t0, 3)
         params = resolve_params(params, loaded.tables.roster, day, overrides)
+        require_payments_in_window(loaded.tables, start_m, end_m)
         ctx = AuditContext(start_m, end_m, params, region_code=str(params.region_code),
                            overrides=overrides)
         t1 = time.perf_counter()
@@ -206,6 +207,20 @@ def check_out_dir(out: Path) -> None:
     except OSError as exc:
         raise UserInputError(f"--out folder cannot be written ({exc.strerror or exc})",
                              file=str(out)) from None
+
+
+def require_payments_in_window(tables: AuditTables, start_month: int, end_month: int) -> None:
+    """A payments file with no payment for any month of the window does not cover it: every
+    active person-month would otherwise be 应发未发 (missing_payment). One-line error instead."""
+    period = np.asarray(tables.payments["period"], dtype=np.int64)
+    if len(period) and not ((period >= start_month) & (period <= end_month)).any():
+        from jiuzhu_sim.audit.calendar import month_label
+
+        raise UserInputError(
+            f"no payment falls in the window {month_label(start_month)}..{month_label(end_month)}"
+            f" (the payments cover {month_label(int(period.min()))}..{month_label(int(period.max()))});"
+            " choose --start/--end inside the payments' months", file=tables.files.get(
+                "payments", "payments"), column="period")
 
 
 def review_list(tables: AuditTables, params, start_month: int, end_month: int

@@ -301,6 +301,15 @@ class SyntheticPopulation:
         return resident_ids(self.region_code, self.age, self.male, self.reference_date,
                             self.start_index, self.id_rank_stride)
 
+    def _household_values(self) -> dict[str, np.ndarray]:
+        """The households columns after ``household_id`` and ``region_code`` — the same
+        arrays in :meth:`frames` and :meth:`arrow_tables`."""
+        return {"urban": self.urban, "financial_assets": self.financial_assets,
+                "non_essential_vehicle": self.non_essential_vehicle,
+                "dwellings": self.dwellings, "weight": np.ones(self.n_households),
+                "previous_dibao_benefit": self.previous_dibao_benefit,
+                "months_above_standard": self.months_above_standard}
+
     def frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(persons, households) with the CONTRACT §3 columns, plus ``sex`` and ``relation``
         per person and ``weight``, ``previous_dibao_benefit``, ``months_above_standard`` per
@@ -332,13 +341,7 @@ class SyntheticPopulation:
         households = pd.DataFrame({
             "household_id": household_id,
             "region_code": np.full(H, self.region_code, dtype=object),
-            "urban": self.urban,
-            "financial_assets": self.financial_assets,
-            "non_essential_vehicle": self.non_essential_vehicle,
-            "dwellings": self.dwellings,
-            "weight": np.ones(H),
-            "previous_dibao_benefit": self.previous_dibao_benefit,
-            "months_above_standard": self.months_above_standard,
+            **self._household_values(),
         })
         return persons, households
 
@@ -382,16 +385,9 @@ class SyntheticPopulation:
         households = pa.table({
             "household_id": household_id,
             "region_code": coded(np.zeros(H, dtype=np.int8), [self.region_code]),
-            "urban": self.urban,
-            "financial_assets": self.financial_assets,
-            "non_essential_vehicle": self.non_essential_vehicle,
-            "dwellings": self.dwellings,
-            "weight": np.ones(H),
-            "previous_dibao_benefit": self.previous_dibao_benefit,
-            "months_above_standard": self.months_above_standard,
+            **self._household_values(),
         })
         return persons, households
-
 
     def to_population(self):
         """The arrays as a :class:`jiuzhu_sim.population.model.Population`, without building the

@@ -109,16 +109,15 @@ def read_table(path: Path | str, string_columns: Sequence[str] = (),
 
 
 def read_csv_typed(path: Path | str, numeric: Sequence[str] = (), boolean: Sequence[str] = (),
-                   quoted_check: Sequence[str] = (), columns: Sequence[str] | None = None
-                   ) -> pd.DataFrame | None:
+                   columns: Sequence[str] | None = None) -> pd.DataFrame | None:
     """A clean UTF-8 CSV read by Arrow's multithreaded reader with declared column types, or
     ``None`` when the file needs :func:`read_table` (the general reader).
 
     ``numeric`` columns become float64 and ``boolean`` columns bool (true/false, 1/0 in
     Arrow's spellings; blank = false); every other column is text. Anything Arrow does not
     accept — another encoding, a blank or odd number, 是/否, a ragged row, a duplicate header,
-    a quote in a ``quoted_check`` column (the general reader drops spaces before a quote) —
-    gives ``None``, so the general reader decides, with its messages. Values the two readers
+    a quote left in a text cell after parsing (the general reader drops spaces before a
+    quote) — gives ``None``, so the general reader decides, with its messages. Values the two readers
     both accept are the same; leading spaces stay on text cells (callers strip them). With
     ``columns``, only those of them the file has are converted (the rest are still parsed,
     so a ragged row is still noticed).
@@ -136,10 +135,12 @@ def read_csv_typed(path: Path | str, numeric: Sequence[str] = (), boolean: Seque
         header = head.decode("utf-8-sig")
     except UnicodeDecodeError:
         return None
-    if '"' in header or not header.strip():
+    if not header.strip():
         return None
-    names = [n.replace("\ufeff", "").strip() for n in next(csv.reader([header]))]
-    if len(set(names)) < len(names):
+    # the header as the general reader parses it (spaces before a quote dropped)
+    names = [n.replace("\ufeff", "").strip()
+             for n in next(csv.reader([header.rstrip("\r\n")], skipinitialspace=True))]
+    if len(set(names)) < len(names) or any('"' in n or not n for n in names):
         return None
     types = {n: pa.string() for n in names}
     types.update({n: pa.float64() for n in numeric if n in types})
@@ -155,8 +156,11 @@ def read_csv_typed(path: Path | str, numeric: Sequence[str] = (), boolean: Seque
                 include_columns=None if columns is None else [n for n in names if n in columns]))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
         return None
-    for name in quoted_check:
-        if name in types and pc.any(pc.match_substring(table[name], '"')).as_py():
+    # a quote left in a text cell after parsing (`` "x"`` after a delimiter, ``"a""b"``):
+    # the general reader reads it differently (it drops spaces before a quote)
+    for name in table.column_names:
+        if (pa.types.is_string(table[name].type)
+                and pc.any(pc.match_substring(table[name], '"')).as_py()):
             return None
     return table.to_pandas(split_blocks=True, self_destruct=True)
 

@@ -591,9 +591,8 @@ def read_population(persons_path: Path | str, households_path: Path | str) -> Po
     persons_path, households_path = Path(persons_path), Path(households_path)
     names = (str(persons_path), str(households_path))
     persons = read_csv_typed(persons_path, PERSON_NUMERIC, PERSON_BOOLEAN,
-                             quoted_check=("person_id", "household_id"), columns=PERSON_COLUMNS)
+                             columns=PERSON_COLUMNS)
     households = (read_csv_typed(households_path, HOUSEHOLD_NUMERIC, HOUSEHOLD_BOOLEAN,
-                                 quoted_check=("household_id", "region_code"),
                                  columns=[*HOUSEHOLD_COLUMNS, *HOUSEHOLD_NUMERIC,
                                           *HOUSEHOLD_BOOLEAN, "assessment_date"])
                   if persons is not None else None)

@@ -315,6 +315,59 @@ def test_unknown_region_code(tmp_path, capsys, sim_frames):
     assert "households.csv" in err and "row 2" in err and "column region_code" in err
 
 
+def test_unknown_category_word_names_its_first_row(tmp_path, capsys, sim_frames):
+    """Rows 2 and 5 hold the same unknown word: the message names row 2 (the first), with
+    the word as cleaned (stripped, lower case)."""
+    persons, households = _good(sim_frames)
+    persons["disability_type"] = persons["disability_type"].astype(object)
+    persons.loc[[1, 4], "disability_type"] = " Deaf "
+    err = _bad_case(tmp_path, capsys, persons, households)
+    assert "row 2" in err and "column disability_type" in err
+    assert "unknown disability type 'deaf'" in err
+    persons, households = _good(sim_frames)
+    persons["care_level"] = persons["care_level"].astype(object)
+    persons.loc[3, "care_level"] = "bedridden"
+    err = _bad_case(tmp_path, capsys, persons, households)
+    assert "row 4" in err and "column care_level" in err and "'bedridden'" in err
+
+
+def test_category_words_are_read_case_and_space_blind(sim_frames):
+    """' Intellectual ' → intellectual (code 4 in DISABILITY_TYPES order, intellectual_mental
+    true); 'FULL_CARE' → full_care (code 2); blank care → self_care (0); blank type → −1."""
+    from jiuzhu_sim.rules import DISABILITY_TYPES
+    from jiuzhu_sim.simulation import prepare_population
+
+    persons, households = _good(sim_frames)
+    persons = persons.astype({"disability_type": object, "care_level": object})
+    persons.loc[0, ["disability_type", "care_level"]] = [" Intellectual ", "FULL_CARE"]
+    persons.loc[1, ["disability_type", "care_level"]] = ["", ""]
+    persons.loc[2, ["disability_type", "care_level"]] = [None, None]
+    pop = prepare_population(persons, households, region_codes={"350581"})
+    assert pop.disability_type_code[0] == DISABILITY_TYPES.index("intellectual")
+    assert pop.intellectual_mental[0] and not pop.intellectual_mental[1:].any()
+    assert list(pop.care_code[:3]) == [2, 0, 0]
+    assert list(pop.disability_type_code[1:3]) == [-1, -1]
+
+
+@pytest.mark.parametrize("cells", [["a1", " b2"], ["a1", "b2\t"], ["a1", "b2\u3000"],
+                                   ["a1", "\u00a0b2"], ["", "  "], ["户 ", "b2"]])
+def test_strip_text_strips_whenever_a_cell_could_need_it(cells):
+    from jiuzhu_sim.io import strip_text
+
+    series = pd.Series(cells, dtype="str")
+    assert list(strip_text(series)) == [c.strip() for c in cells]
+
+
+def test_strip_text_leaves_clean_ids_untouched():
+    import pyarrow as pa
+
+    from jiuzhu_sim.io import strip_text
+
+    chunked = pa.chunked_array([["350581199105120022", ""], ["H1"]])
+    series = pd.Series(pd.arrays.ArrowStringArray(chunked))
+    assert strip_text(series) is series
+
+
 def test_negative_money(tmp_path, capsys, sim_frames):
     persons, households = _good(sim_frames)
     households.loc[2, "financial_assets"] = -5

@@ -165,8 +165,9 @@ def read_csv_typed(path: Path | str, numeric: Sequence[str] = (), boolean: Seque
     return table.to_pandas(split_blocks=True, self_destruct=True)
 
 
-def _arrow_text(series: pd.Series):
-    """The Arrow string array behind a pandas text Series (one chunk), or None."""
+def _arrow_text(series: pd.Series, combine: bool = True):
+    """The Arrow string array behind a pandas text Series (one chunk; with ``combine=False``
+    the chunked array as it is), or None."""
     import pyarrow as pa
 
     try:
@@ -174,11 +175,41 @@ def _arrow_text(series: pd.Series):
             series.array._pa_array
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
         return None
-    if isinstance(arr, pa.ChunkedArray):
+    if combine and isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         return None
     return arr
+
+
+def strip_text(series: pd.Series) -> pd.Series:
+    """``series.str.strip()``, skipped when no cell can start or end with whitespace: the
+    first and last byte of every cell are read from Arrow's buffers (a byte ≤ 0x20 or
+    ≥ 0x7F — ASCII space and controls, or any non-ASCII character, which may be a Unicode
+    space — means the real strip runs). IDs and codes are ASCII: millions of cells are
+    checked without building a new string column."""
+    import pyarrow as pa
+
+    arr = _arrow_text(series, combine=False)
+    if arr is None or arr.null_count:
+        return series.str.strip()
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    for chunk in chunks:
+        if not len(chunk):
+            continue
+        offsets_type = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        buffers = chunk.buffers()
+        offsets = np.frombuffer(buffers[1], offsets_type)[chunk.offset:
+                                                           chunk.offset + len(chunk) + 1]
+        if buffers[2] is None:  # all cells empty
+            continue
+        data = np.frombuffer(buffers[2], np.uint8)
+        nonempty = offsets[1:] > offsets[:-1]
+        first = data[offsets[:-1][nonempty]]
+        last = data[offsets[1:][nonempty] - 1]
+        if ((first <= 0x20) | (first >= 0x7F) | (last <= 0x20) | (last >= 0x7F)).any():
+            return series.str.strip()
+    return series
 
 
 def distinct_text(series: pd.Series) -> bool | None:

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,7 @@ from jiuzhu_sim.io import (
     require_columns,
     strict_bool,
     strict_numeric,
+    strip_text,
     write_csv,
     write_csv_arrow,
     write_table,
@@ -72,7 +74,6 @@ from jiuzhu_sim.rules import (
     DISABILITY_TYPES,
     MONTHS_PER_YEAR,
     TYPE_NONE,
-    disability_type_codes,
     engine,
     round_yuan,
 )
@@ -136,13 +137,32 @@ def _id_strings(frame: pd.DataFrame, column: str) -> pd.Series:
         return text.astype("str")
     if pd.api.types.is_integer_dtype(s) or pd.api.types.is_bool_dtype(s):
         return s.astype("str")
-    return s.astype("str").fillna("").str.strip()
+    return strip_text(s.astype("str").fillna(""))
 
 
-def _words(frame: pd.DataFrame, column: str) -> pd.Series:
+def _word_codes(frame: pd.DataFrame, column: str, vocabulary: Sequence[str], file: str,
+                what: str, allowed: str) -> np.ndarray:
+    """A category column (stripped, lower-case words) as int8 codes into ``vocabulary``,
+    −1 for a blank cell. The distinct cells are cleaned and looked up once (factorize), not
+    every row. An unknown word raises a one-line :class:`UserInputError` naming its first
+    row: ``unknown {what} 'word' ({allowed})``."""
+    n = len(frame)
     if column not in frame.columns:
-        return pd.Series([""] * len(frame), dtype="string")
-    return frame[column].astype("string").fillna("").str.strip().str.lower()
+        return np.full(n, -1, dtype=np.int8)
+    codes, uniques = pd.factorize(frame[column].reset_index(drop=True), use_na_sentinel=True)
+    words = pd.Series(np.asarray(uniques, dtype=object), dtype="str").fillna("").str.strip()
+    words = words.str.lower()
+    lookup = pd.Index(list(vocabulary)).get_indexer(words.to_numpy(dtype=object))
+    lookup[(words == "").to_numpy()] = -1
+    unknown = (lookup < 0) & (words != "").to_numpy()
+    # factorize codes are −1 for a missing cell (blank)
+    out = np.where(codes < 0, -1, np.append(lookup, -1)[codes]).astype(np.int8)
+    if unknown.any():
+        bad_rows = np.isin(codes, np.flatnonzero(unknown))
+        i = _first(bad_rows)
+        raise UserInputError(f"unknown {what} {words.iloc[codes[i]]!r} ({allowed})",
+                             file=file, row=i + 1, column=column)
+    return out
 
 
 def _first(mask: np.ndarray) -> int:
@@ -257,32 +277,19 @@ def prepare_population(persons: pd.DataFrame, households: pd.DataFrame,
         i = _first(grade > 4)
         raise UserInputError(f"disability grade must be 0–4, got {grade[i]:g}", file=pfile,
                              row=i + 1, column="disability_grade")
-    dtype = _words(persons, "disability_type")
-    bad = ~dtype.isin(("", *DISABILITY_TYPES)).to_numpy()
-    if bad.any():
-        i = _first(bad)
-        raise UserInputError(f"unknown disability type {dtype.iloc[i]!r} "
-                             f"({', '.join(DISABILITY_TYPES)} or empty)", file=pfile, row=i + 1,
-                             column="disability_type")
-    care = _words(persons, "care_level")
-    bad = ~care.isin(("", *tekun_rules.CARE_LEVELS)).to_numpy()
-    if bad.any():
-        i = _first(bad)
-        raise UserInputError(f"unknown care level {care.iloc[i]!r} "
-                             f"({', '.join(tekun_rules.CARE_LEVELS)}; empty = self_care)",
-                             file=pfile, row=i + 1, column="care_level")
-    care_code = np.zeros(len(persons), dtype=np.int8)
-    for code, level in enumerate(tekun_rules.CARE_LEVELS):
-        if code:
-            care_code[(care == level).to_numpy()] = code
-    type_code = disability_type_codes(dtype)
+    type_code = _word_codes(persons, "disability_type", DISABILITY_TYPES, pfile,
+                            "disability type", f"{', '.join(DISABILITY_TYPES)} or empty")
+    care_code = np.maximum(_word_codes(
+        persons, "care_level", tekun_rules.CARE_LEVELS, pfile, "care level",
+        f"{', '.join(tekun_rules.CARE_LEVELS)}; empty = self_care"), 0)  # blank = self_care
     rigid = np.zeros(len(persons))
     for col in ("medical_expense_annual", "education_expense_annual", "rehab_expense_annual"):
         rigid += strict_numeric(persons, col, pfile, minimum=0)
     pop = Population(
         person_id=pid, person_household_id=phid, hh=hh.astype(np.int64), age=age,
         monthly_income=income, disability_grade=grade.astype(np.int8),
-        intellectual_mental=dtype.isin(dibao_rules.INTELLECTUAL_MENTAL).to_numpy(),
+        intellectual_mental=np.isin(type_code, [DISABILITY_TYPES.index(t) for t in
+                                                dibao_rules.INTELLECTUAL_MENTAL]),
         disability_type_code=type_code,
         serious_illness=strict_bool(persons, "serious_illness", pfile),
         work_capacity=strict_bool(persons, "work_capacity", pfile),

@@ -41,12 +41,11 @@ REASON_ZH = {
 COVERAGE_ZH = {"household": "整户保", "single": "单人保", "expenditure": "支出型"}
 
 
-def _judge(ctx: AuditContext, program, coverage, care, sub_type, region, days, income, members,
-           rigid) -> pd.DataFrame:
-    """``judge_enrolled`` on these rows, with the standards of each row's region (first six
-    digits of ``region_code``), urban/rural kind (``sub_type``) and date (``days``,
-    datetime64[D]); regional standards resolved once per distinct (region, kind, date)."""
-    from jiuzhu_sim.rules.enrolled import judge_enrolled, regional_standards
+def _standards(ctx: AuditContext, sub_type, region, days) -> dict[str, np.ndarray]:
+    """The standards in force for each row's region (first six digits of ``region_code``),
+    urban/rural kind (``sub_type``) and date (``days``, datetime64[D]): resolved once per
+    distinct (region, kind, date), :func:`jiuzhu_sim.rules.enrolled.regional_standards`."""
+    from jiuzhu_sim.rules.enrolled import regional_standards
 
     sub = pd.Series(np.asarray(sub_type, dtype=object), dtype="str")
     kind = np.where(sub.isin(["urban", "rural"]).to_numpy(), sub.to_numpy(dtype=object), "")
@@ -56,14 +55,20 @@ def _judge(ctx: AuditContext, program, coverage, care, sub_type, region, days, i
     codes = key.groupby(["region", "kind", "day"], sort=False).ngroup().to_numpy()
     _, first = np.unique(codes, return_index=True)
     uk = key.iloc[first].reset_index(drop=True)
-    standards = {}
-    for k, values in regional_standards(
-            ctx.params, uk["region"].to_numpy(dtype=object).astype(str),
-            kind=uk["kind"].to_numpy(dtype=object).astype(str),
-            days=uk["day"].to_numpy(dtype=np.int64)).items():
-        standards[k] = np.asarray(values)[codes]
+    return {k: np.asarray(values)[codes] for k, values in regional_standards(
+        ctx.params, uk["region"].to_numpy(dtype=object).astype(str),
+        kind=uk["kind"].to_numpy(dtype=object).astype(str),
+        days=uk["day"].to_numpy(dtype=np.int64)).items()}
+
+
+def _judge_rows(ctx: AuditContext, program, coverage, care, sub_type, standards, income,
+                members, rigid) -> pd.DataFrame:
+    """``judge_enrolled`` on these rows with their ``standards`` (:func:`_standards`)."""
+    from jiuzhu_sim.rules.enrolled import judge_enrolled
+
+    sub = pd.Series(np.asarray(sub_type, dtype=object), dtype="str")
     cov = pd.Series(np.asarray(coverage, dtype=object), dtype="str").replace({"": "household"})
-    n = len(codes)
+    n = len(sub)
     program = np.asarray(program, dtype=object).astype(str)
     out = judge_enrolled(
         ctx.params, program=program, coverage_type=cov.to_numpy(dtype=object).astype(str),
@@ -77,6 +82,61 @@ def _judge(ctx: AuditContext, program, coverage, care, sub_type, region, days, i
     out["dibao_standard"] = standards["dibao.standard"]
     out["marginal_threshold"] = standards["marginal.threshold"]
     return out
+
+
+def _roster_attribute_codes(tables: AuditTables, ctx: AuditContext) -> np.ndarray:
+    """One code per roster row for what the judgement reads of it (program, coverage_type,
+    care_level, sub_type, region_code): rows with equal codes are judged alike."""
+    from jiuzhu_sim.audit.checks.base import _cached
+
+    def build():
+        r = tables.roster
+        cols = ("program", "coverage_type", "care_level", "sub_type", "region_code")
+        if not len(r):
+            return np.zeros(0, dtype=np.int64)
+        parts = {c: pd.factorize(pd.Series(r[c].to_numpy(dtype=object), dtype="object"),
+                                 use_na_sentinel=False)[0] for c in cols}
+        return pd.DataFrame(parts).groupby(list(cols), sort=False).ngroup().to_numpy(
+            dtype=np.int64)
+    return _cached(ctx, tables, "roster_attribute_codes", build)
+
+
+def _group_codes(columns: dict) -> np.ndarray:
+    """One code per row for the distinct combinations of ``columns`` (NaN is a value)."""
+    frame = pd.DataFrame(columns)
+    return frame.groupby(list(frame.columns), sort=False, dropna=False).ngroup().to_numpy()
+
+
+def _judge(ctx: AuditContext, tables: AuditTables, rows: np.ndarray, hrow: np.ndarray,
+           days) -> pd.DataFrame:
+    """The rules' verdict (:func:`_judge_rows`) on roster rows ``rows`` with the household
+    check ``hrow`` (−1: none) on dates ``days``, one output row per input row.
+
+    The rules read only the roster row's program, coverage, care level, kind and region, the
+    household check, and the standards in force on the date; so each distinct combination
+    (people of one household, months of one person under unchanged standards) is judged
+    once and its verdict repeated: a row-month audit judges households, not months."""
+    rows = np.asarray(rows, dtype=np.int64)
+    hrow = np.asarray(hrow, dtype=np.int64)
+    day = np.asarray(days, dtype="datetime64[D]")
+    attr = _roster_attribute_codes(tables, ctx)[rows]
+    # 1. the standards, once per distinct (attributes, date) — the attributes hold region
+    #    and kind — and one code per distinct set of standard values
+    ad_code = _group_codes({"a": attr, "d": day.astype(np.int64)})
+    _, ad_first = np.unique(ad_code, return_index=True)
+    ri = _roster_inputs(tables, rows[ad_first])
+    std = _standards(ctx, ri["sub_type"], ri["region"], day[ad_first])
+    values = {f"{k}{j}": v[:, j] if v.ndim == 2 else v for k, v in std.items()
+              for j in range(v.shape[1] if v.ndim == 2 else 1)}
+    std_code = _group_codes(values) if len(ad_first) else np.zeros(0, dtype=np.int64)
+    # 2. the verdict, once per distinct (attributes, household check, standards)
+    code = _group_codes({"a": attr, "h": hrow, "s": std_code[ad_code]})
+    _, first = np.unique(code, return_index=True)
+    ri, hi = _roster_inputs(tables, rows[first]), _household_inputs(tables, hrow[first])
+    std_first = {k: v[ad_code[first]] for k, v in std.items()}
+    judged = _judge_rows(ctx, ri["program"], ri["coverage"], ri["care"], ri["sub_type"],
+                         std_first, hi["income"], hi["members"], hi["rigid"])
+    return judged.take(code).reset_index(drop=True)
 
 
 def _latest_check_on_or_before(tables: AuditTables, ctx: AuditContext, hh: np.ndarray,
@@ -192,9 +252,7 @@ def check_ineligible_recipient(tables: AuditTables, ctx: AuditContext) -> pd.Dat
     if not len(pairs):
         return F.empty_findings()
     prow, hrow = pairs["row"].to_numpy(), pairs["hrow"].to_numpy()
-    ri, hi = _roster_inputs(tables, prow), _household_inputs(tables, hrow)
-    judged = _judge(ctx, ri["program"], ri["coverage"], ri["care"], ri["sub_type"],
-                    ri["region"], check[hrow], hi["income"], hi["members"], hi["rigid"])
+    judged = _judge(ctx, tables, prow, hrow, check[hrow])
     _note_unjudged(ctx, code, judged, "known")
     pairs = pairs.assign(date=check[hrow], known=judged["known"].to_numpy(dtype=bool),
                          bad=~judged["eligible"].to_numpy(dtype=bool),
@@ -308,9 +366,7 @@ def check_amount_not_per_standard(tables: AuditTables, ctx: AuditContext) -> pd.
                          dtype="datetime64[D]")[month - ctx.start_month]
     roster_hh = household_codes(tables, ctx)[1]
     hrow = _latest_check_on_or_before(tables, ctx, roster_hh[row], month_end)
-    ri, hi = _roster_inputs(tables, row), _household_inputs(tables, hrow)
-    judged = _judge(ctx, ri["program"], ri["coverage"], ri["care"], ri["sub_type"],
-                    ri["region"], month_end, hi["income"], hi["members"], hi["rigid"])
+    judged = _judge(ctx, tables, row, hrow, month_end)
     ok = (judged["known"].to_numpy(dtype=bool) & judged["eligible"].to_numpy(dtype=bool)
           & judged["amount_known"].to_numpy(dtype=bool))
     _note_unjudged(ctx, code, judged.assign(

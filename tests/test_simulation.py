@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -226,6 +227,31 @@ def test_same_seed_gives_byte_identical_files(tmp_path, sim_params, sim_random_f
         assert key in sa
     assert set(sa["annual_cost"]["by_program"]) == {"dibao", "tekun", "marginal"}
     assert sa["manifest"]["parameters_sha256"] and sa["manifest"]["inputs"][0]["sha256"]
+    # the digests hashed on a background thread are the files' SHA-256
+    import hashlib
+
+    for entry in sa["manifest"]["inputs"]:
+        assert entry["sha256"] == hashlib.sha256(Path(entry["path"]).read_bytes()).hexdigest()
+
+
+def test_simulate_draws_enrolment_with_the_process_model(sim_params, sim_random_frames):
+    """simulate_population draws on its columns before building the frame; the draw must be
+    population/process.draw_process's on the finished households_out, and paid the
+    engine's paid_dibao of it."""
+    from jiuzhu_sim.population.process import draw_process
+    from jiuzhu_sim.rules import engine
+
+    persons, households = sim_random_frames(400, 8)
+    res = simulate(persons, households, sim_params, seed=5)
+    h = res.households
+    draw = draw_process(h, sim_params, np.random.default_rng(5))
+    np.testing.assert_array_equal(h["enrolled"].to_numpy(), draw.enrolled)
+    np.testing.assert_array_equal(
+        h["paid_dibao_monthly_benefit"].to_numpy(),
+        engine.paid_dibao(h["enrolled"], h["dibao_eligible"], h["dibao_monthly_benefit"],
+                          h["dibao_standard"], h["measured_per_capita_income"],
+                          h["assessed_members"], sim_params))
+    assert h["enrolled"].any() and (~h["enrolled"]).any()
 
 
 def test_parquet_in_and_out(tmp_path, sim_params, sim_random_frames):

@@ -142,13 +142,17 @@ def read_csv_typed(path: Path | str, numeric: Sequence[str] = (), boolean: Seque
              for n in next(csv.reader([header.rstrip("\r\n")], skipinitialspace=True))]
     if len(set(names)) < len(names) or any('"' in n or not n for n in names):
         return None
-    types = {n: pa.string() for n in names}
+    # large_string: what pandas' Arrow-backed text columns hold (no cast in to_pandas)
+    types = {n: pa.large_string() for n in names}
     types.update({n: pa.float64() for n in numeric if n in types})
     types.update({n: pa.bool_() for n in boolean if n in types})
     try:
         table = pacsv.read_csv(
             path,
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=True),
+            # 4 MB blocks: fewer chunks per column than the 1 MB default (each later
+            # whole-column step pays per chunk), still several blocks per thread
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=True,
+                                           block_size=4 << 20),
             convert_options=pacsv.ConvertOptions(
                 column_types=types, null_values=[], strings_can_be_null=False,
                 true_values=["1", "True", "TRUE", "true"],
@@ -159,7 +163,7 @@ def read_csv_typed(path: Path | str, numeric: Sequence[str] = (), boolean: Seque
     # a quote left in a text cell after parsing (`` "x"`` after a delimiter, ``"a""b"``):
     # the general reader reads it differently (it drops spaces before a quote)
     for name in table.column_names:
-        if (pa.types.is_string(table[name].type)
+        if (pa.types.is_large_string(table[name].type)
                 and pc.any(pc.match_substring(table[name], '"')).as_py()):
             return None
     return table.to_pandas(split_blocks=True, self_destruct=True)

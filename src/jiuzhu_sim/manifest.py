@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,10 @@ from jiuzhu_sim.io import sha256_file
 
 def build_manifest(*, params: Any = None, inputs: Iterable[Path | str] = (), seed: int | None = None,
                    command: list[str] | None = None, started: dt.datetime | None = None,
-                   extra: dict[str, Any] | None = None) -> dict[str, Any]:
+                   extra: dict[str, Any] | None = None,
+                   digests: Mapping[str, Future] | None = None) -> dict[str, Any]:
+    """``digests``: SHA-256 of inputs already being computed (:func:`hash_in_background`),
+    by path as given; the others are hashed here."""
     from jiuzhu_sim import __version__
 
     started = started or dt.datetime.now(dt.UTC)
@@ -22,7 +26,9 @@ def build_manifest(*, params: Any = None, inputs: Iterable[Path | str] = (), see
         if path is None:
             continue
         p = Path(path)
-        files.append({"path": str(p), "name": p.name, "sha256": sha256_file(p),
+        pending = (digests or {}).get(str(path))
+        digest = pending.result() if pending is not None else sha256_file(p)
+        files.append({"path": str(p), "name": p.name, "sha256": digest,
                       "bytes": p.stat().st_size})
     manifest: dict[str, Any] = {
         "package": "jiuzhu_sim",
@@ -38,3 +44,13 @@ def build_manifest(*, params: Any = None, inputs: Iterable[Path | str] = (), see
     if extra:
         manifest.update(extra)
     return manifest
+
+
+def hash_in_background(paths: Iterable[Path | str]) -> dict[str, Future]:
+    """Start hashing input files on a worker thread (hashlib releases the GIL): the digests
+    are ready by the time :func:`build_manifest` needs them, computed while the main thread
+    validates and simulates on one core. Keys: the paths as given (``str``)."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jiuzhu-sha256")
+    futures = {str(p): pool.submit(sha256_file, Path(p)) for p in paths if p is not None}
+    pool.shutdown(wait=False)
+    return futures

@@ -374,7 +374,13 @@ def _finite_or_nan(x: np.ndarray) -> np.ndarray:
 
 
 def _frames(pop: Population, a: dict[str, np.ndarray]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    households = pd.DataFrame({
+    return pd.DataFrame(_household_columns(pop, a)), pd.DataFrame(_person_columns(pop, a))
+
+
+def _household_columns(pop: Population, a: dict[str, np.ndarray]) -> dict[str, Any]:
+    """households_out's columns (in :data:`HOUSEHOLDS_OUT_COLUMNS` order; ``enrolled``,
+    ``measured_per_capita_income`` and ``paid_dibao_monthly_benefit`` not yet drawn)."""
+    return {
         "household_id": pop.household_id,
         "members": a["h_members"],
         "per_capita_income": round_yuan(a["h_pc_income"]),
@@ -396,10 +402,14 @@ def _frames(pop: Population, a: dict[str, np.ndarray]) -> tuple[pd.DataFrame, pd
         "gradual_exit": a["h_gradual_exit"],
         "marginal_threshold": a["h_threshold"],
         "marginal_monthly_benefit": a["h_marginal_benefit"],
-        "measured_per_capita_income": np.nan,
-        "paid_dibao_monthly_benefit": 0.0,
-    })
-    persons = pd.DataFrame({
+        "measured_per_capita_income": np.full(pop.n_households, np.nan),
+        "paid_dibao_monthly_benefit": np.zeros(pop.n_households),
+    }
+
+
+def _person_columns(pop: Population, a: dict[str, np.ndarray]) -> dict[str, Any]:
+    """persons_out's columns, in :data:`PERSONS_OUT_COLUMNS` order."""
+    return {
         "person_id": pop.person_id,
         "household_id": pop.person_household_id,
         "dibao_covered": a["p_covered"],
@@ -408,8 +418,7 @@ def _frames(pop: Population, a: dict[str, np.ndarray]) -> tuple[pd.DataFrame, pd
         "dibao_standard": a["p_standard"],
         "dibao_single": a["p_single"],
         "severely_disabled": a["p_severe"],
-    })
-    return households, persons
+    }
 
 
 def compute_entitlements(persons: pd.DataFrame, households: pd.DataFrame, params,
@@ -422,16 +431,6 @@ def compute_entitlements(persons: pd.DataFrame, households: pd.DataFrame, params
     arrays = entitlement_arrays(pop, params)
     hframe, pframe = _frames(pop, arrays)
     return Entitlements(hframe, pframe, arrays, pop)
-
-
-def _paid(h: pd.DataFrame, params) -> np.ndarray:
-    """Dibao money paid per household per month (docs/metrics.md "paid"):
-    :func:`jiuzhu_sim.rules.engine.paid_dibao` on a households_out frame."""
-    return engine.paid_dibao(
-        h["enrolled"].to_numpy(bool), h["dibao_eligible"].to_numpy(bool),
-        h["dibao_monthly_benefit"].to_numpy(float), h["dibao_standard"].to_numpy(float),
-        h["measured_per_capita_income"].to_numpy(float), h["assessed_members"].to_numpy(float),
-        params)
 
 
 def _num(x: float | None, digits: int = 6):
@@ -509,19 +508,37 @@ def summarise(h: pd.DataFrame, params, income_all: np.ndarray | None = None) -> 
 
 def simulate_population(pop: Population, params, seed: int = 0) -> SimulationResult:
     """Rules + enrollment + summary on an already validated :class:`Population`."""
-    from jiuzhu_sim.population.process import draw_process
+    from jiuzhu_sim.population.process import (
+        draw_process_arrays,
+        household_uniforms,
+        process_key,
+    )
 
     arrays = entitlement_arrays(pop, params)
-    h, p = _frames(pop, arrays)
+    # the columns are completed first and each frame built once (building a frame and then
+    # replacing columns copies every column again)
+    hc = _household_columns(pop, arrays)
     if pop.enrolled_observed is not None:
-        h["enrolled"] = pop.enrolled_observed
-        h["measured_per_capita_income"] = h["assessed_per_capita_income"]
-    else:
-        draw = draw_process(h, params, np.random.default_rng(seed))
-        h["enrolled"] = draw.enrolled
-        h["measured_per_capita_income"] = round_yuan(_finite_or_nan(
+        hc["enrolled"] = np.asarray(pop.enrolled_observed, dtype=bool)
+        hc["measured_per_capita_income"] = hc["assessed_per_capita_income"]
+    else:  # population/process.draw_process on the columns
+        draw = draw_process_arrays(
+            household_uniforms(pop.household_id, process_key(np.random.default_rng(seed)), 4),
+            np.asarray(hc["assessed_per_capita_income"], dtype="float64"),
+            np.asarray(hc["dibao_standard"], dtype="float64"),
+            hc["dibao_type"] == "single", np.asarray(hc["assets_pass"], dtype=bool),
+            np.asarray(hc["assessed_members"]) > 0, np.asarray(hc["gradual_exit"], dtype=bool),
+            params)
+        hc["enrolled"] = draw.enrolled
+        hc["measured_per_capita_income"] = round_yuan(_finite_or_nan(
             draw.measured_per_capita_income))
-    h["paid_dibao_monthly_benefit"] = _paid(h, params)
+    hc["paid_dibao_monthly_benefit"] = engine.paid_dibao(
+        hc["enrolled"], hc["dibao_eligible"], np.asarray(hc["dibao_monthly_benefit"], float),
+        np.asarray(hc["dibao_standard"], float),
+        np.asarray(hc["measured_per_capita_income"], float),
+        np.asarray(hc["assessed_members"], float), params)
+    h = pd.DataFrame(hc)
+    p = pd.DataFrame(_person_columns(pop, arrays))
     summary = summarise(h, params, arrays["h_income_all"])
     summary["enrollment_source"] = ("observed enrolled_dibao" if pop.enrolled_observed
                                     is not None else "process model (population/process.py)")
@@ -535,7 +552,7 @@ def simulate_population(pop: Population, params, seed: int = 0) -> SimulationRes
             (r.region_code if r.date == params.date else f"{r.region_code}@{r.date}"):
                 [r.values[n].as_record() for n in REGIONAL_NAMES if n in r.values]
             for r in resolved}
-    return SimulationResult(h[HOUSEHOLDS_OUT_COLUMNS], p[PERSONS_OUT_COLUMNS], summary)
+    return SimulationResult(h, p, summary)
 
 
 def simulate(persons: pd.DataFrame, households: pd.DataFrame, params, seed: int = 0
@@ -625,10 +642,12 @@ def simulate_files(persons_path, households_path, out_dir, params, seed: int = 0
     """Read, validate, simulate and write households_out, persons_out and summary.json
     (with ``calibrate``: weights calibrated first, :func:`simulate_calibrated`, and the fit
     also written to calibration_fit.csv)."""
-    from jiuzhu_sim.manifest import build_manifest
+    from jiuzhu_sim.manifest import build_manifest, hash_in_background
 
     started = dt.datetime.now(dt.UTC)
     pop = read_population(persons_path, households_path)
+    # the inputs' SHA-256 for the manifest, on the core the one-threaded rules leave idle
+    digests = hash_in_background([persons_path, households_path])
     result = (simulate_calibrated if calibrate else simulate_population)(pop, params, seed)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -648,7 +667,8 @@ def simulate_files(persons_path, households_path, out_dir, params, seed: int = 0
     if calibrate:
         write_csv(pd.DataFrame(summary["calibration"]["fit"]), out / "calibration_fit.csv")
     summary["manifest"] = build_manifest(params=params, inputs=[persons_path, households_path],
-                                         seed=seed, command=command, started=started)
+                                         seed=seed, command=command, started=started,
+                                         digests=digests)
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2,
                                                  default=str), encoding="utf-8")
     return summary

@@ -50,8 +50,11 @@ def _splitmix64(x: np.ndarray) -> np.ndarray:
 
 def household_hashes(household_id) -> np.ndarray:
     """uint64 hash of each household ID (as text): the per-household part of every draw."""
+    # categorize=False: the same hashes (pandas' categorize only hashes each distinct value
+    # once), without factorizing a million distinct IDs first
     return pd.util.hash_pandas_object(pd.Series(household_id).astype("str"), index=False,
-                                      hash_key=_HASH_KEY).to_numpy().astype(np.uint64)
+                                      hash_key=_HASH_KEY, categorize=False
+                                      ).to_numpy().astype(np.uint64)
 
 
 def uniforms_from_hashes(hashes: np.ndarray, key: int, streams: int) -> np.ndarray:

@@ -94,3 +94,19 @@ def test_deceased_still_on_the_roster_is_a_finding_even_when_payments_stopped():
     assert dict(zip(f["person_id"], f["amount_at_risk"], strict=True)) == {A: 0.0, C: 500.0}
     assert "至今未办理退出" in f.set_index("person_id").loc[A, "detail"]
     assert payments.check_missing_payment(t, ctx).empty  # after death nothing is owed
+
+
+def test_join_in_groups_is_groupby_join():
+    """Group 0 gets 'a、c' (its values in order), group 1 'b', group 2 nothing (''), group 3
+    'd、e、f' — as Series.groupby(...).agg('、'.join) gives for the groups that have values."""
+    import pandas as pd
+
+    from jiuzhu_sim.audit.checks.base import join_in_groups
+
+    values = ["a", "b", "c", "d", "e", "f"]
+    groups = [0, 1, 0, 3, 3, 3]
+    assert list(join_in_groups(values, groups, 4, "、")) == ["a、c", "b", "", "d、e、f"]
+    expected = pd.Series(values).groupby(groups).agg("、".join)
+    got = join_in_groups(values, groups, 4, "、")
+    assert all(got[k] == expected[k] for k in expected.index)
+    assert list(join_in_groups([], [], 2, "、")) == ["", ""]

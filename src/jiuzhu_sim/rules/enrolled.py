@@ -161,14 +161,23 @@ def _as_float(x, n: int) -> np.ndarray:
 
 
 def _as_words(x, n: int) -> np.ndarray:
-    return _column(x, n).fillna("").astype(str).str.strip().str.lower().to_numpy(dtype=object)
+    """Stripped lower-case words; each distinct value cleaned once (a roster has a handful
+    of programs, coverage types and care levels)."""
+    codes, uniques = pd.factorize(_column(x, n).fillna(""))
+    words = pd.Series(np.asarray(uniques, dtype=object)).astype(str).str.strip().str.lower()
+    return words.to_numpy(dtype=object)[codes] if n else np.zeros(0, dtype=object)
 
 
 def _join_missing(parts: list[tuple[np.ndarray, str]], n: int) -> np.ndarray:
-    out = np.full(n, "", dtype=object)
-    for mask, name in parts:
-        out = np.where(mask, np.where(out == "", name, out + "," + name), out)
-    return out
+    """The names of the true masks, comma-separated in ``parts`` order ('' when none): each
+    row's masks as one bit pattern, each distinct pattern spelled once."""
+    bits = np.zeros(n, dtype=np.int64)
+    for i, (mask, _) in enumerate(parts):
+        bits |= np.asarray(mask, dtype=bool).astype(np.int64) << i
+    patterns, inverse = np.unique(bits, return_inverse=True)
+    spelled = np.array([",".join(name for i, (_, name) in enumerate(parts) if p >> i & 1)
+                        for p in patterns.tolist()], dtype=object)
+    return spelled[inverse.reshape(-1)] if n else np.zeros(0, dtype=object)
 
 
 def judge_enrolled(params, *, program, coverage_type, care_level, institutional,

@@ -104,6 +104,34 @@ def unknown_payment_keys(tables: AuditTables, ctx: AuditContext) -> np.ndarray:
     return _cached(ctx, tables, "unknown_payment_keys", build)
 
 
+def pick(series: pd.Series, rows) -> np.ndarray:
+    """``series``' cells at ``rows`` (positions, or a bool mask) as an object array. Only
+    those cells are converted: ``series.to_numpy(dtype=object)[rows]`` would turn every
+    cell of an Arrow-backed text column into a Python object first."""
+    return series.iloc[np.asarray(rows)].to_numpy(dtype=object)
+
+
+def join_in_groups(values, groups, n: int, sep: str) -> np.ndarray:
+    """``sep.join`` of the text ``values`` of each group ``0..n-1`` (``groups``: each
+    value's group), in the values' order; "" for a group without values. What
+    ``Series(values).groupby(groups).agg(sep.join)`` gives, without a Python call per group:
+    the k-th values of all groups are appended at once, k up to the largest group's size."""
+    values = np.asarray(values, dtype=object)
+    groups = np.asarray(groups, dtype=np.int64)
+    out = np.full(n, "", dtype=object)
+    if not len(values):
+        return out
+    order = np.argsort(groups, kind="stable")
+    g, v = groups[order], values[order]
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    pos = np.arange(len(g)) - np.repeat(starts, np.diff(np.r_[starts, len(g)]))
+    out[g[pos == 0]] = v[pos == 0]
+    for k in range(1, int(pos.max()) + 1):
+        at = pos == k
+        out[g[at]] = out[g[at]] + sep + v[at]
+    return out
+
+
 def _cached(ctx: AuditContext, tables: AuditTables, key: str, build):
     token = (key, id(tables))
     if token not in ctx.cache:
@@ -196,7 +224,7 @@ def roster_info(tables: AuditTables, ctx: AuditContext, codes: np.ndarray) -> pd
     for col in ("name", "region_code", "program"):
         values = np.full(len(rows), "", dtype=object)
         if on.any():
-            values[on] = r[col].to_numpy(dtype=object)[rows[on]]
+            values[on] = pick(r[col], rows[on])
         out[col] = values
     out["on_roster"] = on
     return pd.DataFrame(out)

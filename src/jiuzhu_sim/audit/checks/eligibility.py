@@ -24,6 +24,7 @@ from jiuzhu_sim.audit.checks.base import (
     household_codes,
     payment_view,
     person_codes,
+    pick,
     pm_key,
     roster_months,
     roster_person_codes,
@@ -164,11 +165,11 @@ def _latest_check_on_or_before(tables: AuditTables, ctx: AuditContext, hh: np.nd
 
 def _roster_inputs(tables: AuditTables, rows: np.ndarray) -> dict:
     r = tables.roster
-    return {"program": r["program"].to_numpy(dtype=object)[rows],
-            "coverage": r["coverage_type"].to_numpy(dtype=object)[rows],
-            "care": r["care_level"].to_numpy(dtype=object)[rows],
-            "sub_type": r["sub_type"].to_numpy(dtype=object)[rows],
-            "region": r["region_code"].to_numpy(dtype=object)[rows]}
+    return {"program": pick(r["program"], rows),
+            "coverage": pick(r["coverage_type"], rows),
+            "care": pick(r["care_level"], rows),
+            "sub_type": pick(r["sub_type"], rows),
+            "region": pick(r["region_code"], rows)}
 
 
 def _household_inputs(tables: AuditTables, hrow: np.ndarray) -> dict:
@@ -300,7 +301,7 @@ def check_ineligible_recipient(tables: AuditTables, ctx: AuditContext) -> pd.Dat
     late_finding = finding_of[pkey[late]]
     amount = np.bincount(late_finding, weights=pay["amount"].to_numpy()[late],
                          minlength=len(found_rows))
-    cov = pd.Series(r["coverage_type"].to_numpy(dtype=object)[found_rows], dtype="str").replace(
+    cov = pd.Series(pick(r["coverage_type"], found_rows), dtype="str").replace(
         {"": "household"}).map(COVERAGE_ZH).fillna("")
     kind = pd.Series(np.where(is_tekun[over], "特困供养", "低保（" + cov.to_numpy(dtype=object)
                               + "）"), dtype="str")
@@ -315,9 +316,9 @@ def check_ineligible_recipient(tables: AuditTables, ctx: AuditContext) -> pd.Dat
               + F.ints_text(months[over]) + " 个月，" + grace_text + "仍在保；此后领取 "
               + F.yuan(amount) + " 元，应按程序退出并核实追回")
     found = F.build(code, "high",
-                    person_id=r["person_id"].to_numpy(dtype=object)[found_rows],
-                    name=r["name"].to_numpy(dtype=object)[found_rows],
-                    region_code=r["region_code"].to_numpy(dtype=object)[found_rows],
+                    person_id=pick(r["person_id"], found_rows),
+                    name=pick(r["name"], found_rows),
+                    region_code=pick(r["region_code"], found_rows),
                     program=program[found_rows], amount=amount, detail=detail,
                     extra_key=program[found_rows])
     from jiuzhu_sim.audit.checks.review import household_evidence
@@ -410,9 +411,9 @@ def check_amount_not_per_standard(tables: AuditTables, ctx: AuditContext) -> pd.
         last=("month", "last"), pid=("pid", "first"))
     rows_f = g.index.to_numpy()
     is_tekun = program[rows_f] == "tekun"
-    care = pd.Series(r["care_level"].to_numpy(dtype=object)[rows_f], dtype="str").map(
+    care = pd.Series(pick(r["care_level"], rows_f), dtype="str").map(
         {"self_care": "全自理", "semi_care": "半护理", "full_care": "全护理"}).fillna("")
-    inst = pd.Series(np.where(r["sub_type"].to_numpy(dtype=object)[rows_f] == "institutional",
+    inst = pd.Series(np.where(pick(r["sub_type"], rows_f) == "institutional",
                               "集中供养", "分散供养"), dtype="str")
     basis = pd.Series(np.where(
         is_tekun, "特困" + inst + "基本生活标准＋" + care + "护理标准",
@@ -426,9 +427,9 @@ def check_amount_not_per_standard(tables: AuditTables, ctx: AuditContext) -> pd.
               + " 元/人（" + basis + "），" + what + act + "；涉及 "
               + F.months_text(g["first"]) + "—" + F.months_text(g["last"]) + " 共 "
               + F.ints_text(g["months"]) + " 个月，金额 " + F.yuan(g["money"]) + " 元")
-    found = F.build(code, "medium", person_id=r["person_id"].to_numpy(dtype=object)[rows_f],
-                    name=r["name"].to_numpy(dtype=object)[rows_f],
-                    region_code=r["region_code"].to_numpy(dtype=object)[rows_f],
+    found = F.build(code, "medium", person_id=pick(r["person_id"], rows_f),
+                    name=pick(r["name"], rows_f),
+                    region_code=pick(r["region_code"], rows_f),
                     program=program[rows_f], amount=g["money"], detail=detail,
                     extra_key=program[rows_f])
     parts = [roster_evidence(tables, rows_f, np.arange(len(rows_f)))]

@@ -13,9 +13,11 @@ from jiuzhu_sim.audit.checks.base import (
     death_month_by_code,
     death_row_by_code,
     input_file,
+    join_in_groups,
     names_by_code,
     payment_view,
     person_codes,
+    pick,
     region_codes,
     roster_months,
 )
@@ -88,14 +90,14 @@ def check_double_enrolment(tables: AuditTables, ctx: AuditContext) -> pd.DataFra
     used = used[np.where(is_both[used["f"].to_numpy()], True,
                          used["prog"].to_numpy() == doubled_prog.reindex(
                              keys[used["f"].to_numpy()]).fillna(-1).to_numpy())]
-    label = (pd.Series(r["program"].to_numpy(dtype=object)[used["row"].to_numpy()], dtype="str")
+    label = (pd.Series(pick(r["program"], used["row"].to_numpy()), dtype="str")
              .map({"dibao": "低保", "tekun": "特困供养"}) + "（"
-             + pd.Series(r["region_code"].to_numpy(dtype=object)[used["row"].to_numpy()],
+             + pd.Series(pick(r["region_code"], used["row"].to_numpy()),
                          dtype="str") + "，核定 "
              + F.yuan(r["monthly_amount"].to_numpy(dtype="float64")[used["row"].to_numpy()])
              + " 元）")
-    labels = pd.Series(label.to_numpy(dtype=object)).groupby(
-        used["f"].to_numpy()).agg("、".join).reindex(np.arange(len(keys))).fillna("")
+    labels = pd.Series(join_in_groups(label.to_numpy(dtype=object), used["f"].to_numpy(),
+                                      len(keys), "、"), dtype="str")
     first_row = used.groupby("f")["row"].first().reindex(np.arange(len(keys))).to_numpy()
     what = pd.Series(np.where(is_both, "同时在低保和特困供养花名册", "同一救助类别在两个地区花名册"),
                      dtype="str")
@@ -110,7 +112,7 @@ def check_double_enrolment(tables: AuditTables, ctx: AuditContext) -> pd.DataFra
     found = F.build("double_enrolment", "high",
                     person_id=person_codes(tables, ctx)[f_pid].to_numpy(dtype=object),
                     name=names_by_code(tables, ctx)[f_pid],
-                    region_code=r["region_code"].to_numpy(dtype=object)[first_row],
+                    region_code=pick(r["region_code"], first_row),
                     program=program, period=f_month, amount=amount, detail=detail)
     roster_used = used.drop_duplicates(["f", "row"])
     return F.attach(ctx, found,
@@ -174,21 +176,21 @@ def check_deceased_not_exited(tables: AuditTables, ctx: AuditContext) -> pd.Data
     money = pd.Series(np.where(amount > 0, "死亡后仍发放 " + F.yuan(amount).to_numpy(dtype=object)
                                + " 元，应停发追回并", "死亡后未见发放，应"), dtype="str")
     detail = ("死亡日期 " + F.dates_text(death_day[people]) + "，花名册（"
-              + F.program_text(r["program"].to_numpy(dtype=object)[rows]) + "）仍在保："
+              + F.program_text(pick(r["program"], rows)) + "）仍在保："
               + F.months_text(g["first"]) + "—" + F.months_text(g["last"]) + " 仍为有效记录，"
               + status + "；" + money + "及时办理注销、对账销号")
     found = F.build("deceased_not_exited", "medium",
                     person_id=person_codes(tables, ctx)[people].to_numpy(dtype=object),
                     name=names_by_code(tables, ctx)[people],
-                    region_code=r["region_code"].to_numpy(dtype=object)[rows],
-                    program=r["program"].to_numpy(dtype=object)[rows], amount=amount,
+                    region_code=pick(r["region_code"], rows),
+                    program=pick(r["program"], rows), amount=amount,
                     detail=detail)
     deaths = tables.deaths
     drow = death_row[people]
     death_evidence = F.evidence(
         np.arange(len(people)), input_file(tables, "deaths"),
         deaths["_row"].to_numpy(dtype=np.int64)[drow],
-        F.key_fields(person_id=deaths["person_id"].to_numpy(dtype=object)[drow],
+        F.key_fields(person_id=pick(deaths["person_id"], drow),
                      death_date=F.dates_text(death_day[people]).to_numpy(dtype=object)))
     roster_used = sub.drop_duplicates("row")
     return F.attach(ctx, found, death_evidence,

@@ -23,6 +23,7 @@ from jiuzhu_sim.audit.checks.base import (
     payment_roster_row,
     payment_view,
     person_codes,
+    pick,
     pm_key,
     region_codes,
     roster_months,
@@ -91,8 +92,8 @@ def roster_evidence(tables: AuditTables, rows: np.ndarray, finding: np.ndarray
     r = tables.roster
     rows = np.asarray(rows, dtype=np.int64)
     fields = F.key_fields(
-        person_id=r["person_id"].to_numpy(dtype=object)[rows],
-        program=r["program"].to_numpy(dtype=object)[rows],
+        person_id=pick(r["person_id"], rows),
+        program=pick(r["program"], rows),
         monthly_amount=F.plain_amount(r["monthly_amount"].to_numpy(dtype="float64")[rows]),
         start_date=F.dates_text(r["start_date"].to_numpy(dtype="datetime64[D]")[rows]))
     return F.evidence(finding, input_file(tables, "roster"),
@@ -139,7 +140,7 @@ def check_deceased_paid(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
     death_evidence = F.evidence(
         np.arange(len(g)), input_file(tables, "deaths"),
         deaths["_row"].to_numpy(dtype=np.int64)[death_row],
-        F.key_fields(person_id=deaths["person_id"].to_numpy(dtype=object)[death_row],
+        F.key_fields(person_id=pick(deaths["person_id"], death_row),
                      death_date=F.dates_text(death_day).to_numpy(dtype=object)))
     return F.attach(ctx, found, death_evidence,
                     _group_evidence(tables, ctx, pay, mask, g, "paid_date"))
@@ -177,9 +178,9 @@ def check_duplicate_region(tables: AuditTables, ctx: AuditContext) -> pd.DataFra
                     region_code=g["region"], program=g["program"], period=g["month"],
                     amount=g["total"] - g["top"], detail=detail)
     # the money at risk sits on the payments of the regions other than the largest one
-    top = g["region"].to_numpy(dtype=object)[_positions(
+    top = pick(g["region"], _positions(
         _person_month(g["pid"], g["month"], ctx),
-        _person_month(pay["pid"].to_numpy(), pay["month"].to_numpy(), ctx))]
+        _person_month(pay["pid"].to_numpy(), pay["month"].to_numpy(), ctx)))
     other = np.where(pay["region"].to_numpy(dtype=object) != top,
                      pay["amount"].to_numpy(), 0.0)
     return F.attach(ctx, found, _group_evidence(tables, ctx, pay, mask, g, "region",
@@ -384,14 +385,14 @@ def check_missing_payment(tables: AuditTables, ctx: AuditContext) -> pd.DataFram
         return F.empty_findings()
     r = tables.roster
     rows = sub["row"].to_numpy()
-    program = r["program"].to_numpy(dtype=object)[rows]
+    program = pick(r["program"], rows)
     detail = (F.months_text(sub["month"]) + " 在册（" + F.program_text(program) + "，核定 "
               + F.yuan(sub["amount"]) + " 元/月，纳入日期 "
               + F.dates_text(r["start_date"].to_numpy(dtype="datetime64[D]")[rows])
               + "）但当月未发放，应核实并补发")
     found = F.build("missing_payment", "medium", person_id=r["person_id"].to_numpy(
-        dtype=object)[rows], name=r["name"].to_numpy(dtype=object)[rows],
-        region_code=r["region_code"].to_numpy(dtype=object)[rows], program=program,
+        dtype=object)[rows], name=pick(r["name"], rows),
+        region_code=pick(r["region_code"], rows), program=program,
         period=sub["month"], amount=sub["amount"], detail=detail, extra_key=program)
     return F.attach(ctx, found, roster_evidence(tables, rows, np.arange(len(rows))))
 
@@ -443,8 +444,8 @@ def check_account_mismatch(tables: AuditTables, ctx: AuditContext) -> pd.DataFra
     row = payment_roster_row(tables, ctx)[other]
     first = first_roster_row_by_code(tables, ctx)[pay["pid"].to_numpy()[other]]
     row = np.where(row >= 0, row, first)
-    household = np.where(row >= 0, r["household_id"].to_numpy(dtype=object)[
-        np.maximum(row, 0)], "")
+    household = np.where(row >= 0, pick(r["household_id"],
+        np.maximum(row, 0)), "")
     members = [pd.Series(r["person_id"], dtype="str") + "|"
                + pd.Series(r["household_id"], dtype="str")]
     extra = getattr(tables, "household_members", None)

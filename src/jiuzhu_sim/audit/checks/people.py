@@ -16,6 +16,7 @@ from jiuzhu_sim.audit.checks.base import (
     paid_total_by_code,
     payment_view,
     person_codes,
+    pick,
     roster_info,
     roster_months,
 )
@@ -51,8 +52,8 @@ def check_invalid_id(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
     pay = tables.payments
     region, program = info["region_code"].to_numpy(), info["program"].to_numpy()
     from_pay = ~info["on_roster"].to_numpy() & paid_any
-    region[from_pay] = pay["region_code"].to_numpy(dtype=object)[pay_rows[from_pay]]
-    program[from_pay] = pay["program"].to_numpy(dtype=object)[pay_rows[from_pay]]
+    region[from_pay] = pick(pay["region_code"], pay_rows[from_pay])
+    program[from_pay] = pick(pay["program"], pay_rows[from_pay])
     amount = paid_total_by_code(tables, ctx)[codes]
     detail = ("身份证号 " + ids + " 无效：" + pd.Series(reason[bad], dtype="str")
               + "；窗口内向该号码发放 " + F.yuan(amount) + " 元，应核对户籍信息并更正")

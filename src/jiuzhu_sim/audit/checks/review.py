@@ -12,6 +12,7 @@ from jiuzhu_sim.audit.checks.base import (
     AuditContext,
     household_codes,
     input_file,
+    pick,
     roster_months,
     roster_person_codes,
 )
@@ -52,7 +53,7 @@ def household_evidence(tables: AuditTables, rows: np.ndarray, finding: np.ndarra
     rows = np.asarray(rows, dtype=np.int64)
     return F.evidence(finding, input_file(tables, "households"),
                       h["_row"].to_numpy(dtype=np.int64)[rows], F.key_fields(
-                          household_id=h["household_id"].to_numpy(dtype=object)[rows],
+                          household_id=pick(h["household_id"], rows),
                           check_date=F.dates_text(h["check_date"].to_numpy(
                               dtype="datetime64[D]")[rows]).to_numpy(dtype=object),
                           per_capita_income=F.plain_amount(h["per_capita_income"].to_numpy(
@@ -81,7 +82,7 @@ def check_review_overdue(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame
     # last month with no later check is not overdue)
     approved = r["start_date"].to_numpy(dtype="datetime64[D]")[rows]
     check = _latest(check, np.where(approved <= ctx.audit_end, approved, np.datetime64("NaT")))
-    program = r["program"].to_numpy(dtype=object)[rows]
+    program = pick(r["program"], rows)
     frame = pd.DataFrame({"pid": roster_person_codes(tables, ctx)[rows], "check": check,
                           "visit": r["last_visit_date"].to_numpy(dtype="datetime64[D]")[rows],
                           # the home-visit rule is dibao's (002 二(三)), not marginal's
@@ -117,14 +118,14 @@ def check_review_overdue(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame
               + pd.Series(np.where(lv, v_text, ""), dtype="str")
               + "，应尽快开展核对/入户走访")
     found = F.build("review_overdue", "low",
-                    person_id=r["person_id"].to_numpy(dtype=object)[first_row],
-                    name=r["name"].to_numpy(dtype=object)[first_row],
-                    region_code=r["region_code"].to_numpy(dtype=object)[first_row],
-                    program=r["program"].to_numpy(dtype=object)[first_row], detail=detail)
+                    person_id=pick(r["person_id"], first_row),
+                    name=pick(r["name"], first_row),
+                    region_code=pick(r["region_code"], first_row),
+                    program=pick(r["program"], first_row), detail=detail)
     roster_used = F.evidence(
         np.arange(len(f)), input_file(tables, "roster"),
         r["_row"].to_numpy(dtype=np.int64)[first_row], F.key_fields(
-            person_id=r["person_id"].to_numpy(dtype=object)[first_row],
+            person_id=pick(r["person_id"], first_row),
             last_check_date=F.dates_text(r["last_check_date"].to_numpy(
                 dtype="datetime64[D]")[first_row]).to_numpy(dtype=object),
             last_visit_date=F.dates_text(r["last_visit_date"].to_numpy(

@@ -18,6 +18,7 @@ from jiuzhu_sim.audit.checks.base import (
     codes_of,
     input_file,
     person_codes,
+    pick,
     roster_info,
     roster_months,
 )
@@ -280,7 +281,7 @@ def check_under_assisted(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame
 def _evidence_rows(tables: AuditTables, name: str, rows: np.ndarray, **fields) -> pd.DataFrame:
     """Evidence candidates of a screening list: its person, file, row and key fields."""
     table = tables[name]
-    person = table["person_id"].to_numpy(dtype=object)[rows]
+    person = pick(table["person_id"], rows)
     return pd.DataFrame({"person_id": person, "file": input_file(tables, name),
                          "row": table["_row"].to_numpy(dtype=np.int64)[rows],
                          "key_fields": F.key_fields(person_id=person, **{

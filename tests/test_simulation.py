@@ -944,3 +944,21 @@ def test_distinct_text_proves_distinct_ids_or_declines():
     assert distinct_text(ids) is True
     assert distinct_text(pd.concat([ids, ids.iloc[:1]], ignore_index=True)) is None
     assert distinct_text(pd.Series(["P1", "P22"], dtype="str")) is None  # widths differ
+
+
+def test_distinct_text_reads_chunked_columns_as_one():
+    """The CSV reader leaves a column in chunks: a duplicate split across two chunks is
+    still seen (None), distinct IDs in several chunks are proven (True), and a chunk of
+    another width declines (None)."""
+    import pyarrow as pa
+
+    from jiuzhu_sim.io import distinct_text
+
+    def chunked(*chunks):
+        return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(
+            [pa.array(c, pa.large_string()) for c in chunks])))
+
+    a, b, c = "350581199105120022", "350581199001010013", "350581199001010021"
+    assert distinct_text(chunked([a, b], [c])) is True
+    assert distinct_text(chunked([a, b], [c, a])) is None
+    assert distinct_text(chunked([a, b], ["H35058100000001"])) is None

@@ -219,29 +219,36 @@ def strip_text(series: pd.Series) -> pd.Series:
 def distinct_text(series: pd.Series) -> bool | None:
     """True when the text values are pairwise distinct, proven without hashing the strings
     in Python: IDs of one width (resident IDs, synthetic household IDs) are read as
-    overlapping 8-byte words straight from Arrow's buffer, mixed to one 64-bit number each,
-    sorted; distinct numbers mean distinct IDs. ``None`` when that cannot decide (mixed
-    widths, very short IDs, two equal numbers): the caller then checks the slow way."""
+    overlapping 8-byte words straight from Arrow's buffers (chunk by chunk, as the CSV
+    reader left them), mixed to one 64-bit number each, sorted; distinct numbers mean
+    distinct IDs. ``None`` when that cannot decide (mixed widths, very short IDs, two equal
+    numbers): the caller then checks the slow way."""
     import pyarrow as pa
 
-    arr = _arrow_text(series)
+    arr = _arrow_text(series, combine=False)
     if arr is None or arr.null_count or len(arr) < 2:
         return None
-    offsets_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
-    buffers = arr.buffers()
-    offsets = np.frombuffer(buffers[1], offsets_type)[arr.offset:arr.offset + len(arr) + 1]
-    width = int(offsets[1] - offsets[0])
-    if width < 8 or (offsets[-1] - offsets[0]) != width * len(arr) or (
-            np.diff(offsets) != width).any():
-        return None
-    data = buffers[2]
-    mixed = np.zeros(len(arr), dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for start in [*range(0, width - 7, 8), width - 8]:
-            word = np.ndarray(shape=(len(arr),), dtype="<u8", buffer=data,
-                              offset=int(offsets[0]) + start, strides=(width,))
-            mixed = (mixed ^ word) * np.uint64(0x9E3779B97F4A7C15)
-            mixed ^= mixed >> np.uint64(29)
+    chunks = [c for c in (arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]) if len(c)]
+    width = None
+    parts = []
+    for chunk in chunks:
+        offsets_type = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        buffers = chunk.buffers()
+        offsets = np.frombuffer(buffers[1], offsets_type)[chunk.offset:
+                                                           chunk.offset + len(chunk) + 1]
+        width = int(offsets[1] - offsets[0]) if width is None else width
+        if width < 8 or (offsets[-1] - offsets[0]) != width * len(chunk) or (
+                np.diff(offsets) != width).any():
+            return None
+        mixed = np.zeros(len(chunk), dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for start in [*range(0, width - 7, 8), width - 8]:
+                word = np.ndarray(shape=(len(chunk),), dtype="<u8", buffer=buffers[2],
+                                  offset=int(offsets[0]) + start, strides=(width,))
+                mixed = (mixed ^ word) * np.uint64(0x9E3779B97F4A7C15)
+                mixed ^= mixed >> np.uint64(29)
+        parts.append(mixed)
+    mixed = np.concatenate(parts)
     mixed.sort()
     return None if (mixed[1:] == mixed[:-1]).any() else True
 

@@ -316,7 +316,7 @@ def _households_in_order(hid: pd.Series, phid: pd.Series) -> np.ndarray | None:
 
     from jiuzhu_sim.io import _arrow_text
 
-    persons, households = _arrow_text(phid), _arrow_text(hid)
+    persons, households = _arrow_text(phid, combine=False), _arrow_text(hid, combine=False)
     if persons is None or households is None or len(persons) == 0:
         return None
     starts = np.ones(len(persons), dtype=bool)

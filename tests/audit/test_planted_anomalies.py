@@ -68,3 +68,26 @@ def test_planted_anomalies_found(audited, check):
     assert planted >= 20
     assert recall >= MIN_RECALL, f"{check}: recall {recall:.3f}"
     assert precision >= MIN_PRECISION, f"{check}: precision {precision:.3f}"
+
+
+def test_checks_on_threads_give_the_one_thread_outputs(audited, tmp_path):
+    """The runner runs the checks on several threads; on the planted county the findings,
+    their evidence (in registry order) and the notes are those of one thread."""
+    from jiuzhu_sim.audit.checks.base import AuditContext
+    from jiuzhu_sim.audit.execute import run_checks
+    from jiuzhu_sim.audit.findings import evidence_frame
+    from jiuzhu_sim.audit.runner import check_window
+
+    _, result = audited
+    start, end = check_window(START, END)
+    params = load_parameters("350581", "2024-06-30")
+    outs = []
+    for threads in (1, 4):
+        ctx = AuditContext(start, end, params, region_code="350581")
+        findings = run_checks(result.tables, ctx, threads=threads)
+        outs.append((findings, evidence_frame(ctx), ctx.notes))
+    (f1, e1, n1), (f4, e4, n4) = outs
+    assert len(f1) > 100 and len(e1) > len(f1)
+    pd.testing.assert_frame_equal(f1, f4)
+    pd.testing.assert_frame_equal(e1, e4)
+    assert n1 == n4

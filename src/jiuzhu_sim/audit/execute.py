@@ -6,6 +6,8 @@ neither imports the other for it (no import cycle).
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import time
 
 import numpy as np
@@ -17,18 +19,50 @@ from jiuzhu_sim.audit.findings import FINDING_COLUMNS, empty_findings
 from jiuzhu_sim.audit.io import AuditTables
 
 
-def run_checks(tables: AuditTables, ctx: AuditContext, timings: dict | None = None
-               ) -> pd.DataFrame:
+def check_threads() -> int:
+    """Threads for :func:`run_checks` in one process: the cores this process may use, at
+    most ``MAX_CHECK_THREADS`` (the checks hold the GIL between numpy/pandas/Arrow calls,
+    so more threads stop paying)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_CHECK_THREADS))
+
+
+MAX_CHECK_THREADS = 4
+
+
+def run_checks(tables: AuditTables, ctx: AuditContext, timings: dict | None = None,
+               threads: int = 1) -> pd.DataFrame:
     """Every registered check; findings in registry order. The checks' evidence is left in
-    ``ctx.evidence`` (``findings.evidence_frame(ctx)`` gathers it)."""
-    parts = []
-    for check in CHECKS:
+    ``ctx.evidence`` in registry order (``findings.evidence_frame(ctx)`` gathers it).
+
+    With ``threads`` > 1 the checks run on that many threads (numpy, pandas and Arrow
+    release the GIL in their loops, so two checks share two cores). Each check records its
+    evidence in its own list (a copy of ``ctx`` sharing the cache and notes); the lists
+    are joined in registry order, so the outputs are those of one thread. Shared
+    intermediate tables are built once (``checks.base._cached`` locks per table)."""
+    def run(check, view):
         t0 = time.perf_counter()
-        part = check.function(tables, ctx)
+        part = check.function(tables, view)
         if timings is not None:
             timings[check.code] = round(time.perf_counter() - t0, 3)
-        if len(part):
-            parts.append(part)
+        return part
+
+    views = [dataclasses.replace(ctx, evidence=[]) for _ in CHECKS]
+    if threads > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="jiuzhu-check") as pool:
+            jobs = [pool.submit(run, check, view) for check, view in zip(CHECKS, views,
+                                                                         strict=True)]
+            results = [job.result() for job in jobs]
+    else:
+        results = [run(check, view) for check, view in zip(CHECKS, views, strict=True)]
+    for view in views:
+        ctx.evidence.extend(view.evidence)
+    parts = [part for part in results if len(part)]
     if not parts:
         return empty_findings()
     return pd.concat(parts, ignore_index=True)[FINDING_COLUMNS]

@@ -22,7 +22,7 @@ import pandas as pd
 from jiuzhu_sim.audit.calendar import month_label, month_last_day, parse_month
 from jiuzhu_sim.audit.checks.base import AuditContext
 from jiuzhu_sim.audit.checks.registry import CHECKS
-from jiuzhu_sim.audit.execute import netting_evidence, run_checks
+from jiuzhu_sim.audit.execute import check_threads, netting_evidence, run_checks
 from jiuzhu_sim.audit.findings import evidence_frame
 from jiuzhu_sim.audit.io import AuditTables, load_inputs
 from jiuzhu_sim.exceptions import UserInputError
@@ -157,7 +157,7 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
             linkage_job = pool.submit(timed_review)
         try:
             t1 = time.perf_counter()
-            findings = run_checks(loaded.tables, ctx, timings)
+            findings = run_checks(loaded.tables, ctx, timings, threads=check_threads())
             evidence = netting_evidence(evidence_frame(ctx), findings, loaded.tables)
             ctx.evidence.clear()
             notes = ctx.notes

@@ -4,6 +4,7 @@ cached, integer-coded views of the tables (person codes, roster months, payment 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,8 @@ class AuditContext:
     evidence: list = field(default_factory=list)  # evidence frames recorded by the checks
     # per check code: what it ran on and what it could not judge (summary.json "checks_run")
     notes: dict = field(default_factory=dict)
+    # one lock per cached table (_cached), for checks running on several threads
+    locks: dict = field(default_factory=dict, repr=False, compare=False)
 
     def note(self, code: str, **items) -> None:
         """Record, for ``code``, counts (numbers and {value: count} dicts add up) and facts
@@ -133,9 +136,18 @@ def join_in_groups(values, groups, n: int, sep: str) -> np.ndarray:
 
 
 def _cached(ctx: AuditContext, tables: AuditTables, key: str, build):
+    """``build()``'s table, built once per ``tables`` and shared by the checks. Checks may
+    run on several threads (``execute.run_checks``): each table has its own lock, so a
+    second thread needing it waits for the first to finish building it."""
     token = (key, id(tables))
-    if token not in ctx.cache:
-        ctx.cache[token] = build()
+    try:
+        return ctx.cache[token]
+    except KeyError:
+        pass
+    lock = ctx.locks.setdefault(token, threading.Lock())  # dict.setdefault is atomic
+    with lock:
+        if token not in ctx.cache:
+            ctx.cache[token] = build()
     return ctx.cache[token]
 
 

@@ -108,6 +108,28 @@ def _group_codes(columns: dict) -> np.ndarray:
     return frame.groupby(list(frame.columns), sort=False, dropna=False).ngroup().to_numpy()
 
 
+def _distinct(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first row of each distinct combination of the integer ``columns``, each row's
+    combination number): the columns packed into one int64 and sorted once when their
+    ranges fit, else grouped by pandas."""
+    n = len(columns[0])
+    if not n:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    packed = np.zeros(n, dtype=np.int64)
+    size = 1
+    for col in columns:
+        col = np.asarray(col, dtype=np.int64)
+        low, high = int(col.min()), int(col.max())
+        size *= high - low + 1
+        if size >= 1 << 62:
+            code = _group_codes({str(i): c for i, c in enumerate(columns)})
+            _, first = np.unique(code, return_index=True)
+            return first, code
+        packed = packed * (high - low + 1) + (col - low)
+    _, first, inverse = np.unique(packed, return_index=True, return_inverse=True)
+    return first, inverse.reshape(-1)
+
+
 def _judge(ctx: AuditContext, tables: AuditTables, rows: np.ndarray, hrow: np.ndarray,
            days) -> pd.DataFrame:
     """The rules' verdict (:func:`_judge_rows`) on roster rows ``rows`` with the household
@@ -123,16 +145,14 @@ def _judge(ctx: AuditContext, tables: AuditTables, rows: np.ndarray, hrow: np.nd
     attr = _roster_attribute_codes(tables, ctx)[rows]
     # 1. the standards, once per distinct (attributes, date) — the attributes hold region
     #    and kind — and one code per distinct set of standard values
-    ad_code = _group_codes({"a": attr, "d": day.astype(np.int64)})
-    _, ad_first = np.unique(ad_code, return_index=True)
+    ad_first, ad_code = _distinct(attr, day.astype(np.int64))
     ri = _roster_inputs(tables, rows[ad_first])
     std = _standards(ctx, ri["sub_type"], ri["region"], day[ad_first])
     values = {f"{k}{j}": v[:, j] if v.ndim == 2 else v for k, v in std.items()
               for j in range(v.shape[1] if v.ndim == 2 else 1)}
     std_code = _group_codes(values) if len(ad_first) else np.zeros(0, dtype=np.int64)
     # 2. the verdict, once per distinct (attributes, household check, standards)
-    code = _group_codes({"a": attr, "h": hrow, "s": std_code[ad_code]})
-    _, first = np.unique(code, return_index=True)
+    first, code = _distinct(attr, hrow, std_code[ad_code])
     ri, hi = _roster_inputs(tables, rows[first]), _household_inputs(tables, hrow[first])
     std_first = {k: v[ad_code[first]] for k, v in std.items()}
     judged = _judge_rows(ctx, ri["program"], ri["coverage"], ri["care"], ri["sub_type"],

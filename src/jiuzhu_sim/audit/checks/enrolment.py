@@ -47,13 +47,20 @@ def check_double_enrolment(tables: AuditTables, ctx: AuditContext) -> pd.DataFra
     key = _person_month(pid, month, ctx)
     frame = pd.DataFrame({"key": key, "prog": prog, "reg": reg, "row": rows})
     frame = frame[frame["prog"].to_numpy() <= 1]
-    by_key = frame.groupby("key")
-    programs = by_key["prog"].nunique()
-    regions = frame.groupby(["key", "prog"])["reg"].nunique()
-    two_regions = regions[regions > 1].reset_index()
+    # person-months with both programs; (person-month, program)s with two regions — the
+    # distinct (key, program) and (key, program, region) combinations, counted
+    kp = frame["key"].to_numpy(dtype=np.int64) * 2 + frame["prog"].to_numpy(dtype=np.int64)
+    k_of_kp, n_programs = np.unique(np.unique(kp) // 2, return_counts=True)
+    both = k_of_kp[n_programs > 1]
+    reg_f = frame["reg"].to_numpy(dtype=np.int64)
+    reg_f = reg_f - (reg_f.min() if len(reg_f) else 0)
+    span_reg = int(reg_f.max()) + 1 if len(reg_f) else 1
+    kp_u, n_regions = np.unique(np.unique(kp * span_reg + reg_f) // span_reg,
+                                return_counts=True)
+    two = kp_u[n_regions > 1]
+    two_regions = pd.DataFrame({"key": two // 2, "prog": two % 2})
     if len(two_regions):  # two regions only when the approvals overlap by a day (a move
         two_regions = _overlapping(tables, frame, two_regions)  # mid-month is not double)
-    both = programs.index[programs.to_numpy() > 1].to_numpy()
     keys = np.union1d(both, two_regions["key"].to_numpy())
     if not len(keys):
         return F.empty_findings()

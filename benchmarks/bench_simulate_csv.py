@@ -70,6 +70,29 @@ def ensure_venv(venv: Path) -> Path:
     return python
 
 
+def reader_line(persons: Path, households: Path) -> str:
+    """Which reader ``jiuzhu simulate`` takes for these files: the fast one (Arrow, typed
+    columns) or the general fallback — a silent fallback once made simulate 3× slower on
+    this very benchmark (quoted CSVs), so the line says it."""
+    sys.path.insert(0, str(REPO / "src"))
+    from jiuzhu_sim.io import read_csv_typed
+    from jiuzhu_sim.simulation import (
+        HOUSEHOLD_BOOLEAN,
+        HOUSEHOLD_NUMERIC,
+        PERSON_BOOLEAN,
+        PERSON_COLUMNS,
+        PERSON_NUMERIC,
+    )
+
+    fast = (read_csv_typed(households, HOUSEHOLD_NUMERIC, HOUSEHOLD_BOOLEAN) is not None
+            and read_csv_typed(persons, PERSON_NUMERIC, PERSON_BOOLEAN,
+                               columns=PERSON_COLUMNS) is not None)
+    return ("simulate's CSV reader on these files: "
+            + ("fast (Arrow, typed columns)" if fast else
+               "GENERAL FALLBACK (the fast reader declines them: the figures below are not "
+               "the fast path's)"))
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     python = ensure_venv(args.venv)
@@ -88,6 +111,7 @@ def main(argv: list[str] | None = None) -> None:
           f"< {SYNTH_TARGET_SECONDS:g} s")
 
     persons, households = data / "persons.csv", data / "households.csv"
+    print(reader_line(persons, households))
     ours, anchor = [], []
     with tempfile.TemporaryDirectory(prefix="jiuzhu-bench-") as tmp:
         for i in range(args.repeat):

@@ -962,3 +962,37 @@ def test_distinct_text_reads_chunked_columns_as_one():
     assert distinct_text(chunked([a, b], [c])) is True
     assert distinct_text(chunked([a, b], [c, a])) is None
     assert distinct_text(chunked([a, b], ["H35058100000001"])) is None
+
+
+def test_a_failed_run_leaves_no_half_written_persons_out(tmp_path, sim_params,
+                                                         sim_random_frames, monkeypatch):
+    """persons_out is formatted on a second thread before the summary; if the run fails
+    after that, neither persons_out.csv nor its partial file is left behind."""
+    import jiuzhu_sim.simulation as simulation
+
+    pp, hp = _write_inputs(tmp_path, sim_random_frames, n=50, seed=3)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("summary failed")
+
+    monkeypatch.setattr(simulation, "summarise", broken)
+    with pytest.raises(RuntimeError, match="summary failed"):
+        simulate_files(pp, hp, tmp_path / "o", sim_params, seed=1)
+    assert not list((tmp_path / "o").glob("persons_out*"))
+
+
+def test_csv_written_in_slices_is_the_same_bytes(tmp_path):
+    """write_csv_arrow(parts=3): slices formatted on three threads, header once — the bytes
+    of one pass (commas, quotes, formula-looking text, Chinese, booleans, NaN)."""
+    from jiuzhu_sim.io import write_csv_arrow
+
+    n = 1001
+    frame = pd.DataFrame({
+        "x": np.arange(n) * 1.5, "flag": np.arange(n) % 2 == 0,
+        "text": ["a,b" if i % 7 == 0 else "=1+1" if i % 11 == 0 else '说"明' if i % 13 == 0
+                 else "中文" for i in range(n)],
+        "gap": np.where(np.arange(n) % 5 == 0, np.nan, 2.0)})
+    one = write_csv_arrow(frame, tmp_path / "one.csv")
+    three = write_csv_arrow(frame, tmp_path / "three.csv", parts=3)
+    assert one.read_bytes() == three.read_bytes()
+    assert one.read_bytes().count(b"\n") == n + 1  # header once

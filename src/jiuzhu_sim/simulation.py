@@ -506,8 +506,12 @@ def summarise(h: pd.DataFrame, params, income_all: np.ndarray | None = None) -> 
     }
 
 
-def simulate_population(pop: Population, params, seed: int = 0) -> SimulationResult:
-    """Rules + enrollment + summary on an already validated :class:`Population`."""
+def simulate_population(pop: Population, params, seed: int = 0,
+                        on_persons=None) -> SimulationResult:
+    """Rules + enrollment + summary on an already validated :class:`Population`.
+
+    ``on_persons``: called with persons_out as soon as it is final (before the enrolment
+    draw and the summary), e.g. to start writing it."""
     from jiuzhu_sim.population.process import (
         draw_process_arrays,
         household_uniforms,
@@ -515,6 +519,9 @@ def simulate_population(pop: Population, params, seed: int = 0) -> SimulationRes
     )
 
     arrays = entitlement_arrays(pop, params)
+    p = pd.DataFrame(_person_columns(pop, arrays))
+    if on_persons is not None:
+        on_persons(p)
     # the columns are completed first and each frame built once (building a frame and then
     # replacing columns copies every column again)
     hc = _household_columns(pop, arrays)
@@ -538,7 +545,6 @@ def simulate_population(pop: Population, params, seed: int = 0) -> SimulationRes
         np.asarray(hc["measured_per_capita_income"], float),
         np.asarray(hc["assessed_members"], float), params)
     h = pd.DataFrame(hc)
-    p = pd.DataFrame(_person_columns(pop, arrays))
     summary = summarise(h, params, arrays["h_income_all"])
     summary["enrollment_source"] = ("observed enrolled_dibao" if pop.enrolled_observed
                                     is not None else "process model (population/process.py)")
@@ -570,9 +576,10 @@ def simulate(persons: pd.DataFrame, households: pd.DataFrame, params, seed: int 
 # Files
 
 
-def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
-    """CSV in UTF-8 with BOM (Excel shows Chinese), written by pyarrow (fast)."""
-    return write_csv_arrow(frame, path)
+def _write_csv(frame: pd.DataFrame, path: Path, parts: int = 1) -> Path:
+    """CSV in UTF-8 with BOM (Excel shows Chinese), written by pyarrow (fast; ``parts``
+    slices formatted at once)."""
+    return write_csv_arrow(frame, path, parts=parts)
 
 
 def simulate_calibrated(pop: Population, params, seed: int = 0) -> SimulationResult:
@@ -648,21 +655,35 @@ def simulate_files(persons_path, households_path, out_dir, params, seed: int = 0
     pop = read_population(persons_path, households_path)
     # the inputs' SHA-256 for the manifest, on the core the one-threaded rules leave idle
     digests = hash_in_background([persons_path, households_path])
-    result = (simulate_calibrated if calibrate else simulate_population)(pop, params, seed)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    if fmt == "parquet":
-        write_table(result.households, out / "households_out.parquet", "parquet")
-        write_table(result.persons, out / "persons_out.parquet", "parquet")
+    if fmt == "parquet" or calibrate:
+        result = (simulate_calibrated if calibrate else simulate_population)(pop, params, seed)
+        if fmt == "parquet":
+            write_table(result.households, out / "households_out.parquet", "parquet")
+            write_table(result.persons, out / "persons_out.parquet", "parquet")
+        else:
+            _write_csv(result.households, out / "households_out.csv", parts=2)
+            _write_csv(result.persons, out / "persons_out.csv", parts=2)
     else:
-        # two files at once: pyarrow's CSV writer releases the GIL
+        # persons_out is final before the enrolment draw and the summary: Arrow formats it
+        # on a second thread (it releases the GIL) while they run; written under a partial
+        # name and renamed once the run has succeeded, so a failed run leaves no half output
         from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            jobs = [pool.submit(_write_csv, result.households, out / "households_out.csv"),
-                    pool.submit(_write_csv, result.persons, out / "persons_out.csv")]
-            for job in jobs:
-                job.result()
+        partial = out / "persons_out.csv.partial"
+        try:
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                jobs = []
+                result = simulate_population(pop, params, seed, on_persons=lambda p: jobs.append(
+                    pool.submit(_write_csv, p, partial)))
+                _write_csv(result.households, out / "households_out.csv", parts=2)
+                for job in jobs:
+                    job.result()
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        partial.replace(out / "persons_out.csv")
     summary = result.summary
     if calibrate:
         write_csv(pd.DataFrame(summary["calibration"]["fit"]), out / "calibration_fit.csv")

@@ -268,7 +268,9 @@ def check_ineligible_recipient(tables: AuditTables, ctx: AuditContext) -> pd.Dat
     check = h["check_date"].to_numpy(dtype="datetime64[D]")
     hk = pd.DataFrame({"hh": h_codes, "hrow": np.arange(len(h))})[check <= ctx.audit_end]
     pairs = pd.DataFrame({"row": rows, "hh": roster_hh[rows]}).merge(hk, on="hh")
-    no_check = len(np.setdiff1d(rows, pairs["row"].to_numpy()))
+    has_check = np.zeros(len(r), dtype=bool)
+    has_check[pairs["row"].to_numpy()] = True
+    no_check = int((~has_check[rows]).sum())  # rows are distinct
     ctx.note(code, people_without_household_check=int(no_check))
     if not len(pairs):
         return F.empty_findings()

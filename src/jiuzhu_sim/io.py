@@ -393,8 +393,116 @@ def write_csv(frame: pd.DataFrame, path: Path | str) -> Path:
     """The one CSV writer of outputs: UTF-8 with BOM (Excel shows Chinese), formula-safe
     text cells (:func:`formula_safe`)."""
     path = Path(path)
-    formula_safe(frame).to_csv(path, index=False, encoding="utf-8-sig")
+    safe = formula_safe(frame)
+    body = csv_bytes(safe)
+    if body is None:
+        safe.to_csv(path, index=False, encoding="utf-8-sig")
+    else:
+        with open(path, "wb") as fh:
+            fh.write(b"\xef\xbb\xbf")
+            fh.write(body)
     return path
+
+
+_CSV_QUOTED: list[bytes] = []
+
+
+def _csv_quote_chars() -> bytes:
+    """The characters that make Python's csv writer quote a field as pandas' ``to_csv``
+    runs it (QUOTE_MINIMAL, ``lineterminator="\\n"``: a ``\\r`` is not quoted there), found
+    by asking the writer itself. All ASCII: in UTF-8 they never occur inside a character."""
+    if not _CSV_QUOTED:
+        quoted = b""
+        for char in ",\"\n\r\t ;'\\":
+            probe = _io.StringIO()
+            csv.writer(probe, lineterminator="\n", quoting=csv.QUOTE_MINIMAL).writerow(
+                [f"a{char}b"])
+            if probe.getvalue().startswith('"'):
+                quoted += char.encode("ascii")
+        _CSV_QUOTED.append(quoted)
+    return _CSV_QUOTED[0]
+
+
+def _cells_with_bytes(arr, chars: bytes) -> np.ndarray:
+    """Which cells of an Arrow large_string array hold any of the ASCII ``chars``: a byte
+    table over Arrow's data buffer, each hit placed in its cell by a binary search (no regex)."""
+    offsets = np.frombuffer(arr.buffers()[1], np.int64)[arr.offset:arr.offset + len(arr) + 1]
+    data = arr.buffers()[2]
+    if data is None or offsets[-1] == offsets[0]:
+        return np.zeros(len(arr), dtype=bool)
+    table = np.zeros(256, dtype=bool)
+    table[list(chars)] = True
+    where = np.flatnonzero(table[np.frombuffer(data, np.uint8)[int(offsets[0]):
+                                                                int(offsets[-1])]])
+    cells = np.zeros(len(arr), dtype=bool)
+    cells[np.searchsorted(offsets[1:] - offsets[0], where, side="right")] = True
+    return cells
+
+
+def _csv_cells(series: pd.Series):
+    """One column's CSV cells as ``to_csv`` writes them (an Arrow large_string array,
+    quoted where the csv writer quotes), or None for a column type this does not cover."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    dtype = series.dtype
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        text = _large_text(series)
+    elif isinstance(dtype, np.dtype) and dtype.kind == "O":
+        if pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty"):
+            return None
+        values = series.to_numpy(dtype=object)
+        blank = pd.isna(series).to_numpy()
+        if blank.any():
+            values = np.where(blank, "", values)
+        text = pa.array(values, type=pa.large_string())
+    elif dtype.kind == "f" and isinstance(dtype, np.dtype):
+        values = series.to_numpy()
+        text = pa.array(np.where(np.isnan(values), "", values.astype(str)),
+                        type=pa.large_string())  # numpy's str: what to_csv writes
+        return text
+    elif isinstance(dtype, np.dtype) and dtype.kind in "iub":
+        return pa.array(series.to_numpy().astype(str), type=pa.large_string())
+    elif pd.api.types.is_integer_dtype(dtype):  # nullable Int64 …: <NA> as an empty cell
+        blank = pd.isna(series).to_numpy()
+        text = series.to_numpy(dtype="int64", na_value=0).astype(str)
+        return pa.array(np.where(blank, "", text), type=pa.large_string())
+    else:
+        return None
+    quote = _cells_with_bytes(text, _csv_quote_chars())
+    if quote.any():
+        quoted = _join_text('"', pc.replace_substring(text, '"', '""'), '"')
+        text = pc.if_else(pa.array(quote), quoted, text)
+    return text
+
+
+def csv_bytes(frame: pd.DataFrame) -> memoryview | bytes | None:
+    """The bytes ``frame.to_csv(index=False)`` writes (without the BOM), built column by
+    column and joined by Arrow, or None when a column is of a type this does not cover
+    (dates, categories, mixed objects …) or the frame has fewer than two columns (the csv
+    writer quotes a lone empty field): the caller then uses ``to_csv``. Shown equal to
+    ``to_csv`` on awkward cells in tests/test_io_csv_writer.py."""
+    if frame.shape[1] < 2 or not all(isinstance(c, str) for c in frame.columns):
+        return None
+    header = frame.columns.to_series(index=range(frame.shape[1])).astype(object)
+    head = csv_bytes_row(header.astype(str).tolist())
+    if not len(frame):
+        return head
+    cells = []
+    for j in range(frame.shape[1]):
+        column = _csv_cells(frame.iloc[:, j])
+        if column is None:
+            return None
+        cells.append(column)
+    lines = _join_text(_join_text(*cells, sep=","), "\n")
+    return head + bytes(_text_bytes(lines))
+
+
+def csv_bytes_row(cells: list[str]) -> bytes:
+    """One row as Python's csv writer writes it for ``to_csv``."""
+    out = _io.StringIO()
+    csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_MINIMAL).writerow(cells)
+    return out.getvalue().encode("utf-8")
 
 
 def write_table(frame: pd.DataFrame, path: Path | str, fmt: str = "csv",
@@ -521,43 +629,96 @@ def _column_letters(i: int) -> str:
     return letters
 
 
-def _xlsx_cells(values: pd.Series, letter: str, row_numbers: pd.Series, kind: str = "",
+def _large_text(values):
+    """A text column (pandas Series of str, numpy array of str, or Arrow array) as one
+    Arrow ``large_string`` array without nulls (blanks ''), zero-copy for pandas' Arrow-backed
+    ``str`` columns."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(values, pd.Series):
+        arr = _arrow_text(values)
+        if arr is None:
+            arr = pa.array(values.to_numpy(dtype=object), type=pa.large_string())
+    elif isinstance(values, (pa.Array, pa.ChunkedArray)):
+        arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    else:
+        arr = pa.array(np.asarray(values, dtype=object), type=pa.large_string())
+    if arr.type != pa.large_string():
+        arr = arr.cast(pa.large_string())
+    if arr.null_count:
+        arr = pc.fill_null(arr, "")
+    return arr
+
+
+def _join_text(*parts, sep: str = ""):
+    """Element-wise concatenation of Arrow large_string arrays and Python str scalars,
+    ``sep`` between them."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pc.binary_join_element_wise(
+        *[pa.scalar(p, pa.large_string()) if isinstance(p, str) else p for p in parts],
+        pa.scalar(sep, pa.large_string()))
+
+
+def _xlsx_cells(values: pd.Series, letter: str, row_numbers, kind: str = "",
                 style: int = 0) -> pd.Series:
     """One column's ``<c>`` elements (numbers as numbers, the rest as inline strings; blank
     cells empty), vectorised. ``kind`` "text" writes numbers as text; "date" writes dates as
-    Excel serial days (text that is not a date stays text); ``style`` is the cellXfs index."""
-    ref = '<c r="' + letter + row_numbers
-    close = f'" s="{style}">' if style else '">'  # one scalar: no extra column-wide concat
+    Excel serial days (text that is not a date stays text); ``style`` is the cellXfs index.
+    ``row_numbers``: the rows' numbers as text (Series or Arrow array)."""
+    return pd.Series(_xlsx_cell_array(values, letter, _large_text(row_numbers), kind, style),
+                     dtype="str")
+
+
+def _xlsx_cell_array(values: pd.Series, letter: str, row_numbers, kind: str = "",
+                     style: int = 0):
+    """:func:`_xlsx_cells` as an Arrow large_string array: each cell's XML joined in one
+    Arrow pass (``row_numbers`` an Arrow large_string array)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ref = '<c r="' + letter
+    close = f'" s="{style}">' if style else '">'
+    empty = pa.scalar("", pa.large_string())
     if kind == "date":
         days = ((pd.to_datetime(values, errors="coerce", format="ISO8601")
                  - pd.Timestamp("1899-12-30")) / pd.Timedelta(days=1)).to_numpy()
         is_date = ~np.isnan(days)
         if is_date.any():
-            text = _xlsx_cells(values.where(~is_date, ""), letter, row_numbers, "text", style)
-            serial = pd.Series(np.where(is_date, days, 0).astype("int64").astype(str),
-                               dtype="str")
-            return text.where(~is_date, ref + (close + "<v>") + serial + "</v></c>")
+            text = _xlsx_cell_array(values.where(~is_date, ""), letter, row_numbers, "text",
+                                    style)
+            serial = pc.cast(pa.array(np.where(is_date, days, 0).astype("int64")),
+                             pa.large_string())
+            dated = _join_text(ref, row_numbers, close + "<v>", serial, "</v></c>")
+            return pc.if_else(pa.array(is_date), dated, text)
         kind = "text"
     numeric = (pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values))
     if numeric and kind != "text":
         number = values.to_numpy(dtype="float64", na_value=np.nan)
-        text = pd.Series(np.where(np.isnan(number), "", values.astype(str).to_numpy(
-            dtype=object)), dtype="str")
-        cells = ref + (close + "<v>") + text + "</v></c>"
-        return cells.where(text != "", "")
-    text = pd.Series(values.to_numpy(dtype=object), dtype="str").fillna("")
+        text = _large_text(np.where(np.isnan(number), "", values.astype(str).to_numpy(
+            dtype=object)))
+        cells = _join_text(ref, row_numbers, close + "<v>", text, "</v></c>")
+        return pc.if_else(pc.equal(text, empty), empty, cells)
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        text = values  # already text: the same cells as the round trip below
+    else:
+        text = pd.Series(values.to_numpy(dtype=object), dtype="str")
+    text = text.fillna("")
     if numeric:  # numbers written as text: no "1.0" for an integer code
         number = values.to_numpy(dtype="float64", na_value=np.nan)
         whole = np.isfinite(number) & (number == np.round(number))
         text = text.where(~whole, pd.Series(np.where(whole, number, 0).astype("int64"),
                                             dtype="str")).where(~np.isnan(number), "")
-    if text.str.contains(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f]", regex=True).any():
-        text = (text.str.replace("&", "&amp;", regex=False).str.replace("<", "&lt;", regex=False)
-                .str.replace(">", "&gt;", regex=False)
-                .str.replace(_XML_INVALID, "", regex=True))
+    arr = _large_text(text)
+    if pc.any(pc.match_substring_regex(arr, r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f]")).as_py():
+        arr = pc.replace_substring(arr, "&", "&amp;")
+        arr = pc.replace_substring(pc.replace_substring(arr, "<", "&lt;"), ">", "&gt;")
+        arr = pc.replace_substring_regex(arr, _XML_INVALID, "")
     inline = close[:-1] + ' t="inlineStr"><is><t xml:space="preserve">'
-    cells = ref + inline + text + "</t></is></c>"
-    return cells.where(text != "", "")
+    cells = _join_text(ref, row_numbers, inline, arr, "</t></is></c>")
+    return pc.if_else(pc.equal(arr, empty), empty, cells)
 
 
 @dataclass(frozen=True)
@@ -750,19 +911,34 @@ def write_xlsx(path: Path | str, sheets: Mapping[str, pd.DataFrame],
                 for lo in [-1, *range(0, len(frame), chunk_rows)]:
                     part = header if lo < 0 else frame.iloc[lo:lo + chunk_rows]
                     first = 1 if lo < 0 else lo + 2
-                    numbers = pd.Series(np.arange(first, first + len(part)).astype(str),
-                                        dtype="str")
-                    rows = '<row r="' + numbers + '"'
-                    rows = (rows + ">" if lo < 0 or not wrapped
-                            else rows + _row_heights(part, wrapped) + ">")
-                    for j, letter in enumerate(letters):
-                        rows = rows + _xlsx_cells(
-                            part.iloc[:, j].reset_index(drop=True), letter, numbers,
-                            "text" if lo < 0 else kinds[j],
-                            XLSX_STYLE["header"] if lo < 0 else styles[j])
-                    fh.write(("".join((rows + "</row>").to_numpy(dtype=object))).encode("utf-8"))
+                    numbers = _large_text(np.arange(first, first + len(part)).astype(str))
+                    heights = ("" if lo < 0 or not wrapped
+                               else _large_text(_row_heights(part, wrapped)))
+                    # each cell column built once, every row joined in one Arrow pass and
+                    # written from Arrow's buffer (no Python string per row)
+                    cells = [_xlsx_cell_array(
+                        part.iloc[:, j].reset_index(drop=True), letter, numbers,
+                        "text" if lo < 0 else kinds[j],
+                        XLSX_STYLE["header"] if lo < 0 else styles[j])
+                        for j, letter in enumerate(letters)]
+                    fh.write(_text_bytes(_join_text('<row r="', numbers, '"', heights, ">",
+                                                    *cells, "</row>")))
                 fh.write(_sheet_tail(frame, layout).encode("utf-8"))
     return path
+
+
+def _text_bytes(arr) -> memoryview:
+    """The UTF-8 bytes of an Arrow (large_)string array's cells, back to back."""
+    import pyarrow as pa
+
+    if not len(arr):
+        return memoryview(b"")
+    offsets_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    buffers = arr.buffers()
+    offsets = np.frombuffer(buffers[1], offsets_type)[arr.offset:arr.offset + len(arr) + 1]
+    if buffers[2] is None:
+        return memoryview(b"")
+    return memoryview(buffers[2])[int(offsets[0]):int(offsets[-1])]
 
 
 def _xml_escape(text: str) -> str:

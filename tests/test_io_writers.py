@@ -1,0 +1,134 @@
+"""The output writers' fast paths give the bytes of the general ones: ``write_csv`` joins
+cells with Arrow instead of ``DataFrame.to_csv``, and the xlsx cell XML is joined by Arrow
+in one pass instead of column-by-column pandas concatenation. Awkward cells: blanks, None
+and NaN, Chinese text, formula-looking text, quotes, commas, line breaks, 15- and 18-digit
+IDs with a lowercase x, odd floats."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from jiuzhu_sim.io import _XML_INVALID, _xlsx_cells, csv_bytes, write_csv, write_xlsx
+
+AWKWARD_TEXT = ["", "中文 姓名", "=1+1", "+86", "-338.00", "@x", "a,b", 'say "hi"', "two\nlines",
+                "car\rreturn", "\ttab", " lead", "350581198001010035", "35058119800101003x",
+                "350581800101003", "&<>", "ctl\x01char", "'quoted", "x" * 300, "1.0"]
+AWKWARD_FLOATS = [1.0, np.nan, -0.0, 1e16, 1e-5, 0.1 + 0.2, 123456789.125, 3.0, 1e300,
+                  -338.0, np.inf, -np.inf, 0.0, 4608.0, 1234.5, 5e-324, 2.5e15, 0.01,
+                  99999999999.99, 7.0]
+
+
+def _frame():
+    n = len(AWKWARD_TEXT)
+    text = pd.Series(AWKWARD_TEXT, dtype="str")
+    return pd.DataFrame({
+        "text": text,
+        "text_na": text.where(np.arange(n) % 3 != 0),
+        "object": pd.Series([None if i % 4 == 0 else t for i, t in enumerate(AWKWARD_TEXT)],
+                            dtype=object),
+        "float": AWKWARD_FLOATS,
+        "int": np.arange(n, dtype=np.int64) * -7,
+        "Int64": pd.array([None if i % 5 == 0 else i for i in range(n)], dtype="Int64"),
+        "bool": np.arange(n) % 2 == 0,
+        "问题,描述": text[::-1].to_numpy(),
+    })
+
+
+def test_csv_bytes_are_to_csvs(tmp_path):
+    frame = _frame()
+    assert bytes(csv_bytes(frame)) == frame.to_csv(index=False).encode("utf-8")
+    assert bytes(csv_bytes(frame.iloc[:0])) == frame.iloc[:0].to_csv(index=False).encode()
+    for col in frame.columns:  # each column type on its own (beside a plain column)
+        sub = frame[[col, "int"]]
+        assert bytes(csv_bytes(sub)) == sub.to_csv(index=False).encode("utf-8"), col
+
+
+def test_write_csv_is_to_csv_of_the_formula_safe_frame(tmp_path):
+    from jiuzhu_sim.io import formula_safe
+
+    frame = _frame()
+    write_csv(frame, tmp_path / "fast.csv")
+    formula_safe(frame).to_csv(tmp_path / "pandas.csv", index=False, encoding="utf-8-sig")
+    assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+    assert "'=1+1" in (tmp_path / "fast.csv").read_text(encoding="utf-8-sig")
+
+
+@pytest.mark.parametrize("frame", [
+    pd.DataFrame({"only": ["", "a"]}),                       # a lone empty field is quoted
+    pd.DataFrame({"d": pd.to_datetime(["2024-01-01", None]), "x": [1, 2]}),
+    pd.DataFrame({"mixed": ["a", 1], "x": [1, 2]}),
+    pd.DataFrame({"c": pd.Categorical(["a", "b"]), "x": [1, 2]}),
+])
+def test_csv_bytes_declines_what_it_does_not_cover_and_write_csv_still_writes(tmp_path, frame):
+    assert csv_bytes(frame) is None
+    write_csv(frame, tmp_path / "out.csv")
+    assert (tmp_path / "out.csv").read_bytes() == b"\xef\xbb\xbf" + frame.to_csv(
+        index=False).encode("utf-8")
+
+
+def _general_xlsx_cells(values: pd.Series, letter: str, row_numbers: pd.Series, kind: str = "",
+                style: int = 0) -> pd.Series:
+    """One column's ``<c>`` elements (numbers as numbers, the rest as inline strings; blank
+    cells empty), vectorised. ``kind`` "text" writes numbers as text; "date" writes dates as
+    Excel serial days (text that is not a date stays text); ``style`` is the cellXfs index."""
+    ref = '<c r="' + letter + row_numbers
+    close = f'" s="{style}">' if style else '">'  # one scalar: no extra column-wide concat
+    if kind == "date":
+        days = ((pd.to_datetime(values, errors="coerce", format="ISO8601")
+                 - pd.Timestamp("1899-12-30")) / pd.Timedelta(days=1)).to_numpy()
+        is_date = ~np.isnan(days)
+        if is_date.any():
+            text = _general_xlsx_cells(values.where(~is_date, ""), letter, row_numbers, "text", style)
+            serial = pd.Series(np.where(is_date, days, 0).astype("int64").astype(str),
+                               dtype="str")
+            return text.where(~is_date, ref + (close + "<v>") + serial + "</v></c>")
+        kind = "text"
+    numeric = (pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values))
+    if numeric and kind != "text":
+        number = values.to_numpy(dtype="float64", na_value=np.nan)
+        text = pd.Series(np.where(np.isnan(number), "", values.astype(str).to_numpy(
+            dtype=object)), dtype="str")
+        cells = ref + (close + "<v>") + text + "</v></c>"
+        return cells.where(text != "", "")
+    text = pd.Series(values.to_numpy(dtype=object), dtype="str").fillna("")
+    if numeric:  # numbers written as text: no "1.0" for an integer code
+        number = values.to_numpy(dtype="float64", na_value=np.nan)
+        whole = np.isfinite(number) & (number == np.round(number))
+        text = text.where(~whole, pd.Series(np.where(whole, number, 0).astype("int64"),
+                                            dtype="str")).where(~np.isnan(number), "")
+    if text.str.contains(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f]", regex=True).any():
+        text = (text.str.replace("&", "&amp;", regex=False).str.replace("<", "&lt;", regex=False)
+                .str.replace(">", "&gt;", regex=False)
+                .str.replace(_XML_INVALID, "", regex=True))
+    inline = close[:-1] + ' t="inlineStr"><is><t xml:space="preserve">'
+    cells = ref + inline + text + "</t></is></c>"
+    return cells.where(text != "", "")
+
+
+
+@pytest.mark.parametrize("kind", ["", "text", "date", "wrap", "amount", "integer"])
+def test_xlsx_cells_are_the_general_paths(kind):
+    frame = _frame()
+    frame["dates"] = pd.Series(["2024-07-30", "", "not a date", "2024-02-30", "1900-01-01",
+                                "2024/1/5", "=1+1"] + [""] * (len(frame) - 7), dtype="str")
+    numbers = pd.Series(np.arange(2, len(frame) + 2).astype(str), dtype="str")
+    for col in frame.columns:
+        values = frame[col]
+        if kind == "date" and not pd.api.types.is_string_dtype(values):
+            continue  # dates are text columns (pd.to_datetime reads numbers as epochs)
+        fast = _xlsx_cells(values, "C", numbers, kind, 3)
+        general = _general_xlsx_cells(values, "C", numbers, kind, 3)
+        assert fast.tolist() == general.tolist(), col
+
+
+def test_xlsx_sheet_xml_is_the_general_paths(tmp_path):
+    import zipfile
+
+    frame = _frame()
+    write_xlsx(tmp_path / "a.xlsx", {"s": frame}, chunk_rows=7)
+    xml = zipfile.ZipFile(tmp_path / "a.xlsx").read("xl/worksheets/sheet1.xml").decode()
+    numbers = pd.Series(np.arange(2, len(frame) + 2).astype(str), dtype="str")
+    rows = '<row r="' + numbers + '">'
+    for j, col in enumerate(frame.columns):
+        rows = rows + _general_xlsx_cells(frame[col], "ABCDEFGH"[j], numbers, "", 7)
+    assert "".join(rows + "</row>") in xml

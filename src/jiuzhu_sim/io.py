@@ -423,19 +423,44 @@ def _csv_quote_chars() -> bytes:
     return _CSV_QUOTED[0]
 
 
-def _cells_with_bytes(arr, chars: bytes) -> np.ndarray:
-    """Which cells of an Arrow large_string array hold any of the ASCII ``chars``: a byte
-    table over Arrow's data buffer, each hit placed in its cell by a binary search (no regex)."""
-    offsets = np.frombuffer(arr.buffers()[1], np.int64)[arr.offset:arr.offset + len(arr) + 1]
-    data = arr.buffers()[2]
-    if data is None or offsets[-1] == offsets[0]:
-        return np.zeros(len(arr), dtype=bool)
-    table = np.zeros(256, dtype=bool)
-    table[list(chars)] = True
-    where = np.flatnonzero(table[np.frombuffer(data, np.uint8)[int(offsets[0]):
-                                                                int(offsets[-1])]])
+def text_buffers(arr) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets as int64, data bytes as uint8) of an Arrow (large_)string array: cell i is
+    ``data[offsets[i]:offsets[i + 1]]``."""
+    import pyarrow as pa
+
+    offsets_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    buffers = arr.buffers()
+    offsets = np.frombuffer(buffers[1], offsets_type)[arr.offset:arr.offset + len(arr) + 1]
+    data = (np.frombuffer(buffers[2], np.uint8) if buffers[2] is not None
+            else np.zeros(0, np.uint8))
+    return offsets.astype(np.int64, copy=False), data
+
+
+def byte_class(chars: bytes = b"", *, ranges: Sequence[tuple[int, int]] = ()
+               ) -> tuple[tuple[int, int], ...]:
+    """A set of byte values as inclusive ranges: ``chars`` (one range each) and ``ranges``."""
+    return tuple((c, c) for c in chars) + tuple((int(lo), int(hi)) for lo, hi in ranges)
+
+
+def cells_with_bytes(arr, byte_set) -> np.ndarray:
+    """Which cells of an Arrow (large_)string array hold any byte of ``byte_set`` (the bytes
+    themselves, or :func:`byte_class` ranges): range comparisons over Arrow's data buffer,
+    each hit placed in its cell by a binary search (no regex, no Python string per cell).
+    For ASCII bytes this is "the cell contains one of these characters" (in UTF-8 they
+    never occur inside a character); the range 0x80–0xFF flags every non-ASCII character."""
+    ranges = byte_class(byte_set) if isinstance(byte_set, bytes) else byte_set
+    offsets, data = text_buffers(arr)
     cells = np.zeros(len(arr), dtype=bool)
-    cells[np.searchsorted(offsets[1:] - offsets[0], where, side="right")] = True
+    if not len(arr) or offsets[-1] == offsets[0]:
+        return cells
+    data = data[int(offsets[0]):int(offsets[-1])]
+    hit = None
+    for low, high in ranges:  # (byte - low) mod 256 <= high - low: one SIMD pass a range
+        inside = (data - np.uint8(low)) <= np.uint8(high - low)
+        hit = inside if hit is None else np.logical_or(hit, inside, out=hit)
+    if hit is None or not hit.any():
+        return cells
+    cells[np.searchsorted(offsets[1:] - offsets[0], np.flatnonzero(hit), side="right")] = True
     return cells
 
 
@@ -469,7 +494,7 @@ def _csv_cells(series: pd.Series):
         return pa.array(np.where(blank, "", text), type=pa.large_string())
     else:
         return None
-    quote = _cells_with_bytes(text, _csv_quote_chars())
+    quote = cells_with_bytes(text, _csv_quote_chars())
     if quote.any():
         quoted = _join_text('"', pc.replace_substring(text, '"', '""'), '"')
         text = pc.if_else(pa.array(quote), quoted, text)

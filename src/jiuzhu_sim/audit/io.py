@@ -115,7 +115,68 @@ RESIDENT_ID_COLUMNS = frozenset({"person_id", "account_holder_id", "guardian_id"
 
 def _resident_ids(text: pd.Series) -> tuple[pd.Series, int]:
     """Resident IDs in canonical form, and how many cells the normalisation changed (the
-    usual already-canonical cells are left untouched)."""
+    usual already-canonical cells are left untouched).
+
+    Read off Arrow's buffers: the column is upper-cased only when a cell holds a lowercase
+    ASCII letter or a non-ASCII character, a cell is canonical when it has 18 bytes, the
+    first 17 digits and the last a digit or X, and only the other cells go through
+    :func:`~jiuzhu_sim.resident_id.normalize_ids` (:func:`_resident_ids_general` is the
+    same on pandas' string methods; tests show them equal)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from jiuzhu_sim.resident_id import normalize_ids
+
+    arr = base_io._arrow_text(text)
+    if arr is None or arr.null_count:
+        return _resident_ids_general(text)
+    if _lower_or_wide(arr).any():
+        text = text.str.upper()
+        arr = base_io._arrow_text(text)
+    odd = ~_canonical_ids(arr)
+    changed = 0
+    if odd.any():
+        before = text[odd]
+        fixed = normalize_ids(before).to_numpy(dtype=object)
+        changed = int((fixed != before.to_numpy(dtype=object)).sum())
+        arr = pc.replace_with_mask(arr, pa.array(odd), pa.array(fixed, type=arr.type))
+        text = pd.Series(arr, dtype=text.dtype, index=text.index)
+    return text, changed
+
+
+def _lower_or_wide(arr) -> np.ndarray:
+    """Cells of an Arrow string array that upper-casing can change: a non-ASCII character
+    or a lowercase ASCII letter (Arrow kernels: no regex, no Python string per cell)."""
+    import pyarrow.compute as pc
+
+    return (pc.invert(pc.string_is_ascii(arr)).to_numpy(zero_copy_only=False)
+            | pc.not_equal(pc.ascii_upper(arr), arr).to_numpy(zero_copy_only=False))
+
+
+def _canonical_ids(arr) -> np.ndarray:
+    """Cells of an Arrow string array that are a canonical resident ID (17 ASCII digits and
+    a digit or X: ``[0-9]{17}[0-9X]``) or blank, from the bytes."""
+    offsets, data = base_io.text_buffers(arr)
+    lengths = np.diff(offsets)
+    ok = lengths == 18
+    if ok.all() and len(ok):  # the usual file: every cell 18 bytes, back to back
+        cells = data[int(offsets[0]):int(offsets[-1])].reshape(-1, 18)
+        digits = ((cells[:, :17] - np.uint8(48)) < 10).all(axis=1)
+        last = cells[:, 17]
+        return digits & (((last - np.uint8(48)) < 10) | (last == ord("X")))
+    start = np.minimum(offsets[:-1], max(len(data) - 18, 0))
+    if len(data) >= 18:
+        for i in range(17):
+            ok &= (data[start + i] - np.uint8(48)) < 10
+        last = data[start + 17]
+        ok &= ((last - np.uint8(48)) < 10) | (last == ord("X"))
+    else:
+        ok[:] = False
+    return ok | (lengths == 0)
+
+
+def _resident_ids_general(text: pd.Series) -> tuple[pd.Series, int]:
+    """:func:`_resident_ids` on pandas' string methods (any text column)."""
     from jiuzhu_sim.resident_id import normalize_ids
 
     text = text.str.upper()
@@ -466,12 +527,16 @@ def _read_csv_arrow(path: Path) -> pd.DataFrame:
     with path.open("rb") as fh:
         first = fh.readline().decode("utf-8-sig")
     names = [c.replace("\ufeff", "").strip().strip('"') for c in first.rstrip("\r\n").split(",")]
+    # large_string: what pandas' Arrow-backed text columns hold (no cast in to_pandas);
+    # 4 MB blocks: fewer chunks per column, each later whole-column step pays per chunk
     table = pacsv.read_csv(
-        path, read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
-        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+        path, read_options=pacsv.ReadOptions(column_names=names, skip_rows=1,
+                                             block_size=4 << 20),
+        convert_options=pacsv.ConvertOptions(column_types={n: pa.large_string()
+                                                           for n in names},
                                              strings_can_be_null=False))
     return table.to_pandas(types_mapper=lambda t: pd.StringDtype("pyarrow")
-                           if t == pa.string() else None)
+                           if t in (pa.string(), pa.large_string()) else None)
 
 
 # --- typing ---------------------------------------------------------------------------
@@ -491,7 +556,8 @@ def _text(series: pd.Series) -> pd.Series:
         return series.astype("str").fillna("")
     if series.dtype == object:
         series = series.map(_cell_text)
-    return series.astype("str").fillna("").str.strip()
+    # strip only when a cell can start or end with whitespace (read off Arrow's buffers)
+    return base_io.strip_text(series.astype("str").fillna(""))
 
 
 def _cell_text(x) -> str:
@@ -646,7 +712,9 @@ def _fast_float(text: pd.Series) -> np.ndarray:
     import pyarrow as pa
 
     try:
-        arr = pa.array(text.to_numpy(dtype=object), type=pa.string())
+        arr = base_io._arrow_text(text)  # Arrow's own buffer: no Python string per cell
+        if arr is None or arr.null_count:
+            arr = pa.array(text.to_numpy(dtype=object), type=pa.string())
         return np.array(arr.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype="float64")
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
         return np.array(pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64",
@@ -662,7 +730,8 @@ def _numbers(text: pd.Series, blank: np.ndarray) -> tuple[np.ndarray, np.ndarray
     (inf, nan, 1e309) is bad."""
     if text.str.contains(",", regex=False).any():
         text = text.str.replace(",", "", regex=False)
-    values = _fast_float(text.where(~pd.Series(blank, index=text.index), "nan"))
+    values = _fast_float(text.where(~pd.Series(blank, index=text.index), "nan")
+                         if blank.any() else text)
     odd = ~np.isfinite(values) & ~blank
     if odd.any():  # the few cells that are not plain numbers: clean them, cast again
         cells = text[odd].str.normalize("NFKC").str.replace(_AMOUNT_NOISE, "", regex=True)
@@ -953,9 +1022,17 @@ def refuse_numeric_ids(series: pd.Series, column: str, file: str,
             where = int(np.flatnonzero(kinds)[0])
     if where is None:
         text = _text(series) if text is None else text
-        # only cells with a '.', 'e' or 'E' can be a number written out (one RE2 pass)
-        odd = np.flatnonzero(text.str.contains("[.eE]", regex=True).fillna(False)
-                             .to_numpy(dtype=bool))
+        # only cells with a '.', 'e' or 'E' can be a number written out (read off Arrow's
+        # buffer; one RE2 pass when that is not at hand)
+        arr = base_io._arrow_text(text)
+        if arr is not None and not arr.null_count:  # all-digit cells cannot: leave them out
+            import pyarrow.compute as pc
+
+            odd = np.flatnonzero(~pc.ascii_is_decimal(arr).to_numpy(zero_copy_only=False)
+                                 & (pc.binary_length(arr).to_numpy(zero_copy_only=False) > 0))
+        else:
+            odd = np.flatnonzero(text.str.contains("[.eE]", regex=True).fillna(False)
+                                 .to_numpy(dtype=bool))
         if len(odd):
             looks = text.iloc[odd].str.contains(_ID_AS_NUMBER, regex=True).fillna(
                 False).to_numpy(dtype=bool)
@@ -977,8 +1054,17 @@ _INVISIBLE = "[\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff\u00a0\u3000]|^['‘
 def _other_ids(text: pd.Series) -> tuple[pd.Series, int]:
     """Codes other than resident IDs (household_id, region_code, payment_id …): upper case,
     invisible characters and a leading quote removed (hyphens kept: they may belong to the
-    code); (values, cells changed)."""
-    text = text.str.upper()
+    code); (values, cells changed). Upper-casing and the search for invisible characters
+    run only when Arrow's buffer holds a lowercase letter, a non-ASCII byte or a quote."""
+    import pyarrow.compute as pc
+
+    arr = base_io._arrow_text(text)
+    fast = arr is not None and not arr.null_count
+    if not fast or _lower_or_wide(arr).any():
+        text = text.str.upper()
+    if fast and pc.all(pc.string_is_ascii(arr)).as_py() and not any(
+            pc.any(pc.starts_with(arr, quote)).as_py() for quote in "'`"):
+        return text, 0  # every character of _INVISIBLE is non-ASCII but a leading ' or `
     odd = text.str.contains(_INVISIBLE, regex=True).fillna(False).to_numpy(dtype=bool)
     if not odd.any():
         return text, 0
@@ -988,13 +1074,23 @@ def _other_ids(text: pd.Series) -> tuple[pd.Series, int]:
     return pd.Series(text, dtype="str"), int(odd.sum())
 
 
+
 _ACCOUNT_NOISE = "[\\s\u200b-\u200f\u2060\ufeff'\"‘’`\\-‐-―_]"
 
 
 def _account_numbers(text: pd.Series) -> tuple[pd.Series, int]:
     """Bank account numbers with spaces, hyphens, quotes and invisible characters removed
-    (full-width digits → ASCII); (values, cells changed)."""
-    odd = ~text.str.fullmatch(r"[0-9A-Za-z]*").fillna(False).to_numpy(dtype=bool)
+    (full-width digits → ASCII); (values, cells changed). The cells that are not
+    ``[0-9A-Za-z]*`` are found by an Arrow kernel (non-empty and not all ASCII letters and
+    digits)."""
+    arr = base_io._arrow_text(text)
+    if arr is not None and not arr.null_count:
+        import pyarrow.compute as pc
+
+        odd = (~pc.ascii_is_alnum(arr).to_numpy(zero_copy_only=False)
+               & (pc.binary_length(arr).to_numpy(zero_copy_only=False) > 0))
+    else:
+        odd = ~text.str.fullmatch(r"[0-9A-Za-z]*").fillna(False).to_numpy(dtype=bool)
     if not odd.any():
         return text, 0
     fixed = text[odd].str.normalize("NFKC").str.replace(_ACCOUNT_NOISE, "", regex=True)

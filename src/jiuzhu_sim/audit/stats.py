@@ -52,10 +52,31 @@ HOW = {
 NOT_DERIVABLE = [i for i in ITEMS if i not in HOW]
 
 
-def _count(ids: pd.Series, months: np.ndarray, window: np.ndarray) -> np.ndarray:
-    frame = pd.DataFrame({"id": pd.Series(ids, dtype="str").to_numpy(), "m": months})
-    frame = frame[np.isin(months, window)].drop_duplicates()
-    return frame.groupby("m")["id"].size().reindex(window).fillna(0).astype(int).to_numpy()
+def _codes(ids) -> np.ndarray:
+    """Integer codes of IDs (equal IDs, equal codes; missing ones share -1)."""
+    codes, _ = pd.factorize(pd.Series(ids, dtype="str"))
+    return codes.astype(np.int64, copy=False)
+
+
+def _count(ids, months: np.ndarray, window: np.ndarray) -> np.ndarray:
+    """Distinct (ID, month) pairs per window month. ``ids``: IDs (text), or their integer
+    codes (:func:`_codes`) when several counts share them; pairs are counted as one 64-bit
+    key each (code × months in the window + month), no frame, no string hashing twice."""
+    codes = ids if isinstance(ids, np.ndarray) and ids.dtype.kind == "i" else _codes(ids)
+    months = np.asarray(months, dtype=np.int64)
+    inside = (months >= window[0]) & (months <= window[-1])
+    width = len(window)
+    keys = (codes[inside] + 1) * width + (months[inside] - window[0])
+    if not len(keys):
+        return np.zeros(width, dtype=int)
+    top = int(keys.max()) + 1
+    if top <= max(16 * len(keys), 1 << 24):  # a bitmap of the keys: no sort
+        seen = np.zeros(top, dtype=bool)
+        seen[keys] = True
+        keys = np.flatnonzero(seen)
+    else:
+        keys = np.unique(keys)
+    return np.bincount(keys % width, minlength=width).astype(int)
 
 
 def monthly_stats(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
@@ -65,33 +86,44 @@ def monthly_stats(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
     for item in ITEMS:
         out[item] = pd.Series([pd.NA] * len(window), dtype="Int64")
     r = tables.roster
-    prog = pd.Series(r["program"], dtype="str").to_numpy(dtype=object)
-    sub = pd.Series(r["sub_type"], dtype="str").to_numpy(dtype=object)
+    program = pd.Series(r["program"], dtype="str")
+    sub = pd.Series(r["sub_type"], dtype="str")
     ids = pd.Series(r["person_id"], dtype="str")
+    # the roster's people as integer codes once (first appearance order), shared by counts
+    rid, people = pd.factorize(ids)
+    rid = rid.astype(np.int64, copy=False)
     start_m = month_of_dates(r["start_date"].to_numpy(dtype="datetime64[D]"))
     visit_m = month_of_dates(r["last_visit_date"].to_numpy(dtype="datetime64[D]"))
     check_m = month_of_dates(r["last_check_date"].to_numpy(dtype="datetime64[D]"))
-    has_sub = bool((sub != "").any())
+
+    def is_program(value: str) -> np.ndarray:
+        return (program == value).to_numpy(dtype=bool)
+
+    def is_sub(value: str) -> np.ndarray:
+        return (sub == value).to_numpy(dtype=bool)
+
+    has_sub = bool((sub != "").to_numpy(dtype=bool).any())
     if has_sub:
         for item, kind in ((ITEMS[0], "urban"), (ITEMS[1], "rural")):
-            sel = (prog == "dibao") & (sub == kind)
-            out[item] = _count(ids[sel], start_m[sel], window)
-        sel = (prog == "tekun") & (sub == "institutional")
-        out[ITEMS[2]] = _count(ids[sel], start_m[sel], window)
-        sel = (prog == "tekun") & (sub == "dispersed")
-        out[ITEMS[3]] = _count(ids[sel], visit_m[sel], window)
+            sel = is_program("dibao") & is_sub(kind)
+            out[item] = _count(rid[sel], start_m[sel], window)
+        sel = is_program("tekun") & is_sub("institutional")
+        out[ITEMS[2]] = _count(rid[sel], start_m[sel], window)
+        sel = is_program("tekun") & is_sub("dispersed")
+        out[ITEMS[3]] = _count(rid[sel], visit_m[sel], window)
     mon = tables.monitoring
     # 防止返贫监测对象 only (audit.anti_poverty_monitoring_categories): a petitioner (信访)
     # newly on dibao is screened (§5) but is not a monitored person brought into dibao
     cats = [str(c) for c in ctx.param("audit.anti_poverty_monitoring_categories")]
     is_monitored = pd.Series(mon["category"], dtype="str").isin(cats).to_numpy()
-    monitored = pd.Index(pd.unique(pd.Series(mon["person_id"], dtype="str")[is_monitored]))
+    mon_ids = pd.Series(mon["person_id"], dtype="str")
+    monitored = pd.Index(pd.unique(mon_ids[is_monitored]))
+    on_monitoring = ids.isin(monitored).to_numpy(dtype=bool)
     for item, p in ((ITEMS[7], "dibao"), (ITEMS[8], "tekun")):
-        sel = (prog == p) & (monitored.get_indexer(ids) >= 0)
-        out[item] = _count(ids[sel], start_m[sel], window)
-    out[ITEMS[11]] = _count(pd.Series(mon["person_id"], dtype="str")[is_monitored],
-                            month_of_dates(mon["since_date"].to_numpy(
-                                dtype="datetime64[D]"))[is_monitored], window)
+        sel = is_program(p) & on_monitoring
+        out[item] = _count(rid[sel], start_m[sel], window)
+    out[ITEMS[11]] = _count(mon_ids[is_monitored], month_of_dates(mon["since_date"].to_numpy(
+        dtype="datetime64[D]"))[is_monitored], window)
     d = tables.disability
     grade = d["grade"].to_numpy(dtype="float64")
     im = pd.Series(d["type"], dtype="str").isin(["intellectual", "mental"]).to_numpy()
@@ -102,31 +134,49 @@ def monthly_stats(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
         d["issued_date"].to_numpy(dtype="datetime64[D]"))[severe], window)
     # economic checks: roster last_check_date or the household's check dates
     h = tables.households
-    sel = np.isin(prog, ["dibao", "tekun"])
-    ck_ids = [ids[sel]]
+    sel = is_program("dibao") | is_program("tekun")
+    ck_ids = [rid[sel]]
     ck_m = [check_m[sel]]
     if len(h):
-        hh = pd.DataFrame({"hh": pd.Series(h["household_id"], dtype="str").to_numpy(),
-                           "m": month_of_dates(h["check_date"].to_numpy(dtype="datetime64[D]"))})
-        members = pd.DataFrame({"hh": pd.Series(r["household_id"], dtype="str").to_numpy()[sel],
-                                "id": ids[sel].to_numpy()}).drop_duplicates()
-        j = hh.merge(members, on="hh")
-        ck_ids.append(pd.Series(j["id"], dtype="str"))
-        ck_m.append(j["m"].to_numpy())
-    out[ITEMS[17]] = _count(pd.concat(ck_ids, ignore_index=True), np.concatenate(ck_m), window)
-    out[ITEMS[18]] = _count(ids, visit_m, window)
+        # each household check (household, month) × the household's dibao/tekun members
+        homes, _ = pd.factorize(pd.concat([pd.Series(h["household_id"], dtype="str"),
+                                           pd.Series(r["household_id"], dtype="str")[sel]],
+                                          ignore_index=True))
+        homes = homes.astype(np.int64, copy=False)
+        checked, member_home = homes[:len(h)], homes[len(h):]
+        span = int(rid.max()) + 2 if len(rid) else 1  # (home, person) as one int64, sorted
+        pairs = np.unique(member_home * span + (rid[sel] + 1))
+        pair_home = pairs // span
+        first = np.searchsorted(pair_home, checked, side="left")
+        n = np.searchsorted(pair_home, checked, side="right") - first
+        which = np.repeat(np.arange(len(h)), n)
+        member = pairs[np.repeat(first, n) + (np.arange(n.sum()) - np.repeat(
+            np.cumsum(n) - n, n))] % span - 1
+        ck_ids.append(member)
+        ck_m.append(month_of_dates(h["check_date"].to_numpy(dtype="datetime64[D]"))[which])
+    out[ITEMS[17]] = _count(np.concatenate(ck_ids), np.concatenate(ck_m), window)
+    out[ITEMS[18]] = _count(rid, visit_m, window)
     a = tables.alerts
-    out[ITEMS[19]] = _count(a["person_id"], month_of_dates(
+    aid = pd.Series(a["person_id"], dtype="str")
+    alert_people = _codes(aid)
+    out[ITEMS[19]] = _count(alert_people, month_of_dates(
         a["verified_date"].to_numpy(dtype="datetime64[D]")), window)
     start = a["township_received_date"].to_numpy(dtype="datetime64[D]")
     start = np.where(np.isnat(start), a["received_date"].to_numpy(dtype="datetime64[D]"), start)
     am = month_of_dates(start)
-    aid = pd.Series(a["person_id"], dtype="str")
-    out[ITEMS[28]] = _count(aid, am, window)
-    prog_of = pd.Series(prog, index=ids.to_numpy()).groupby(level=0).first()
-    ap = prog_of.reindex(aid.to_numpy()).fillna("").to_numpy(dtype=object)
+    out[ITEMS[28]] = _count(alert_people, am, window)
+    # each alert's person's program: that of the person's first roster row ("" if none)
+    # codes count up in order of first appearance: a row is a person's first where its code
+    # exceeds every code before it
+    before = np.maximum.accumulate(np.concatenate([[-1], rid[:-1]])) if len(rid) else rid
+    first_row = np.flatnonzero(rid > before)
+    person = people.get_indexer(aid) if len(people) else np.full(len(aid), -1)
+    row = first_row[person] if len(people) else person
+    row = np.where(person >= 0, row, -1)
     for item, p in ((ITEMS[29], "dibao"), (ITEMS[30], "tekun"), (ITEMS[31], "marginal")):
-        out[item] = _count(aid[ap == p], am[ap == p], window)
+        of_p = np.zeros(len(aid), dtype=bool)
+        of_p[row >= 0] = is_program(p)[row[row >= 0]]
+        out[item] = _count(alert_people[of_p], am[of_p], window)
     if not has_sub:
         for item in ITEMS[:4]:
             out[item] = pd.Series([pd.NA] * len(window), dtype="Int64")

@@ -127,21 +127,40 @@ def _resident_ids(text: pd.Series) -> tuple[pd.Series, int]:
 
     from jiuzhu_sim.resident_id import normalize_ids
 
-    arr = base_io._arrow_text(text)
-    if arr is None or arr.null_count:
+    arr = _arrow_column(text)
+    if arr is None:
         return _resident_ids_general(text)
     if _lower_or_wide(arr).any():
         text = text.str.upper()
-        arr = base_io._arrow_text(text)
+        arr = _arrow_column(text)
+        if arr is None:
+            return _resident_ids_general(text)
     odd = ~_canonical_ids(arr)
     changed = 0
     if odd.any():
         before = text[odd]
         fixed = normalize_ids(before).to_numpy(dtype=object)
         changed = int((fixed != before.to_numpy(dtype=object)).sum())
+        arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
         arr = pc.replace_with_mask(arr, pa.array(odd), pa.array(fixed, type=arr.type))
         text = pd.Series(arr, dtype=text.dtype, index=text.index)
     return text, changed
+
+
+def _arrow_column(text: pd.Series):
+    """The Arrow (large_)string data behind a pandas text column as it is (chunked, no
+    copy), or None when there is none or it has nulls (the callers' general paths)."""
+    import pyarrow as pa
+
+    arr = getattr(text.array, "_pa_array", None)
+    if arr is None or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return None
+    return None if arr.null_count else arr
+
+
+def _flags(arrow_bools) -> np.ndarray:
+    """An Arrow boolean (chunked) array as a numpy bool array."""
+    return np.asarray(arrow_bools.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _lower_or_wide(arr) -> np.ndarray:
@@ -149,30 +168,28 @@ def _lower_or_wide(arr) -> np.ndarray:
     or a lowercase ASCII letter (Arrow kernels: no regex, no Python string per cell)."""
     import pyarrow.compute as pc
 
-    return (pc.invert(pc.string_is_ascii(arr)).to_numpy(zero_copy_only=False)
-            | pc.not_equal(pc.ascii_upper(arr), arr).to_numpy(zero_copy_only=False))
+    return ~_flags(pc.string_is_ascii(arr)) | _flags(pc.not_equal(pc.ascii_upper(arr), arr))
 
 
 def _canonical_ids(arr) -> np.ndarray:
     """Cells of an Arrow string array that are a canonical resident ID (17 ASCII digits and
-    a digit or X: ``[0-9]{17}[0-9X]``) or blank, from the bytes."""
-    offsets, data = base_io.text_buffers(arr)
-    lengths = np.diff(offsets)
-    ok = lengths == 18
-    if ok.all() and len(ok):  # the usual file: every cell 18 bytes, back to back
-        cells = data[int(offsets[0]):int(offsets[-1])].reshape(-1, 18)
-        digits = ((cells[:, :17] - np.uint8(48)) < 10).all(axis=1)
-        last = cells[:, 17]
-        return digits & (((last - np.uint8(48)) < 10) | (last == ord("X")))
-    start = np.minimum(offsets[:-1], max(len(data) - 18, 0))
-    if len(data) >= 18:
-        for i in range(17):
-            ok &= (data[start + i] - np.uint8(48)) < 10
-        last = data[start + 17]
-        ok &= ((last - np.uint8(48)) < 10) | (last == ord("X"))
-    else:
-        ok[:] = False
-    return ok | (lengths == 0)
+    a digit or X: ``[0-9]{17}[0-9X]``) or blank, by Arrow kernels: 18 bytes of ASCII digits,
+    or 18 bytes ending in X whose first 17 are ASCII digits."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    lengths = _flags(pc.equal(pc.binary_length(arr), 18)), _flags(
+        pc.equal(pc.binary_length(arr), 0))
+    wide, blank = lengths
+    digits = _flags(pc.ascii_is_decimal(arr))
+    ok = wide & digits
+    maybe = np.flatnonzero(wide & ~digits)  # e.g. the 1 in 11 with the check character X
+    if len(maybe):
+        cells = (arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr).take(
+            pa.array(maybe))
+        ok[maybe] = (_flags(pc.ends_with(cells, "X"))
+                     & _flags(pc.ascii_is_decimal(pc.utf8_slice_codeunits(cells, 0, 17))))
+    return ok | blank
 
 
 def _resident_ids_general(text: pd.Series) -> tuple[pd.Series, int]:
@@ -712,8 +729,8 @@ def _fast_float(text: pd.Series) -> np.ndarray:
     import pyarrow as pa
 
     try:
-        arr = base_io._arrow_text(text)  # Arrow's own buffer: no Python string per cell
-        if arr is None or arr.null_count:
+        arr = _arrow_column(text)  # Arrow's own buffer: no Python string per cell
+        if arr is None:
             arr = pa.array(text.to_numpy(dtype=object), type=pa.string())
         return np.array(arr.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype="float64")
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
@@ -1022,14 +1039,18 @@ def refuse_numeric_ids(series: pd.Series, column: str, file: str,
             where = int(np.flatnonzero(kinds)[0])
     if where is None:
         text = _text(series) if text is None else text
-        # only cells with a '.', 'e' or 'E' can be a number written out (read off Arrow's
-        # buffer; one RE2 pass when that is not at hand)
-        arr = base_io._arrow_text(text)
-        if arr is not None and not arr.null_count:  # all-digit cells cannot: leave them out
+        # a number written out has a '.', 'e' or 'E' and ends in a digit or '.': on Arrow
+        # kernels, the cells not all digits that end so (not IDs ending in X); else one
+        # RE2 pass for the '.', 'e' or 'E'
+        arr = _arrow_column(text)
+        if arr is not None:
+            import pyarrow as pa
             import pyarrow.compute as pc
 
-            odd = np.flatnonzero(~pc.ascii_is_decimal(arr).to_numpy(zero_copy_only=False)
-                                 & (pc.binary_length(arr).to_numpy(zero_copy_only=False) > 0))
+            last = pc.utf8_slice_codeunits(arr, -1, 2 ** 31 - 1)
+            ends = pa.array(list("0123456789."), type=last.type)
+            odd = np.flatnonzero(~_flags(pc.ascii_is_decimal(arr))
+                                 & _flags(pc.is_in(last, value_set=ends)))
         else:
             odd = np.flatnonzero(text.str.contains("[.eE]", regex=True).fillna(False)
                                  .to_numpy(dtype=bool))
@@ -1058,8 +1079,8 @@ def _other_ids(text: pd.Series) -> tuple[pd.Series, int]:
     run only when Arrow's buffer holds a lowercase letter, a non-ASCII byte or a quote."""
     import pyarrow.compute as pc
 
-    arr = base_io._arrow_text(text)
-    fast = arr is not None and not arr.null_count
+    arr = _arrow_column(text)
+    fast = arr is not None
     if not fast or _lower_or_wide(arr).any():
         text = text.str.upper()
     if fast and pc.all(pc.string_is_ascii(arr)).as_py() and not any(
@@ -1083,12 +1104,11 @@ def _account_numbers(text: pd.Series) -> tuple[pd.Series, int]:
     (full-width digits → ASCII); (values, cells changed). The cells that are not
     ``[0-9A-Za-z]*`` are found by an Arrow kernel (non-empty and not all ASCII letters and
     digits)."""
-    arr = base_io._arrow_text(text)
-    if arr is not None and not arr.null_count:
+    arr = _arrow_column(text)
+    if arr is not None:
         import pyarrow.compute as pc
 
-        odd = (~pc.ascii_is_alnum(arr).to_numpy(zero_copy_only=False)
-               & (pc.binary_length(arr).to_numpy(zero_copy_only=False) > 0))
+        odd = ~_flags(pc.ascii_is_alnum(arr)) & _flags(pc.greater(pc.binary_length(arr), 0))
     else:
         odd = ~text.str.fullmatch(r"[0-9A-Za-z]*").fillna(False).to_numpy(dtype=bool)
     if not odd.any():

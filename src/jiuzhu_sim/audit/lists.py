@@ -56,14 +56,17 @@ def problem_list(findings: pd.DataFrame) -> pd.DataFrame:
 def rectification_list(findings: pd.DataFrame, deadline: str) -> pd.DataFrame:
     """整改清单: one row per finding, 整改状态 left empty for the townships to fill in."""
     f = findings
+    if not f["check"].isin(list(BY_CODE)).all():  # an unknown code: the KeyError it was
+        unknown = f.loc[~f["check"].isin(list(BY_CODE)), "check"].iloc[0]
+        raise KeyError(unknown)
     out = pd.DataFrame({
         "finding_id": f["finding_id"], "check": f["check"],
-        "check_zh": f["check"].map(lambda c: BY_CODE[c].name_zh),
+        "check_zh": f["check"].map({code: c.name_zh for code, c in BY_CODE.items()}),
         "severity": f["severity"].map(SEVERITY_ZH), "person_id": f["person_id"],
         "name": f["name"], "region_code": f["region_code"],
         "program": f["program"].map(PROGRAM_NAMES).fillna(f["program"]),
         "period": f["period"], "amount_at_risk": f["amount_at_risk"], "detail": f["detail"],
-        "action": f["check"].map(lambda c: BY_CODE[c].action_zh),
+        "action": f["check"].map({code: c.action_zh for code, c in BY_CODE.items()}),
         "unit": responsible_unit(f["region_code"]).to_numpy(), "deadline": deadline,
         "status": "",
     })

@@ -301,9 +301,12 @@ def write_outputs(result: AuditResult, out: Path, params, day: dt.date, paths, *
     review_matches.csv, 三项清单.xlsx and summary.json (with the manifest)."""
     from jiuzhu_sim.audit.lists import read_rectified, write_three_lists
     from jiuzhu_sim.io import write_csv
-    from jiuzhu_sim.manifest import build_manifest
+    from jiuzhu_sim.manifest import build_manifest, hash_in_background
 
     t0 = time.perf_counter()
+    extra_inputs = [Path(rectified)] if rectified else []
+    # the manifest's input digests, hashed on a worker thread while the outputs are written
+    digests = hash_in_background(list(paths) + extra_inputs)
     out.mkdir(parents=True, exist_ok=True)
     summary, timings = result.summary, result.timings
     write_csv(result.findings, out / "findings.csv")
@@ -323,12 +326,11 @@ def write_outputs(result: AuditResult, out: Path, params, day: dt.date, paths, *
                                                deadline, previous, summary["window"], params)
     summary["three_lists"]["deadline"] = deadline
     timings["write"] = round(time.perf_counter() - t0, 3)
-    extra_inputs = [Path(rectified)] if rectified else []
     summary["timings_seconds"] = timings
     summary["manifest"] = build_manifest(
         params=params, inputs=list(paths) + extra_inputs,
         command=command if command is not None else sys.argv,
-        started=started or dt.datetime.now(dt.UTC))
+        started=started or dt.datetime.now(dt.UTC), digests=digests)
     (out / "summary.json").write_text(json.dumps(finite_json(summary), ensure_ascii=False,
                                                  indent=2, default=str, allow_nan=False),
                                       encoding="utf-8")

@@ -140,10 +140,16 @@ def _resident_ids(text: pd.Series) -> tuple[pd.Series, int]:
     if odd.any():
         before = text[odd]
         fixed = normalize_ids(before).to_numpy(dtype=object)
-        changed = int((fixed != before.to_numpy(dtype=object)).sum())
-        arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-        arr = pc.replace_with_mask(arr, pa.array(odd), pa.array(fixed, type=arr.type))
-        text = pd.Series(arr, dtype=text.dtype, index=text.index)
+        differs = fixed != before.to_numpy(dtype=object)
+        changed = int(differs.sum())
+        if changed:  # (odd cells that normalise to themselves, e.g. too short, stay put)
+            where = np.flatnonzero(odd)[differs]
+            odd = np.zeros(len(odd), dtype=bool)
+            odd[where] = True
+            arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+            arr = pc.replace_with_mask(arr, pa.array(odd), pa.array(fixed[differs],
+                                                                    type=arr.type))
+            text = pd.Series(arr, dtype=text.dtype, index=text.index)
     return text, changed
 
 
@@ -185,8 +191,7 @@ def _canonical_ids(arr) -> np.ndarray:
     ok = wide & digits
     maybe = np.flatnonzero(wide & ~digits)  # e.g. the 1 in 11 with the check character X
     if len(maybe):
-        cells = (arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr).take(
-            pa.array(maybe))
+        cells = arr.take(pa.array(maybe))
         ok[maybe] = (_flags(pc.ends_with(cells, "X"))
                      & _flags(pc.ascii_is_decimal(pc.utf8_slice_codeunits(cells, 0, 17))))
     return ok | blank
@@ -1047,10 +1052,12 @@ def refuse_numeric_ids(series: pd.Series, column: str, file: str,
             import pyarrow as pa
             import pyarrow.compute as pc
 
-            last = pc.utf8_slice_codeunits(arr, -1, 2 ** 31 - 1)
-            ends = pa.array(list("0123456789."), type=last.type)
             odd = np.flatnonzero(~_flags(pc.ascii_is_decimal(arr))
-                                 & _flags(pc.is_in(last, value_set=ends)))
+                                 & _flags(pc.greater(pc.binary_length(arr), 0)))
+            if len(odd):
+                last = pc.utf8_slice_codeunits(arr.take(pa.array(odd)), -1, 2 ** 31 - 1)
+                ends = pa.array(list("0123456789."), type=last.type)
+                odd = odd[_flags(pc.is_in(last, value_set=ends))]
         else:
             odd = np.flatnonzero(text.str.contains("[.eE]", regex=True).fillna(False)
                                  .to_numpy(dtype=bool))

@@ -9,6 +9,7 @@ are integer month indices (see calendar.py); amounts are float64 yuan.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -1150,6 +1151,26 @@ def empty_table(name: str) -> pd.DataFrame:
     return pd.DataFrame(data)
 
 
+def _load_one(name, path, frame, limits, tables, rejected, rows_read, paths, files,
+              notes) -> None:
+    """Normalise one input file read by :func:`read_input` into ``tables`` and the tallies
+    of :func:`load_inputs`."""
+    paths.append(path)
+    files[name] = path.name
+    if SHEETS in frame.attrs:
+        notes["sheets"][name] = frame.attrs[SHEETS]
+    ragged = frame.attrs.get(RAGGED)
+    table, rej = normalise(name, frame, path.name, limits)
+    if table.attrs.get(IDS_NORMALISED):
+        notes["ids_normalised"][name] = dict(table.attrs[IDS_NORMALISED])
+    tables[name] = table
+    rows_read[name] = len(frame) + (0 if ragged is None else len(ragged))
+    rejected.extend(r for r in (ragged, rej) if r is not None and len(r))
+    if name in NEEDS_ROWS and not len(table):
+        _refuse_empty(path.name, rows_read[name], [r for r in (ragged, rej)
+                                                   if r is not None and len(r)])
+
+
 def load_inputs(data_dir: Path | str, sheets: tuple[str, ...] = (),
                 limits: InputLimits | None = None) -> LoadedInputs:
     """Find, read and normalise every CONTRACT §5 input in ``data_dir``. ``sheets``
@@ -1164,26 +1185,28 @@ def load_inputs(data_dir: Path | str, sheets: tuple[str, ...] = (),
     paths: list[Path] = []
     files: dict[str, str] = {}
     notes: dict = {"sheets": {}, "ids_normalised": {}}
-    for name, (required, _) in SCHEMAS.items():
-        path = base_io.find_input(data_dir, name, required=required)
+
+    def found_and_read(name: str) -> tuple[Path | None, pd.DataFrame | None]:
+        path = base_io.find_input(data_dir, name, required=SCHEMAS[name][0])
         if path is None:
-            tables[name] = empty_table(name)
-            continue
-        paths.append(path)
-        files[name] = path.name
-        frame = read_input(path, name, sheets_for(name, path, sheets))
-        if SHEETS in frame.attrs:
-            notes["sheets"][name] = frame.attrs[SHEETS]
-        ragged = frame.attrs.get(RAGGED)
-        table, rej = normalise(name, frame, path.name, limits)
-        if table.attrs.get(IDS_NORMALISED):
-            notes["ids_normalised"][name] = dict(table.attrs[IDS_NORMALISED])
-        tables[name] = table
-        rows_read[name] = len(frame) + (0 if ragged is None else len(ragged))
-        rejected.extend(r for r in (ragged, rej) if r is not None and len(r))
-        if name in NEEDS_ROWS and not len(table):
-            _refuse_empty(path.name, rows_read[name], [r for r in (ragged, rej)
-                                                       if r is not None and len(r)])
+            return None, None
+        return path, read_input(path, name, sheets_for(name, path, sheets))
+
+    names = list(SCHEMAS)
+    # the next file is found and read on a worker thread (Arrow's reader releases the GIL)
+    # while this one is normalised; errors still surface in file order, each when its
+    # turn comes
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jiuzhu-read") as pool:
+        ahead = pool.submit(found_and_read, names[0])
+        for i, name in enumerate(names):
+            path, frame = ahead.result()
+            if i + 1 < len(names):
+                ahead = pool.submit(found_and_read, names[i + 1])
+            if path is None:
+                tables[name] = empty_table(name)
+                continue
+            _load_one(name, path, frame, limits, tables, rejected, rows_read, paths, files,
+                      notes)
     for name in rows_read:
         rows_rejected[name] = rows_read[name] - len(tables[name])
     audit_tables, orphans = build_tables(tables, files)

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -309,21 +310,25 @@ def write_outputs(result: AuditResult, out: Path, params, day: dt.date, paths, *
     digests = hash_in_background(list(paths) + extra_inputs)
     out.mkdir(parents=True, exist_ok=True)
     summary, timings = result.summary, result.timings
-    write_csv(result.findings, out / "findings.csv")
-    write_csv(result.evidence, out / "findings_evidence.csv")
-    write_csv(result.rejected, out / "rejected.csv")
-    write_csv(result.monthly_stats, out / "monthly_stats.csv")
-    if result.review is not None:
-        write_csv(result.review, out / "review_matches.csv")
-    if result.tables is not None and len(result.tables.netted_payments):
-        netted = result.tables.netted_payments.rename(columns={"_row": "row"})
-        netted = netted.assign(period=month_label(netted["period"].to_numpy()))
-        write_csv(netted, out / "netted_payments.csv")
     previous = read_rectified(Path(rectified)) if rectified else None
     deadline = (np.datetime64(day, "D") + np.timedelta64(
         int(params["audit.rectification_days"]), "D")).astype(str)
-    summary["three_lists"] = write_three_lists(out / "三项清单.xlsx", result.findings,
-                                               deadline, previous, summary["window"], params)
+    # the workbook is built on a worker thread while the CSVs are written (both spend most
+    # of their time in Arrow and zlib, which release the GIL)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jiuzhu-xlsx") as pool:
+        workbook = pool.submit(write_three_lists, out / "三项清单.xlsx", result.findings,
+                               deadline, previous, summary["window"], params)
+        write_csv(result.findings, out / "findings.csv")
+        write_csv(result.evidence, out / "findings_evidence.csv")
+        write_csv(result.rejected, out / "rejected.csv")
+        write_csv(result.monthly_stats, out / "monthly_stats.csv")
+        if result.review is not None:
+            write_csv(result.review, out / "review_matches.csv")
+        if result.tables is not None and len(result.tables.netted_payments):
+            netted = result.tables.netted_payments.rename(columns={"_row": "row"})
+            netted = netted.assign(period=month_label(netted["period"].to_numpy()))
+            write_csv(netted, out / "netted_payments.csv")
+        summary["three_lists"] = workbook.result()
     summary["three_lists"]["deadline"] = deadline
     timings["write"] = round(time.perf_counter() - t0, 3)
     summary["timings_seconds"] = timings

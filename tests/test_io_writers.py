@@ -41,6 +41,19 @@ def test_csv_bytes_are_to_csvs(tmp_path):
     for col in frame.columns:  # each column type on its own (beside a plain column)
         sub = frame[[col, "int"]]
         assert bytes(csv_bytes(sub)) == sub.to_csv(index=False).encode("utf-8"), col
+    for rows in (1, 3, 7, 1000):  # written a few rows at a time: the same bytes
+        assert csv_bytes(frame, chunk_rows=rows) == frame.to_csv(index=False).encode()
+
+
+def test_csv_bytes_of_other_number_types_are_to_csvs():
+    frame = pd.DataFrame({
+        "float32": np.array([0.1, 1e-7, np.nan, 3.0], dtype=np.float32),
+        "uint64": np.array([2**64 - 1, 0, 1, 7], dtype=np.uint64),
+        "UInt64": pd.array([2**64 - 1, None, 0, 1], dtype="UInt64"),
+        "Int8": pd.array([-128, None, 127, 0], dtype="Int8"),
+        "int32": np.array([-1, 0, 2**31 - 1, 5], dtype=np.int32),
+    })
+    assert csv_bytes(frame) == frame.to_csv(index=False).encode()
 
 
 def test_write_csv_is_to_csv_of_the_formula_safe_frame(tmp_path):

@@ -391,16 +391,19 @@ def formula_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
 def write_csv(frame: pd.DataFrame, path: Path | str) -> Path:
     """The one CSV writer of outputs: UTF-8 with BOM (Excel shows Chinese), formula-safe
-    text cells (:func:`formula_safe`)."""
+    text cells (:func:`formula_safe`). The bytes are ``DataFrame.to_csv``'s: frames of
+    text, number and boolean columns are formatted as it formats them and joined by Arrow
+    (:func:`csv_parts`), others go through ``to_csv``."""
     path = Path(path)
     safe = formula_safe(frame)
-    body = csv_bytes(safe)
-    if body is None:
+    parts = csv_parts(safe)
+    if parts is None:
         safe.to_csv(path, index=False, encoding="utf-8-sig")
     else:
         with open(path, "wb") as fh:
             fh.write(b"\xef\xbb\xbf")
-            fh.write(body)
+            for part in parts:
+                fh.write(part)
     return path
 
 
@@ -464,36 +467,47 @@ def cells_with_bytes(arr, byte_set) -> np.ndarray:
     return cells
 
 
-def _csv_cells(series: pd.Series):
+def _csv_kind(series: pd.Series) -> str | None:
+    """How :func:`_csv_cells` formats a column: "text" (Arrow-backed str), "object" (Python
+    strings and blanks), "number" (numpy floats, integers, booleans), "nullable" (Int64 …),
+    or None for what ``to_csv`` is left to write (dates, categories, mixed objects …)."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        return "text"
+    if isinstance(dtype, np.dtype) and dtype.kind == "O":
+        return ("object" if pd.api.types.infer_dtype(series, skipna=True) in (
+            "string", "empty") else None)
+    if isinstance(dtype, np.dtype) and dtype.kind in "fiub":
+        return "number"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "nullable"
+    return None
+
+
+def _csv_cells(series: pd.Series, kind: str):
     """One column's CSV cells as ``to_csv`` writes them (an Arrow large_string array,
-    quoted where the csv writer quotes), or None for a column type this does not cover."""
+    quoted where the csv writer quotes): numbers by numpy's ``str`` (what ``to_csv`` uses
+    for float blocks: 4608.0, 1e+16, -0.0), blanks empty."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    dtype = series.dtype
-    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+    if kind == "number":
+        values = series.to_numpy()
+        text = values.astype(str)
+        if values.dtype.kind == "f":
+            text = np.where(np.isnan(values), "", text)
+        return pa.array(text, type=pa.large_string())  # never quoted: no , " or newline
+    if kind == "nullable":  # Int64 …: <NA> as an empty cell
+        blank = pd.isna(series).to_numpy()
+        text = series.to_numpy(dtype=series.dtype.numpy_dtype, na_value=0).astype(str)
+        return pa.array(np.where(blank, "", text), type=pa.large_string())
+    if kind == "text":
         text = _large_text(series)
-    elif isinstance(dtype, np.dtype) and dtype.kind == "O":
-        if pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty"):
-            return None
+    else:
         values = series.to_numpy(dtype=object)
         blank = pd.isna(series).to_numpy()
-        if blank.any():
-            values = np.where(blank, "", values)
-        text = pa.array(values, type=pa.large_string())
-    elif dtype.kind == "f" and isinstance(dtype, np.dtype):
-        values = series.to_numpy()
-        text = pa.array(np.where(np.isnan(values), "", values.astype(str)),
-                        type=pa.large_string())  # numpy's str: what to_csv writes
-        return text
-    elif isinstance(dtype, np.dtype) and dtype.kind in "iub":
-        return pa.array(series.to_numpy().astype(str), type=pa.large_string())
-    elif pd.api.types.is_integer_dtype(dtype):  # nullable Int64 …: <NA> as an empty cell
-        blank = pd.isna(series).to_numpy()
-        text = series.to_numpy(dtype="int64", na_value=0).astype(str)
-        return pa.array(np.where(blank, "", text), type=pa.large_string())
-    else:
-        return None
+        text = pa.array(np.where(blank, "", values) if blank.any() else values,
+                        type=pa.large_string())
     quote = cells_with_bytes(text, _csv_quote_chars())
     if quote.any():
         quoted = _join_text('"', pc.replace_substring(text, '"', '""'), '"')
@@ -501,26 +515,37 @@ def _csv_cells(series: pd.Series):
     return text
 
 
-def csv_bytes(frame: pd.DataFrame) -> memoryview | bytes | None:
-    """The bytes ``frame.to_csv(index=False)`` writes (without the BOM), built column by
-    column and joined by Arrow, or None when a column is of a type this does not cover
-    (dates, categories, mixed objects …) or the frame has fewer than two columns (the csv
-    writer quotes a lone empty field): the caller then uses ``to_csv``. Shown equal to
-    ``to_csv`` on awkward cells in tests/test_io_csv_writer.py."""
+CSV_CHUNK_ROWS = 250_000
+"""Rows formatted at a time by :func:`csv_parts` (bounds the memory of large outputs)."""
+
+
+def csv_parts(frame: pd.DataFrame, chunk_rows: int = CSV_CHUNK_ROWS):
+    """The bytes ``frame.to_csv(index=False)`` writes (without the BOM) as a sequence of
+    parts (header, then ``chunk_rows`` rows at a time), built column by column and joined
+    by Arrow; None when a column is of a type this does not cover (:func:`_csv_kind`) or
+    the frame has fewer than two columns (the csv writer quotes a lone empty field): the
+    caller then uses ``to_csv``. Shown equal to ``to_csv`` on awkward cells in
+    tests/test_io_writers.py."""
     if frame.shape[1] < 2 or not all(isinstance(c, str) for c in frame.columns):
         return None
-    header = frame.columns.to_series(index=range(frame.shape[1])).astype(object)
-    head = csv_bytes_row(header.astype(str).tolist())
-    if not len(frame):
-        return head
-    cells = []
-    for j in range(frame.shape[1]):
-        column = _csv_cells(frame.iloc[:, j])
-        if column is None:
-            return None
-        cells.append(column)
-    lines = _join_text(_join_text(*cells, sep=","), "\n")
-    return head + bytes(_text_bytes(lines))
+    kinds = [_csv_kind(frame.iloc[:, j]) for j in range(frame.shape[1])]
+    if None in kinds:
+        return None
+
+    def parts():
+        yield csv_bytes_row([str(c) for c in frame.columns])
+        for lo in range(0, len(frame), chunk_rows):
+            part = frame.iloc[lo:lo + chunk_rows]
+            cells = [_csv_cells(part.iloc[:, j], kind) for j, kind in enumerate(kinds)]
+            yield _text_bytes(_join_text(_join_text(*cells, sep=","), "\n"))
+
+    return parts()
+
+
+def csv_bytes(frame: pd.DataFrame, chunk_rows: int = CSV_CHUNK_ROWS) -> bytes | None:
+    """:func:`csv_parts` joined into one ``bytes`` (None where it declines)."""
+    parts = csv_parts(frame, chunk_rows)
+    return None if parts is None else b"".join(bytes(p) for p in parts)
 
 
 def csv_bytes_row(cells: list[str]) -> bytes:

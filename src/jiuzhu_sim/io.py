@@ -467,6 +467,16 @@ def cells_with_bytes(arr, byte_set) -> np.ndarray:
     return cells
 
 
+def any_byte(arr, chars: bytes) -> bool:
+    """Whether any cell of an Arrow (large_)string array holds one of the ASCII ``chars``:
+    one C pass over Arrow's data buffer (``bytes.translate`` deleting them)."""
+    offsets, data = text_buffers(arr)
+    if not len(arr) or offsets[-1] == offsets[0]:
+        return False
+    block = data[int(offsets[0]):int(offsets[-1])].tobytes()
+    return len(block.translate(None, chars)) != len(block)
+
+
 def _csv_kind(series: pd.Series) -> str | None:
     """How :func:`_csv_cells` formats a column: "text" (Arrow-backed str), "object" (Python
     strings and blanks), "number" (numpy floats, integers, booleans), "nullable" (Int64 …),
@@ -508,6 +518,8 @@ def _csv_cells(series: pd.Series, kind: str):
         blank = pd.isna(series).to_numpy()
         text = pa.array(np.where(blank, "", values) if blank.any() else values,
                         type=pa.large_string())
+    if not any_byte(text, _csv_quote_chars()):
+        return text
     quote = cells_with_bytes(text, _csv_quote_chars())
     if quote.any():
         quoted = _join_text('"', pc.replace_substring(text, '"', '""'), '"')
@@ -515,7 +527,7 @@ def _csv_cells(series: pd.Series, kind: str):
     return text
 
 
-CSV_CHUNK_ROWS = 250_000
+CSV_CHUNK_ROWS = 50_000
 """Rows formatted at a time by :func:`csv_parts` (bounds the memory of large outputs)."""
 
 
@@ -731,7 +743,6 @@ def _xlsx_cell_array(values: pd.Series, letter: str, row_numbers, kind: str = ""
 
     ref = '<c r="' + letter
     close = f'" s="{style}">' if style else '">'
-    empty = pa.scalar("", pa.large_string())
     if kind == "date":
         days = ((pd.to_datetime(values, errors="coerce", format="ISO8601")
                  - pd.Timestamp("1899-12-30")) / pd.Timedelta(days=1)).to_numpy()
@@ -750,7 +761,7 @@ def _xlsx_cell_array(values: pd.Series, letter: str, row_numbers, kind: str = ""
         text = _large_text(np.where(np.isnan(number), "", values.astype(str).to_numpy(
             dtype=object)))
         cells = _join_text(ref, row_numbers, close + "<v>", text, "</v></c>")
-        return pc.if_else(pc.equal(text, empty), empty, cells)
+        return _blank_where_empty(text, cells)
     if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
         text = values  # already text: the same cells as the round trip below
     else:
@@ -762,13 +773,31 @@ def _xlsx_cell_array(values: pd.Series, letter: str, row_numbers, kind: str = ""
         text = text.where(~whole, pd.Series(np.where(whole, number, 0).astype("int64"),
                                             dtype="str")).where(~np.isnan(number), "")
     arr = _large_text(text)
-    if pc.any(pc.match_substring_regex(arr, r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f]")).as_py():
+    if any_byte(arr, _XML_SPECIAL):
         arr = pc.replace_substring(arr, "&", "&amp;")
         arr = pc.replace_substring(pc.replace_substring(arr, "<", "&lt;"), ">", "&gt;")
         arr = pc.replace_substring_regex(arr, _XML_INVALID, "")
     inline = close[:-1] + ' t="inlineStr"><is><t xml:space="preserve">'
     cells = _join_text(ref, row_numbers, inline, arr, "</t></is></c>")
-    return pc.if_else(pc.equal(arr, empty), empty, cells)
+    return _blank_where_empty(arr, cells)
+
+
+_XML_SPECIAL = b"&<>" + bytes(range(0x00, 0x09)) + b"\x0b\x0c" + bytes(range(0x0e, 0x20))
+"""Bytes that need escaping or removing in XML text (as _XML_INVALID and & < >)."""
+
+
+def _blank_where_empty(text, cells):
+    """``cells`` with '' where ``text`` is empty (a blank cell is left out of the row);
+    ``cells`` itself when no text is empty."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    blank = pc.equal(pc.binary_length(text), 0)
+    if not pc.any(blank).as_py():
+        return cells
+    if pc.all(blank).as_py():
+        return pa.repeat(pa.scalar("", pa.large_string()), len(cells))
+    return pc.if_else(blank, pa.scalar("", pa.large_string()), cells)
 
 
 @dataclass(frozen=True)
@@ -896,7 +925,7 @@ def _sheet_tail(frame: pd.DataFrame, layout: SheetLayout) -> str:
 
 
 def write_xlsx(path: Path | str, sheets: Mapping[str, pd.DataFrame],
-               chunk_rows: int = 50_000,
+               chunk_rows: int = 10_000,
                layouts: Mapping[str, SheetLayout] | None = None) -> Path:
     """Write ``sheets`` (name → frame, header row first) as one .xlsx workbook.
 

@@ -12,6 +12,7 @@ import csv
 import hashlib
 import io as _io
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -983,9 +984,14 @@ def write_xlsx(path: Path | str, sheets: Mapping[str, pd.DataFrame],
                       for j, (name, kind) in enumerate(zip(frame.columns, kinds, strict=True))]
             wrapped = {j: w for j, (k, w) in enumerate(zip(kinds, widths, strict=True))
                        if k == "wrap"}
-            with zf.open(f"xl/worksheets/sheet{i + 1}.xml", "w", force_zip64=True) as fh:
-                fh.write(('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                          + _sheet_head(frame, layout, widths, i == 0)).encode("utf-8"))
+            with zf.open(f"xl/worksheets/sheet{i + 1}.xml", "w", force_zip64=True) as fh, \
+                    ThreadPoolExecutor(max_workers=1,
+                                       thread_name_prefix="jiuzhu-deflate") as deflate:
+                # chunks are compressed (zlib releases the GIL) on a worker thread, in
+                # order, while the next chunk is built; one chunk in flight at a time
+                pending = deflate.submit(fh.write, (
+                    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                    + _sheet_head(frame, layout, widths, i == 0)).encode("utf-8"))
                 header = pd.DataFrame([[str(c) for c in frame.columns]], columns=frame.columns)
                 for lo in [-1, *range(0, len(frame), chunk_rows)]:
                     part = header if lo < 0 else frame.iloc[lo:lo + chunk_rows]
@@ -1000,8 +1006,11 @@ def write_xlsx(path: Path | str, sheets: Mapping[str, pd.DataFrame],
                         "text" if lo < 0 else kinds[j],
                         XLSX_STYLE["header"] if lo < 0 else styles[j])
                         for j, letter in enumerate(letters)]
-                    fh.write(_text_bytes(_join_text('<row r="', numbers, '"', heights, ">",
-                                                    *cells, "</row>")))
+                    rows = _text_bytes(_join_text('<row r="', numbers, '"', heights, ">",
+                                                  *cells, "</row>"))
+                    pending.result()
+                    pending = deflate.submit(fh.write, rows)
+                pending.result()
                 fh.write(_sheet_tail(frame, layout).encode("utf-8"))
     return path
 

@@ -153,3 +153,17 @@ def test_reader_gives_arrow_large_string_columns(tmp_path):
     arr = frame["person_id"].array._pa_array
     assert str(arr.type) == "large_string"
     assert frame["name"].tolist() == ["中文"] * 3
+
+
+def test_lower_or_wide_on_chunked_columns_with_the_max_byte_shortcut():
+    import pyarrow as pa
+
+    from jiuzhu_sim.audit.io import _lower_or_wide, _max_byte
+
+    chunks = [[ID, "H1"], [], ["", "PAY1"], [ID[:-1] + "x", "中文"], ["`'~{"]]
+    arr = pa.chunked_array([pa.array(c, pa.large_string()) for c in chunks])
+    assert _max_byte(arr) == max(b for c in chunks for t in c for b in t.encode())
+    assert _lower_or_wide(arr).tolist() == [False, False, False, False, True, True, False]
+    plain = pa.chunked_array([pa.array(c, pa.large_string()) for c in chunks[:3]])
+    assert _max_byte(plain) < ord("a") and not _lower_or_wide(plain).any()
+    assert _max_byte(pa.chunked_array([], pa.large_string())) == 0

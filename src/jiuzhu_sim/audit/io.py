@@ -172,10 +172,26 @@ def _flags(arrow_bools) -> np.ndarray:
 
 def _lower_or_wide(arr) -> np.ndarray:
     """Cells of an Arrow string array that upper-casing can change: a non-ASCII character
-    or a lowercase ASCII letter (Arrow kernels: no regex, no Python string per cell)."""
+    or a lowercase ASCII letter (Arrow kernels: no regex, no Python string per cell).
+    A column whose bytes are all below ``a`` (digits, capitals: the usual ID) has none,
+    seen by one maximum over each chunk's buffer."""
     import pyarrow.compute as pc
 
+    if _max_byte(arr) < ord("a"):
+        return np.zeros(len(arr), dtype=bool)
     return ~_flags(pc.string_is_ascii(arr)) | _flags(pc.not_equal(pc.ascii_upper(arr), arr))
+
+
+def _max_byte(arr) -> int:
+    """The largest byte in the cells of an Arrow (chunked) string array (0 when empty)."""
+    import pyarrow as pa
+
+    top = 0
+    for chunk in (arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]):
+        offsets, data = base_io.text_buffers(chunk)
+        if len(chunk) and offsets[-1] > offsets[0]:
+            top = max(top, int(data[int(offsets[0]):int(offsets[-1])].max()))
+    return top
 
 
 def _canonical_ids(arr) -> np.ndarray:
@@ -1091,7 +1107,7 @@ def _other_ids(text: pd.Series) -> tuple[pd.Series, int]:
     fast = arr is not None
     if not fast or _lower_or_wide(arr).any():
         text = text.str.upper()
-    if fast and pc.all(pc.string_is_ascii(arr)).as_py() and not any(
+    if fast and _max_byte(arr) < 0x80 and not any(
             pc.any(pc.starts_with(arr, quote)).as_py() for quote in "'`"):
         return text, 0  # every character of _INVISIBLE is non-ASCII but a leading ' or `
     odd = text.str.contains(_INVISIBLE, regex=True).fillna(False).to_numpy(dtype=bool)

@@ -145,3 +145,20 @@ def test_xlsx_sheet_xml_is_the_general_paths(tmp_path):
     for j, col in enumerate(frame.columns):
         rows = rows + _general_xlsx_cells(frame[col], "ABCDEFGH"[j], numbers, "", 7)
     assert "".join(rows + "</row>") in xml
+
+
+def test_float_text_is_numpys_str():
+    from jiuzhu_sim.io import float_text
+
+    rng = np.random.default_rng(5)
+    cents = rng.integers(-10**15, 10**15, 20_000) / 100
+    small = rng.integers(-10**6, 10**6, 20_000) / 100
+    noise = rng.normal(0, 1e6, 5000)
+    tiny = rng.normal(0, 1e-3, 1000)
+    odd = np.array(AWKWARD_FLOATS + [0.005, 0.015, 1e13, 9999999999999.99, -1e-4, 1e-4,
+                                     123.456, 0.1 + 0.7, 1e15 + 0.5, 2**53, -2**53, 0.01,
+                                     -0.01, 0.09999999999999999, np.nextafter(0.01, 1)])
+    values = np.concatenate([cents, small, noise, tiny, odd])
+    expected = np.where(np.isnan(values), "", values.astype(str)).tolist()
+    assert float_text(values).to_pylist() == expected
+    assert float_text(np.array([], dtype=float)).to_pylist() == []

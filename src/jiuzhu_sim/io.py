@@ -502,12 +502,14 @@ def _csv_cells(series: pd.Series, kind: str):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if kind == "number":
+    if kind == "number":  # never quoted: no , " or newline
         values = series.to_numpy()
+        if values.dtype == np.float64:
+            return float_text(values)
         text = values.astype(str)
         if values.dtype.kind == "f":
             text = np.where(np.isnan(values), "", text)
-        return pa.array(text, type=pa.large_string())  # never quoted: no , " or newline
+        return pa.array(text, type=pa.large_string())
     if kind == "nullable":  # Int64 …: <NA> as an empty cell
         blank = pd.isna(series).to_numpy()
         text = series.to_numpy(dtype=series.dtype.numpy_dtype, na_value=0).astype(str)
@@ -525,6 +527,41 @@ def _csv_cells(series: pd.Series, kind: str):
     if quote.any():
         quoted = _join_text('"', pc.replace_substring(text, '"', '""'), '"')
         text = pc.if_else(pa.array(quote), quoted, text)
+    return text
+
+
+_CENTS_TEXT = [f"{k:02d}".rstrip("0") or "0" for k in range(100)]
+
+
+def float_text(values: np.ndarray):
+    """float64 values as numpy's ``str`` writes them (what ``to_csv`` writes: shortest
+    round-trip digits, 4608.0, 1e+16, -0.0), NaN as '', as an Arrow large_string array.
+
+    Amounts in whole cents below 10¹³ (the usual output) are written from their integer
+    cents: for them the shortest round-trip text is the cents' decimal with trailing zeros
+    dropped (two such decimals are ≥ 0.01 apart, far more than the spacing of doubles
+    there), and numpy writes positional notation from 1e-4 to 1e16. Every other value goes
+    through numpy's ``astype(str)``. Tested against it on random and awkward values."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = np.asarray(values, dtype=np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        cents = np.round(values * 100)
+        size = np.abs(values)
+        ok = (np.isfinite(values) & (size < 1e13) & (cents / 100 == values)
+              & ((size >= 0.01) | ((values == 0) & ~np.signbit(values))))
+    whole = np.abs(np.where(ok, cents, 0)).astype(np.int64)
+    text = _join_text(
+        pa.array(np.where(ok & (values < 0), "-", ""), type=pa.large_string()),
+        pc.cast(pa.array(whole // 100), pa.large_string()), ".",
+        pa.array(_CENTS_TEXT, type=pa.large_string()).take(pa.array(whole % 100)))
+    other = ~ok
+    if other.any():
+        odd = values[other]
+        odd_text = np.where(np.isnan(odd), "", odd.astype(str))
+        text = pc.replace_with_mask(text, pa.array(other),
+                                    pa.array(odd_text, type=pa.large_string()))
     return text
 
 

@@ -77,18 +77,44 @@ PAIR_MODES = ("all", "within", "across")
 # --- record preparation ----------------------------------------------------------------
 
 
-def name_pinyin(names: pd.Series) -> pd.Series:
-    """Toneless pinyin of each name, syllables joined (王玮 → ``wangwei``); ``""`` for blanks.
-    Computed once per distinct character."""
+def _reading(char: str) -> str:
+    """Toneless pinyin of one character (a non-Chinese character: itself, lower case)."""
     from pypinyin import lazy_pinyin
 
-    text = pd.Series(names, dtype=object).fillna("").astype(str)
+    return "".join(lazy_pinyin(char)).lower().replace(" ", "")
+
+
+def name_pinyin(names: pd.Series) -> pd.Series:
+    """Toneless pinyin of each name, syllables joined (王玮 → ``wangwei``); ``""`` for blanks.
+
+    A name is read character by character (pypinyin's phrase context adds nothing for
+    names): pypinyin runs once per distinct character, and the distinct names' readings are
+    joined column by column on their code points (numpy's string ufuncs), so the cost is a
+    few vectorised passes over the distinct names."""
+    text = pd.Series(names, dtype=object).fillna("").astype(str).reset_index(drop=True)
+    codes, unique = pd.factorize(text, sort=False)
+    unique = unique.to_numpy(dtype=object)
+    if len(unique) == 0 or pd.Series(unique).str.contains("\x00", regex=False).any():
+        return _name_pinyin_by_position(text)  # numpy's text would drop a trailing NUL
+    fixed = np.asarray(unique, dtype=str)
+    width = fixed.dtype.itemsize // 4
+    if width == 0:
+        return pd.Series([""] * len(text), dtype=object)
+    points = fixed.view(np.uint32).reshape(len(fixed), width)  # 0: past the name's end
+    chars, where = np.unique(points, return_inverse=True)
+    reading = np.array(["" if c == 0 else _reading(chr(c)) for c in chars],
+                       dtype=np.dtypes.StringDType())[where.reshape(points.shape)]
+    joined = reading[:, 0]
+    for position in range(1, width):
+        joined = np.strings.add(joined, reading[:, position])
+    return pd.Series(joined.astype(object)[codes], dtype=object)
+
+
+def _name_pinyin_by_position(text: pd.Series) -> pd.Series:
+    """:func:`name_pinyin` with pandas' string methods (the general path; a test compares
+    the two)."""
     unique = pd.unique(text)
-    # character by character (a name is read syllable by syllable; pypinyin's phrase
-    # context adds nothing for names), so pypinyin runs once per distinct character
-    chars = set("".join(unique))
-    reading = {c: "".join(lazy_pinyin(c)).lower().replace(" ", "") for c in chars}
-    # the names' readings position by position (vectorised; a name has a few characters)
+    reading = {c: _reading(c) for c in set("".join(unique))}
     names = pd.Series(unique, dtype=object)
     longest = int(names.str.len().max()) if len(names) else 0
     joined = pd.Series([""] * len(names), dtype=object)
@@ -117,6 +143,13 @@ def _text(values) -> np.ndarray:
     return series.where(series.notna(), "").astype(str).to_numpy(dtype=object)
 
 
+def _clean_names(names: pd.Series) -> pd.Series:
+    """Names as compared: NFKC (full-width → ASCII), whitespace (also U+3000) and the dots
+    of transcribed names (·•.) removed; a missing name is ``""``."""
+    return names.where(names.notna(), "").astype(str).str.normalize("NFKC").str.replace(
+        r"[\s\u3000·•.]+", "", regex=True)
+
+
 def prepare_records(frame: pd.DataFrame) -> pd.DataFrame:
     """``key, person_id`` (+ optional ``name``, ``account_no``) → the linkage fields
     (vectorised). ``account`` is the bank account number, digits only (CONTRACT §5: roster
@@ -131,9 +164,7 @@ def prepare_records(frame: pd.DataFrame) -> pd.DataFrame:
     out["person_id"] = raw.where(raw.notna(), "").astype(str).to_numpy(dtype=object)
     names = frame["name"].reset_index(drop=True) if "name" in frame else pd.Series(
         [""] * len(frame), dtype=object)
-    names = names.where(names.notna(), "").astype(str).str.normalize("NFKC").str.replace(
-        r"[\s\u3000·•.]+", "", regex=True)
-    out["name"] = names.to_numpy(dtype=object)
+    out["name"] = _clean_names(names).to_numpy(dtype=object)
     ids = normalize_ids(out["person_id"])
     out["id_norm"] = ids.to_numpy(dtype=object)
     births = birth_dates_of_ids(ids)
@@ -321,15 +352,17 @@ def _create_records(con, name: str, group: bool) -> None:
     con.execute(f"create or replace table {name} ({', '.join(cols)}, {ORDER} bigint)")
 
 
-def _insert_records(con, name: str, records: pd.DataFrame, first: int) -> None:
+def _insert_records(con, name: str, records: pd.DataFrame, first: int,
+                   order: np.ndarray | None = None) -> None:
     """Append prepared records (:func:`prepare_records` columns, + :data:`GROUP`) to a
-    store table, numbering them from ``first``."""
+    store table, numbering them from ``first`` (or with the given ``order`` numbers)."""
     import pyarrow as pa
 
     group = [GROUP] if GROUP in records.columns else []
     table = pa.Table.from_pandas(records[RECORD_COLUMNS + group], preserve_index=False)
-    table = table.append_column(ORDER, pa.array(np.arange(first, first + len(records),
-                                                          dtype=np.int64)))
+    if order is None:
+        order = np.arange(first, first + len(records), dtype=np.int64)
+    table = table.append_column(ORDER, pa.array(np.asarray(order, dtype=np.int64)))
     con.register("_incoming", table)
     try:
         con.execute(f"insert into {name} select * from _incoming")
@@ -338,11 +371,174 @@ def _insert_records(con, name: str, records: pd.DataFrame, first: int) -> None:
 
 
 def _put_records(con, name: str, frame: pd.DataFrame, batch: int) -> None:
-    """``frame`` (raw ``key, person_id[, name]`` or already prepared, optionally with
-    :data:`GROUP`) → store table ``name``, prepared ``batch`` rows at a time."""
-    _create_records(con, name, GROUP in frame.columns)
-    for lo in range(0, len(frame), batch):
-        _insert_records(con, name, _prepared(frame.iloc[lo:lo + batch]), lo)
+    """``frame`` (raw ``key, person_id[, name][, account_no]`` or already prepared,
+    optionally with :data:`GROUP`) → store table ``name`` (:func:`_prepare_in_store`)."""
+    group = GROUP in frame.columns
+    if all(c in frame.columns for c in RECORD_COLUMNS):
+        _create_records(con, name, group)
+        for lo in range(0, len(frame), batch):
+            _insert_records(con, name, _prepared(frame.iloc[lo:lo + batch]), lo)
+        return
+    blank = np.full(len(frame), "", dtype=object)
+    raw = pd.DataFrame({
+        "key": _text(frame["key"]), "person_id": _text(frame["person_id"]),
+        "name": _text(frame["name"]) if "name" in frame else blank,
+        "account_no": _text(frame["account_no"]) if "account_no" in frame else blank})
+    if group:
+        raw[GROUP] = frame[GROUP].to_numpy(dtype=np.int64)
+    raw[ORDER] = np.arange(len(frame), dtype=np.int64)
+    con.register("_raw_records", raw)
+    try:
+        _prepare_in_store(con, "_raw_records", name, batch, group)
+    finally:
+        con.unregister("_raw_records")
+
+
+CANONICAL_ID = "[0-9]{17}[0-9X]"
+"""An ID already in the form :func:`~jiuzhu_sim.resident_id.normalize_ids` gives (18
+characters: 17 digits and a digit or X) — what the audit's input reading leaves. Its
+linkage fields are text slices, derived in SQL (:func:`_prepare_in_store`)."""
+
+
+def _names_in_store(con, source: str, batch: int) -> None:
+    """Store table ``_names`` (``raw`` name → the cleaned ``name`` and its ``name_pinyin``,
+    NULL when blank, as :func:`prepare_records` gives them) gains the names of ``source``
+    it does not hold yet, cleaned and read ``batch`` distinct names at a time."""
+    con.execute("""create table if not exists _names (raw varchar, name varchar,
+        name_pinyin varchar)""")
+    con.execute(f"""create or replace table _raw_names as select raw,
+        row_number() over (order by raw) - 1 as _n
+        from (select distinct name as raw from {source} except select raw from _names)""")
+    for lo in range(0, _count(con, "select count(*) from _raw_names"), batch):
+        raw = con.execute(f"select raw from _raw_names where _n >= {lo} and _n < {lo + batch}"
+                          " order by _n").df()["raw"]
+        clean = _clean_names(raw).to_numpy(dtype=object)
+        reading = name_pinyin(clean).to_numpy(dtype=object)
+        names = pd.DataFrame({"raw": _text(raw),  # "" → NULL, as prepare_records does
+                              "name": np.where(clean == "", None, clean),
+                              "name_pinyin": np.where(reading == "", None, reading)})
+        con.register("_incoming", names)
+        try:
+            con.execute("insert into _names select * from _incoming")
+        finally:
+            con.unregister("_incoming")
+    _drop(con, "_raw_names")
+
+
+def _prepare_in_store(con, source: str, target: str, batch: int, group: bool) -> None:
+    """Store table ``source`` (text columns ``key, person_id, name, account_no``, no NULLs,
+    optionally :data:`GROUP`, and :data:`ORDER`) → store table ``target`` with the fields of
+    :func:`prepare_records`, the same values.
+
+    Python touches only what SQL cannot read: the distinct names (:func:`_names_in_store`)
+    and the records whose ID is not :data:`CANONICAL_ID` (a 15-digit or full-width ID, a
+    typo: :func:`prepare_records`, ``batch`` at a time). A canonical ID's fields are slices
+    of it; its birth date is kept when that day exists (year 1800 or later), as
+    :func:`~jiuzhu_sim.resident_id.birth_dates_of_ids` does."""
+    _create_records(con, target, group)
+    _names_in_store(con, source, batch)
+    grp = f", {GROUP}" if group else ""
+    columns = ", ".join(RECORD_COLUMNS) + grp + f", {ORDER}"
+    con.execute(f"""insert into {target} ({columns})
+        select s.key, s.person_id, n.name, s.person_id, substr(s.person_id, 1, 17),
+            case when s._m between 1 and 12 and s._d >= 1 and s._y >= 1800
+                  and s._d <= day(last_day(make_date(greatest(s._y, 1800),
+                                                     least(greatest(s._m, 1), 12), 1)))
+                 then substr(s.person_id, 7, 8) end,
+            case when (ascii(substr(s.person_id, 17, 1)) - 48) % 2 = 1 then 'M' else 'F' end,
+            substr(s.person_id, 1, 6), substr(s.person_id, 1, 4), substr(s.person_id, 15, 3),
+            n.name_pinyin, substr(s.person_id, 7, 4), substr(s.person_id, 11, 4),
+            nullif(regexp_replace(s.account_no, '[^0-9A-Za-z]', '', 'g'), ''){grp}, s.{ORDER}
+        from (select *, cast(substr(person_id, 7, 4) as integer) as _y,
+                     cast(substr(person_id, 11, 2) as integer) as _m,
+                     cast(substr(person_id, 13, 2) as integer) as _d
+              from {source} where regexp_full_match(person_id, '{CANONICAL_ID}')) s
+        left join _names n on n.raw = s.name
+        order by s.{ORDER}""")
+    con.execute(f"""create or replace table _odd as select *,
+        row_number() over (order by {ORDER}) - 1 as _n from {source}
+        where not regexp_full_match(person_id, '{CANONICAL_ID}')""")
+    for lo in range(0, _count(con, "select count(*) from _odd"), batch):
+        part = con.execute(f"select * exclude (_n) from _odd where _n >= {lo} and "
+                           f"_n < {lo + batch} order by _n").df()
+        records = prepare_records(part)
+        if group:
+            records[GROUP] = part[GROUP].to_numpy(dtype=np.int64)
+        _insert_records(con, target, records, 0, part[ORDER].to_numpy(dtype=np.int64))
+    _drop(con, "_odd")
+
+
+BLOCK_KEY_SQL = {
+    "id_body": "substr(person_id, 1, 17)", "birth_date": "substr(person_id, 7, 8)",
+    "sex": "case when (ascii(substr(person_id, 17, 1)) - 48) % 2 = 1 then 'M' else 'F' end",
+    "region6": "substr(person_id, 1, 6)", "region4": "substr(person_id, 1, 4)",
+    "seq3": "substr(person_id, 15, 3)", "birth_year": "substr(person_id, 7, 4)",
+    "birth_md": "substr(person_id, 11, 4)", "name_pinyin": "name_pinyin",
+    "account": "nullif(regexp_replace(account_no, '[^0-9A-Za-z]', '', 'g'), '')",
+    GROUP: GROUP}
+"""The blocking keys of a canonical ID's record, read from the raw record (with its name's
+``name_pinyin`` from ``_names``): the values :func:`_prepare_in_store` gives, except the
+birth date, kept here even when that day does not exist — so a filter on them keeps every
+record that shares a key with another, and a few more."""
+
+
+def _candidate_keys() -> list[tuple[str, ...]]:
+    """The keys a record can pair on in any use: the 17-digit body (the exact rules) and
+    every blocking key of :data:`BLOCKING_KEYS` and :data:`ACROSS_BLOCKING_KEYS` without the
+    :data:`GROUP` (a wider filter), less those containing another (their pairs are among
+    its pairs)."""
+    keys = {tuple(c for c in key if c != GROUP)
+            for key in (("id_body",), *BLOCKING_KEYS, *ACROSS_BLOCKING_KEYS)}
+    return sorted(k for k in keys if not any(set(o) < set(k) for o in keys))
+
+
+def _block_candidates(con, lefts: list[str], right: str, name: str) -> None:
+    """Store table ``name``: the rows of raw table ``right`` (as :func:`_prepare_in_store`
+    takes them, its names in ``_names``: :func:`_names_in_store`) that can pair with a
+    record of one of the prepared tables ``lefts`` — those sharing the 17-digit body (the
+    exact rules) or a blocking key (:func:`_candidate_keys`) with a left record — and every
+    record whose ID is not canonical. The exact rules and splink find the same pairs among
+    them as in all of ``right`` (under the fixed m/u a batch's right side is the records
+    sharing a block with it), and only these records need preparing: the work follows the
+    unmatched records, not the directory.
+
+    One pass over ``right``: each key is looked up in the left records' keys (a key of
+    several columns joined by ``|``; the name block by the raw names whose pinyin a left
+    record has, whatever the sex — a wider filter)."""
+    keys = _candidate_keys()
+    used = sorted({c for key in keys for c in key})
+    con.execute("create or replace table _left_keys as " + " union all ".join(
+        f"select {', '.join(used)} from {left}" for left in lefts))
+
+    def joined(columns, sql):
+        return " || '|' || ".join(sql(c) for c in columns)
+
+    tests = [f"not regexp_full_match(person_id, '{CANONICAL_ID}')"]
+    for key in keys:
+        if "name_pinyin" in key:
+            tests.append("name in (select raw from _names where name_pinyin in "
+                         "(select name_pinyin from _left_keys))")
+        else:
+            tests.append(f"{joined(key, BLOCK_KEY_SQL.get)} in "
+                         f"(select {joined(key, str)} from _left_keys)")
+    con.execute(f"create or replace table {name} as select * from {right} where "
+                + "\n or ".join(tests) + f" order by {ORDER}")
+    _drop(con, "_left_keys")
+
+
+def _load(con, name: str, frame: pd.DataFrame) -> None:
+    """``frame`` → store table ``name``, through Arrow (a registered frame of Python
+    strings would be converted again by every query that reads it)."""
+    import pyarrow as pa
+
+    try:
+        con.register("_incoming", pa.Table.from_pandas(frame, preserve_index=False))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed Python objects: DuckDB reads them
+        con.register("_incoming", frame)
+    try:
+        con.execute(f"create or replace table {name} as select * from _incoming")
+    finally:
+        con.unregister("_incoming")
 
 
 def _drop(con, *tables: str) -> None:
@@ -437,7 +633,8 @@ def _splink_batch(con, params, purpose: str, pairs: str, prior: float, trainable
             probability_two_random_records_match=prior,
             retain_intermediate_calculation_columns=False,
             max_iterations=int(params["linkage.em_max_iterations"]))
-        return api, Linker(frames, settings, log_level=None)
+        # the settings are ours and fixed (tests run them): splink's validation only logs
+        return api, Linker(frames, settings, log_level=None, validate_settings=False)
 
     model = "fixed"
     with _quiet_splink():
@@ -468,8 +665,25 @@ def _splink_batch(con, params, purpose: str, pairs: str, prior: float, trainable
     return scored[SCORED_COLUMNS].copy(), model
 
 
-def _splink_predict(con, left: str, right: str, params, purpose: str, pairs: str
-                    ) -> tuple[pd.DataFrame, str]:
+def _right_sizes(con, right: str, pairs: str) -> tuple[int, pd.Series]:
+    """Right records (store table or query ``right``; a repeated key counts once, in the
+    group of its first row as :func:`_unique_keys` keeps it) in all, and per :data:`GROUP`
+    (by group number) unless ``pairs`` is ``all``: what a left record's prior is divided
+    by."""
+    rows, keys = con.execute(f"select count(*), count(distinct key) from ({right})"
+                             ).fetchall()[0]
+    counts = pd.Series(dtype=np.int64)
+    if pairs != "all":
+        first = f"({right})" if rows == keys else f"""(select * from (select {GROUP},
+            row_number() over (partition by key order by {ORDER}) as _rn from ({right}))
+            where _rn = 1)"""
+        counts = con.execute(f"select {GROUP}, count(*) from {first} group by {GROUP} "
+                             f"order by {GROUP}").df().set_index(GROUP).iloc[:, 0]
+    return int(keys), counts
+
+
+def _splink_predict(con, left: str, right: str, params, purpose: str, pairs: str,
+                    sizes: tuple[int, pd.Series] | None = None) -> tuple[pd.DataFrame, str]:
     """Scored pairs of store table ``left`` (the records no exact rule matched) × ``right``
     → (frame with key_l, key_r, match_weight, match_probability; model used: ``em`` or
     ``fixed``).
@@ -483,14 +697,13 @@ def _splink_predict(con, left: str, right: str, params, purpose: str, pairs: str
     Under fixed m/u a pair's score depends on its two records and its left record's prior
     only, so the left records are scored ``linkage.left_chunk_records`` at a time (in key
     order) against the right records that share a block with the batch: the same pairs,
-    with memory set by the batch, not by the province."""
+    with memory set by the batch, not by the province. ``sizes``
+    (:func:`_right_sizes`) are those of the whole right side when ``right`` holds only its
+    block candidates (:func:`_block_candidates`)."""
     empty = pd.DataFrame(columns=SCORED_COLUMNS)
     share = float(params["linkage.prior_match_share_of_left"][purpose])
-    total = _count(con, f"select count(*) from {right}")
-    counts = pd.Series(dtype=np.int64)
-    if pairs != "all":
-        counts = con.execute(f"select {GROUP}, count(*) from {right} group by {GROUP} "
-                             f"order by {GROUP}").df().set_index(GROUP).iloc[:, 0]
+    total, counts = sizes if sizes is not None else _right_sizes(
+        con, f"select * from {right}", pairs)
     con.execute(f"""create or replace table _left_order as
         select key, {GROUP if pairs != 'all' else '0'} as grp,
                row_number() over (order by key) - 1 as _pos from {left}""")
@@ -578,15 +791,19 @@ def _empty_links() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in LINK_COLUMNS})
 
 
-def _link_tables(con, left: str, right: str, params, purpose: str, pairs: str
-                 ) -> pd.DataFrame:
+def _link_tables(con, left: str, right: str, params, purpose: str, pairs: str,
+                 sizes: tuple[int, pd.Series] | None = None) -> pd.DataFrame:
     """:func:`link_candidates` on two store tables (:data:`RECORD_COLUMNS`, optionally
-    :data:`GROUP`, and :data:`ORDER`)."""
+    :data:`GROUP`, and :data:`ORDER`). ``sizes`` (:func:`_right_sizes`): those of the whole
+    right side when ``right`` holds only the records that can pair with ``left``
+    (:func:`_block_candidates`); the prior counts the whole side."""
     if (_count(con, f"select count(*) from {left}") == 0
             or _count(con, f"select count(*) from {right}") == 0):
         return _empty_links()
     lhs = _unique_keys(con, left, "_left_unique")
     rhs = _unique_keys(con, right, "_right_unique")
+    if sizes is None:
+        sizes = _right_sizes(con, f"select * from {rhs}", pairs)
     rules = _deterministic(con, lhs, rhs, pairs)
     rules["match_probability"] = 1.0
     rules["match_weight"] = np.nan
@@ -595,7 +812,7 @@ def _link_tables(con, left: str, right: str, params, purpose: str, pairs: str
         where not exists (select 1 from _rules d where d.key_l = l.key)""")
     scored, model = pd.DataFrame(columns=SCORED_COLUMNS), "fixed"
     if _count(con, "select count(*) from _rest"):
-        scored, model = _splink_predict(con, "_rest", rhs, params, purpose, pairs)
+        scored, model = _splink_predict(con, "_rest", rhs, params, purpose, pairs, sizes)
     scored = scored.assign(match_rule="probabilistic", model=model)
     threshold = float(params["linkage.review_threshold_match_probability"])
     scored = scored[scored["match_probability"].astype(float) >= threshold]
@@ -728,10 +945,10 @@ def _payment_months(payments: pd.DataFrame, start: int | None, end: int | None
                     ) -> pd.DataFrame:
     """Window payments as (person_id, region_code, month, amount)."""
     # IDs stay Arrow strings (no Python objects for millions of payments)
-    pay = pd.DataFrame({"person_id": payments["person_id"].astype("str").fillna(
-                            "").to_numpy(),
-                        "region_code": payments["region_code"].astype("str").fillna(
-                            "").to_numpy(),
+    def text(column):
+        return payments[column].astype("str").fillna("").array
+
+    pay = pd.DataFrame({"person_id": text("person_id"), "region_code": text("region_code"),
                         "month": _month_index(payments["period"]),
                         "amount": pd.to_numeric(payments["amount"], errors="coerce").fillna(
                             0.0).to_numpy()})
@@ -743,16 +960,26 @@ def _payment_months(payments: pd.DataFrame, start: int | None, end: int | None
     return pay[keep].reset_index(drop=True)
 
 
-def _isin(values, universe) -> np.ndarray:
-    """``values`` in ``universe`` as a boolean array, by Arrow's ``is_in`` (pandas' isin on
-    string IDs took seconds at a million IDs; this takes a tenth of a second)."""
+def _arrow_text(values):
+    """Values as Arrow text, a missing one as ``""``: a text column is read without a copy
+    (its Arrow buffers), anything else through pandas' ``str``."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    def arrow(x):
-        return pa.array(pd.Series(np.asarray(x, dtype=object), dtype="str").fillna(""))
+    series = values if isinstance(values, pd.Series) else pd.Series(
+        np.asarray(values, dtype=object))
+    return pc.fill_null(pa.array(series.astype("str").array), "")
 
-    found = pc.is_in(arrow(values), value_set=arrow(universe))
+
+def _isin(values, universe) -> np.ndarray:
+    """``values`` in ``universe`` as a boolean array, by Arrow's ``is_in`` (pandas' isin on
+    string IDs took seconds at a million IDs; this takes a tenth of a second)."""
+    import pyarrow.compute as pc
+
+    value_set = _arrow_text(universe)
+    if hasattr(value_set, "combine_chunks"):  # a text column of several Arrow chunks
+        value_set = value_set.combine_chunks()
+    found = pc.is_in(_arrow_text(values), value_set=value_set)
     return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
 
 
@@ -854,101 +1081,130 @@ def find_links(inputs: LinkInputs, params) -> dict[str, pd.DataFrame]:
         people = inputs.people
         if "account_no" not in people.columns:
             people = people.assign(account_no="")
-        con.register("_people", people[["person_id", "name", "region_code", "account_no"]]
+        _load(con, "_people", people[["person_id", "name", "region_code", "account_no"]]
                      .assign(_row=np.arange(len(people), dtype=np.int64)))
-        con.register("_pay", inputs.pay_pairs[["person_id", "region_code"]])
-        con.register("_deaths", inputs.deaths[["key", "person_id", "name"]].assign(
+        _load(con, "_pay", inputs.pay_pairs[["person_id", "region_code"]])
+        _load(con, "_deaths", inputs.deaths[["key", "person_id", "name"]].assign(
             _row=np.arange(len(inputs.deaths), dtype=np.int64)))
         off_pay = inputs.off_roster
         for col in ("name", "account_no"):
             if col not in off_pay.columns:
                 off_pay = off_pay.assign(**{col: ""})
-        con.register("_off", off_pay[["person_id", "region_code", "name", "account_no"]])
-        con.execute("""create table _known as select person_id,
-            row_number() over (order by person_id) - 1 as _pos from (
-            select person_id from _people union select person_id from _pay)""")
-        _create_records(con, "directory", group=False)
-        known = _count(con, "select count(*) from _known")
-        for lo in range(0, known, batch):
-            # the roster's name and account; for an ID on no roster row, the name and
-            # account its payments carry
-            part = con.execute(f"""select k.person_id as key, k.person_id,
-                    coalesce(p.name, o.name) as name,
-                    coalesce(nullif(p.account_no, ''), o.account_no) as account_no
-                from _known k left join (select person_id, first(name order by _row) as name,
-                    first(account_no order by _row) as account_no from _people
-                    group by person_id) p using (person_id)
-                left join (select person_id, min(nullif(name, '')) as name,
-                    min(nullif(account_no, '')) as account_no from _off
-                    group by person_id) o using (person_id)
-                where k._pos >= {lo} and k._pos < {lo + batch} order by k._pos""").df()
-            _insert_records(con, "directory", prepare_records(part), lo)
-        _drop(con, "_known")
-        links = {}
+        _load(con, "_off", off_pay[["person_id", "region_code", "name", "account_no"]])
+        # the directory: roster people ∪ paid people, with the roster's name and account
+        # or, for an ID on no roster row, those its payments carry
+        con.execute(f"""create table _directory_raw as
+            with p as (select person_id, first(name order by _row) as name,
+                              first(account_no order by _row) as account_no
+                       from _people group by person_id),
+                 o as (select person_id, min(nullif(name, '')) as name,
+                              min(nullif(account_no, '')) as account_no
+                       from _off group by person_id)
+            select k.person_id as key, k.person_id, coalesce(p.name, o.name, '') as name,
+                   coalesce(nullif(p.account_no, ''), o.account_no, '') as account_no,
+                   row_number() over (order by k.person_id) - 1 as {ORDER}
+            from (select person_id from _people union select person_id from _pay) k
+            left join p using (person_id) left join o using (person_id)""")
+        _names_in_store(con, "_directory_raw", batch)
 
         # 死人保: death records whose ID was not paid ↔ paid people with no death record
         left = con.execute("""select key, person_id, name from _deaths d
             where not exists (select 1 from _pay p where p.person_id = d.person_id)
             order by key, _row""").df()
-        _put_records(con, "_left", left, batch)
-        con.execute("""create or replace table _right as select * from directory d
-            where exists (select 1 from _pay p where p.person_id = d.key)
-              and not exists (select 1 from _deaths x where x.person_id = d.key)""")
-        links["deceased_paid"] = _link_tables(con, "_left", "_right", params,
-                                              "deceased_paid", "all")
-        _drop(con, "_left", "_right")
+        _put_records(con, "_left_dead", left, batch)
 
-        # 异地重复: each region's payees ↔ every other region's (the busier one on the
-        # right), IDs paid by two regions exactly being findings already
-        con.register("_ranks", pd.DataFrame({"region_code": rank.index.astype(str),
-                                             GROUP: rank.to_numpy(dtype=np.int64)}))
-        con.execute(f"""create or replace table _right as
-            select p.person_id || '|' || p.region_code as key,
-                   {', '.join('d.' + c for c in RECORD_COLUMNS[1:])},
-                   coalesce(k.{GROUP}, 0) as {GROUP}, d.{ORDER}
+        def paid_not_dead(directory: str) -> str:
+            return f"""select * from {directory} d
+                where exists (select 1 from _pay p where p.person_id = d.key)
+                  and not exists (select 1 from _deaths x where x.person_id = d.key)"""
+
+        # 异地重复: each region's payees (keyed person|region, in the group of the region's
+        # rank) ↔ every busier region's; IDs paid by two regions exactly are findings
+        # already. The left side is every region but the busiest.
+        _load(con, "_ranks", pd.DataFrame({"region_code": rank.index.astype(str),
+                                           GROUP: rank.to_numpy(dtype=np.int64)}))
+        con.execute(f"""create table _payees as
+            select p.person_id || '|' || p.region_code as key, p.person_id,
+                   coalesce(k.{GROUP}, 0) as {GROUP}
             from (select * from _pay where person_id in (
                   select person_id from _pay group by person_id having count(*) = 1)) p
-            join directory d on d.key = p.person_id
             left join _ranks k on k.region_code = p.region_code""")
-        con.execute(f"create or replace table _left as select * from _right where {GROUP} > 0")
-        links["duplicate_region"] = _link_tables(con, "_left", "_right", params,
-                                                 "duplicate_region", "across")
-        _drop(con, "_left", "_right")
+
+        def payees(directory: str) -> str:
+            return f"""select e.key, d.* exclude (key, {ORDER}), e.{GROUP}, d.{ORDER}
+                from _payees e join {directory} d on d.key = e.person_id"""
+
+        every_payee = payees("_directory_raw")
+        con.execute(f"create or replace table _left_raw as select * from ({every_payee}) "
+                    f"where {GROUP} > 0")
+        _prepare_in_store(con, "_left_raw", "_left_dup", batch, group=True)
+        _drop(con, "_left_raw")
 
         # 不在册发放: IDs paid but on no roster row ↔ the roster people of the paying
-        # county (a one-card payment is keyed from that county's own roster); IDs paid by
-        # a county with no roster rows ↔ every roster person
+        # county (in the group of the county: a one-card payment is keyed from that
+        # county's own roster); IDs paid by a county with no roster rows ↔ every roster
+        # person
         payer = inputs.off_roster.groupby("person_id")["region_code"].min()
         regions = con.execute("select distinct region_code from _people").df()["region_code"]
         county = pd.Index(pd.unique(pd.concat([
             _county_codes(payer.to_numpy()), _county_codes(regions)],
             ignore_index=True))).sort_values()
-        con.register("_county", pd.DataFrame({
+        _load(con, "_county", pd.DataFrame({
             "region_code": regions.to_numpy(dtype=object),
             GROUP: county.get_indexer(_county_codes(regions.to_numpy()))}))
-        con.execute(f"""create or replace table _right as
-            select d.* exclude ({ORDER}), c.{GROUP}, d.{ORDER} from directory d
-            join (select person_id, first(region_code order by _row) as region_code
-                  from _people
-                  group by person_id) p on p.person_id = d.key
+        con.execute(f"""create table _roster_people as select p.person_id, c.{GROUP}
+            from (select person_id, first(region_code order by _row) as region_code
+                  from _people group by person_id) p
             join _county c on c.region_code is not distinct from p.region_code""")
+
+        def roster_people(directory: str) -> str:
+            return f"""select d.* exclude ({ORDER}), r.{GROUP}, d.{ORDER} from {directory} d
+                join _roster_people r on r.person_id = d.key"""
+
         off = pd.DataFrame({"key": payer.index.to_numpy(dtype=object),
                             "person_id": payer.index.to_numpy(dtype=object),
                             GROUP: county.get_indexer(_county_codes(payer.to_numpy()))})
-        off = off.merge(con.execute("select key, name, account as account_no from directory "
-                                    "where key in (select person_id from _off)").df(),
+        # the name and account as the directory holds them (cleaned)
+        off = off.merge(con.execute(f"""select d.key, n.name,
+                {BLOCK_KEY_SQL['account']} as account_no
+            from _directory_raw d left join _names n on n.raw = d.name
+            where d.key in (select person_id from _off)""").df(),
                         on="key", how="left").sort_values("key", kind="stable")
-        roster_groups = con.execute(f"select distinct {GROUP} from _right").df()[GROUP]
+        roster_groups = con.execute(f"select distinct {GROUP} from _roster_people").df()[
+            GROUP]
         own_roster = off[GROUP].isin(roster_groups).to_numpy()
-        _put_records(con, "_left", off[own_roster], batch)
-        found = [_link_tables(con, "_left", "_right", params, "paid_not_on_roster",
-                              "within")]
+        _put_records(con, "_left_off", off[own_roster], batch)
+        _put_records(con, "_left_off_all", off[~own_roster].drop(columns=GROUP), batch)
+
+        # the directory: under the fixed m/u only the people who can pair with a left
+        # record (:func:`_block_candidates`), prepared; the prior counts the whole sides
+        source = "_directory_raw"
+        if str(params["linkage.training"]) == "fixed":
+            _block_candidates(con, ["_left_dead", "_left_dup", "_left_off", "_left_off_all"],
+                              "_directory_raw", "_candidates")
+            source = "_candidates"
+        _prepare_in_store(con, source, "directory", batch, group=False)
+        links = {}
+        sizes = _right_sizes(con, paid_not_dead("_directory_raw"), "all")
+        con.execute(f"create or replace table _right as {paid_not_dead('directory')}")
+        links["deceased_paid"] = _link_tables(con, "_left_dead", "_right", params,
+                                              "deceased_paid", "all", sizes)
+
+        sizes = _right_sizes(con, every_payee, "across")
+        con.execute(f"create or replace table _right as {payees('directory')}")
+        links["duplicate_region"] = _link_tables(con, "_left_dup", "_right", params,
+                                                 "duplicate_region", "across", sizes)
+
+        sizes = _right_sizes(con, roster_people("_directory_raw"), "within")
+        con.execute(f"create or replace table _right as {roster_people('directory')}")
+        found = [_link_tables(con, "_left_off", "_right", params, "paid_not_on_roster",
+                              "within", sizes)]
         if (~own_roster).any():
-            _put_records(con, "_left", off[~own_roster].drop(columns=GROUP), batch)
             con.execute(f"create or replace table _right_all as "
                         f"select * exclude ({GROUP}) from _right")
-            found.append(_link_tables(con, "_left", "_right_all", params,
-                                      "paid_not_on_roster", "all"))
+            found.append(_link_tables(
+                con, "_left_off_all", "_right_all", params, "paid_not_on_roster", "all",
+                (sizes[0], pd.Series(dtype=np.int64))))
         links["paid_not_on_roster"] = (found[0] if len(found) == 1 else pd.concat(
             found, ignore_index=True).sort_values(
             ["left_key", "match_probability", "right_key"], ascending=[True, False, True],
@@ -1055,6 +1311,7 @@ def review_matches(roster, payments, deaths, params, start: int | None = None,
     (:data:`REVIEW_COLUMNS`)."""
     inputs = link_inputs(roster, payments, deaths, start, end)
     links = find_links(inputs, params)
-    pay = _payment_months(payments, start, end)
-    pay = pay[_isin(pay["person_id"], list(persons_to_fetch(links)))]
+    # the linked people's payments only (the partitioned engine fetches them the same way)
+    wanted = _isin(payments["person_id"], sorted(persons_to_fetch(links)))
+    pay = _payment_months(payments[wanted], start, end)
     return review_rows(links, inputs, pay)

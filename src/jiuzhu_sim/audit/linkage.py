@@ -469,17 +469,19 @@ def _prepare_in_store(con, source: str, target: str, batch: int, group: bool) ->
 
 
 BLOCK_KEY_SQL = {
-    "id_body": "substr(person_id, 1, 17)", "birth_date": "substr(person_id, 7, 8)",
-    "sex": "case when (ascii(substr(person_id, 17, 1)) - 48) % 2 = 1 then 'M' else 'F' end",
-    "region6": "substr(person_id, 1, 6)", "region4": "substr(person_id, 1, 4)",
-    "seq3": "substr(person_id, 15, 3)", "birth_year": "substr(person_id, 7, 4)",
-    "birth_md": "substr(person_id, 11, 4)", "name_pinyin": "name_pinyin",
-    "account": "nullif(regexp_replace(account_no, '[^0-9A-Za-z]', '', 'g'), '')",
-    GROUP: GROUP}
+    "id_body": "substr({r}.person_id, 1, 17)", "birth_date": "substr({r}.person_id, 7, 8)",
+    "sex": "case when (ascii(substr({r}.person_id, 17, 1)) - 48) % 2 = 1 then 'M' else 'F' end",
+    "region6": "substr({r}.person_id, 1, 6)", "region4": "substr({r}.person_id, 1, 4)",
+    "seq3": "substr({r}.person_id, 15, 3)", "birth_year": "substr({r}.person_id, 7, 4)",
+    "birth_md": "substr({r}.person_id, 11, 4)",
+    "account": "case when regexp_full_match({r}.account_no, '[0-9A-Za-z]*') then {r}.account_no"
+               " else regexp_replace({r}.account_no, '[^0-9A-Za-z]', '', 'g') end",
+    GROUP: "{r}." + GROUP}
 """The blocking keys of a canonical ID's record, read from the raw record (with its name's
 ``name_pinyin`` from ``_names``): the values :func:`_prepare_in_store` gives, except the
-birth date, kept here even when that day does not exist — so a filter on them keeps every
-record that shares a key with another, and a few more."""
+birth date, kept here even when that day does not exist, and a blank account, ``""`` here
+(NULL there) — so a filter on them keeps every record that shares a key with another, and
+a few more."""
 
 
 def _candidate_keys() -> list[tuple[str, ...]]:
@@ -502,26 +504,23 @@ def _block_candidates(con, lefts: list[str], right: str, name: str) -> None:
     sharing a block with it), and only these records need preparing: the work follows the
     unmatched records, not the directory.
 
-    One pass over ``right``: each key is looked up in the left records' keys (a key of
-    several columns joined by ``|``; the name block by the raw names whose pinyin a left
-    record has, whatever the sex — a wider filter)."""
+    One pass over ``right``: each key is looked up in the left records' keys (the name
+    block by the raw names whose pinyin a left record has, whatever the sex — a wider
+    filter)."""
     keys = _candidate_keys()
     used = sorted({c for key in keys for c in key})
     con.execute("create or replace table _left_keys as " + " union all ".join(
         f"select {', '.join(used)} from {left}" for left in lefts))
 
-    def joined(columns, sql):
-        return " || '|' || ".join(sql(c) for c in columns)
-
-    tests = [f"not regexp_full_match(person_id, '{CANONICAL_ID}')"]
+    tests = [f"not regexp_full_match(r.person_id, '{CANONICAL_ID}')"]
     for key in keys:
         if "name_pinyin" in key:
-            tests.append("name in (select raw from _names where name_pinyin in "
+            tests.append("r.name in (select raw from _names where name_pinyin in "
                          "(select name_pinyin from _left_keys))")
         else:
-            tests.append(f"{joined(key, BLOCK_KEY_SQL.get)} in "
-                         f"(select {joined(key, str)} from _left_keys)")
-    con.execute(f"create or replace table {name} as select * from {right} where "
+            tests.append("(" + ", ".join(BLOCK_KEY_SQL[c].format(r="r") for c in key)
+                         + f") in (select {', '.join(key)} from _left_keys)")
+    con.execute(f"create or replace table {name} as select * from {right} r where "
                 + "\n or ".join(tests) + f" order by {ORDER}")
     _drop(con, "_left_keys")
 
@@ -1077,8 +1076,8 @@ def find_links(inputs: LinkInputs, params) -> dict[str, pd.DataFrame]:
     batch = int(params["linkage.prepare_batch_records"])
     rank = region_ranks(inputs.region_counts)
     with _store(params) as con:
-        # row numbers make "the first row of a person" deterministic in SQL
-        people = inputs.people
+        # a person's first row (its name, region and account)
+        people = inputs.people.drop_duplicates("person_id")
         if "account_no" not in people.columns:
             people = people.assign(account_no="")
         _load(con, "_people", people[["person_id", "name", "region_code", "account_no"]]
@@ -1093,18 +1092,21 @@ def find_links(inputs: LinkInputs, params) -> dict[str, pd.DataFrame]:
         _load(con, "_off", off_pay[["person_id", "region_code", "name", "account_no"]])
         # the directory: roster people ∪ paid people, with the roster's name and account
         # or, for an ID on no roster row, those its payments carry
+        # (numbered: the roster people in order, then the other paid IDs)
         con.execute(f"""create table _directory_raw as
-            with p as (select person_id, first(name order by _row) as name,
-                              first(account_no order by _row) as account_no
-                       from _people group by person_id),
-                 o as (select person_id, min(nullif(name, '')) as name,
+            with o as (select person_id, min(nullif(name, '')) as name,
                               min(nullif(account_no, '')) as account_no
                        from _off group by person_id)
-            select k.person_id as key, k.person_id, coalesce(p.name, o.name, '') as name,
+            select p.person_id as key, p.person_id, coalesce(p.name, o.name, '') as name,
                    coalesce(nullif(p.account_no, ''), o.account_no, '') as account_no,
-                   row_number() over (order by k.person_id) - 1 as {ORDER}
-            from (select person_id from _people union select person_id from _pay) k
-            left join p using (person_id) left join o using (person_id)""")
+                   p._row as {ORDER}
+            from _people p left join o using (person_id)
+            union all
+            select k.person_id, k.person_id, coalesce(o.name, ''), coalesce(o.account_no, ''),
+                   {len(people)} + row_number() over (order by k.person_id)
+            from (select distinct person_id from _pay p where not exists (
+                  select 1 from _people r where r.person_id = p.person_id)) k
+            left join o using (person_id)""")
         _names_in_store(con, "_directory_raw", batch)
 
         # 死人保: death records whose ID was not paid ↔ paid people with no death record
@@ -1153,9 +1155,7 @@ def find_links(inputs: LinkInputs, params) -> dict[str, pd.DataFrame]:
             "region_code": regions.to_numpy(dtype=object),
             GROUP: county.get_indexer(_county_codes(regions.to_numpy()))}))
         con.execute(f"""create table _roster_people as select p.person_id, c.{GROUP}
-            from (select person_id, first(region_code order by _row) as region_code
-                  from _people group by person_id) p
-            join _county c on c.region_code is not distinct from p.region_code""")
+            from _people p join _county c on c.region_code is not distinct from p.region_code""")
 
         def roster_people(directory: str) -> str:
             return f"""select d.* exclude ({ORDER}), r.{GROUP}, d.{ORDER} from {directory} d
@@ -1166,7 +1166,7 @@ def find_links(inputs: LinkInputs, params) -> dict[str, pd.DataFrame]:
                             GROUP: county.get_indexer(_county_codes(payer.to_numpy()))})
         # the name and account as the directory holds them (cleaned)
         off = off.merge(con.execute(f"""select d.key, n.name,
-                {BLOCK_KEY_SQL['account']} as account_no
+                {BLOCK_KEY_SQL['account'].format(r='d')} as account_no
             from _directory_raw d left join _names n on n.raw = d.name
             where d.key in (select person_id from _off)""").df(),
                         on="key", how="left").sort_values("key", kind="stable")

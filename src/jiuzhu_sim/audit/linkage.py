@@ -143,6 +143,17 @@ def _text(values) -> np.ndarray:
     return series.where(series.notna(), "").astype(str).to_numpy(dtype=object)
 
 
+def _text_column(values):
+    """:func:`_text` as a pandas column (a text column stays Arrow text: no Python strings)."""
+    return pd.Series(values).astype("str").fillna("").array
+
+
+def _as_given(values):
+    """A text column as it is (missing values stay missing), other values as objects."""
+    series = pd.Series(values)
+    return series.array if series.dtype == "str" else series.to_numpy(dtype=object)
+
+
 def _clean_names(names: pd.Series) -> pd.Series:
     """Names as compared: NFKC (full-width → ASCII), whitespace (also U+3000) and the dots
     of transcribed names (·•.) removed; a missing name is ``""``."""
@@ -1002,11 +1013,11 @@ def link_inputs(roster: pd.DataFrame, payments: pd.DataFrame, deaths: pd.DataFra
     """:class:`LinkInputs` of one set of audit tables (one partition, or all of them)."""
     pay = _payment_months(payments, start, end)
     people = roster.drop_duplicates("person_id")
-    people = pd.DataFrame({"person_id": _text(people["person_id"]),
-                           "name": people["name"].to_numpy(dtype=object),
-                           "region_code": _text(people["region_code"]),
-                           "account_no": _text(people["account_no"]) if "account_no" in people
-                           else ""})
+    people = pd.DataFrame({"person_id": _text_column(people["person_id"]),
+                           "name": _as_given(people["name"]),
+                           "region_code": _text_column(people["region_code"]),
+                           "account_no": _text_column(people["account_no"])
+                           if "account_no" in people else ""})
     if "account_no" in payments.columns and (people["account_no"] == "").any():
         # a roster without the account: the account the person's own payments went to
         account = payments["account_no"]
@@ -1022,19 +1033,21 @@ def link_inputs(roster: pd.DataFrame, payments: pd.DataFrame, deaths: pd.DataFra
     rows = (dead["_row"].to_numpy(dtype=np.int64) if "_row" in dead
             else np.arange(len(dead), dtype=np.int64))
     dead = pd.DataFrame({"key": ("D" + pd.Series(rows).astype(str)).to_numpy(dtype=object),
-                         "person_id": _text(dead["person_id"]),
-                         "name": dead["name"].to_numpy(dtype=object),
+                         "person_id": _text_column(dead["person_id"]),
+                         "name": _as_given(dead["name"]),
                          "death_month": _month_index(pd.to_datetime(dead["death_date"],
                                                                     errors="coerce"))})
-    off_rows = ~_isin(pay["person_id"], people["person_id"])
+    pairs = pay[["person_id", "region_code"]].drop_duplicates().reset_index(drop=True)
+    # payments to IDs on no roster row: found among the distinct payees first
+    off_ids = pairs["person_id"][~_isin(pairs["person_id"], people["person_id"])]
+    off_rows = _isin(pay["person_id"], off_ids)
     off = pay[off_rows].reset_index(drop=True)
     # the payee's name and account as the payment carries them (CONTRACT §5, optional)
     window = _payment_window(payments, start, end)
     for col in ("name", "account_no"):
-        off[col] = (_text(payments[col].to_numpy()[window][off_rows])
+        off[col] = (_text(payments[col].array[window][off_rows])
                     if col in payments.columns else "")
-    return LinkInputs(pay[["person_id", "region_code"]].drop_duplicates().reset_index(
-        drop=True), pay["region_code"].value_counts(), people, dead, off)
+    return LinkInputs(pairs, pay["region_code"].value_counts(), people, dead, off)
 
 
 def combine_inputs(parts: list[LinkInputs]) -> LinkInputs:

@@ -154,11 +154,26 @@ def _as_given(values):
     return series.array if series.dtype == "str" else series.to_numpy(dtype=object)
 
 
+PLAIN_NAME = "[\u3400-\u4dbf\u4e00-\u9fff]*"
+"""A name of CJK unified ideographs only (the basic block and extension A): Unicode gives
+them no compatibility decomposition, so NFKC and :func:`_clean_names` leave it as it is."""
+
+
 def _clean_names(names: pd.Series) -> pd.Series:
     """Names as compared: NFKC (full-width → ASCII), whitespace (also U+3000) and the dots
-    of transcribed names (·•.) removed; a missing name is ``""``."""
-    return names.where(names.notna(), "").astype(str).str.normalize("NFKC").str.replace(
-        r"[\s\u3000·•.]+", "", regex=True)
+    of transcribed names (·•.) removed; a missing name is ``""``. Names of
+    :data:`PLAIN_NAME` only are kept as they are (the same result, without the work)."""
+    text = names.where(names.notna(), "").astype(str).reset_index(drop=True)
+    plain = text.str.fullmatch(PLAIN_NAME).to_numpy(dtype=bool)
+    if plain.all():
+        return text
+    out = text.copy()
+    out[~plain] = _clean_names_in_full(text[~plain])
+    return out
+
+
+def _clean_names_in_full(text: pd.Series) -> pd.Series:
+    return text.str.normalize("NFKC").str.replace(r"[\s\u3000·•.]+", "", regex=True)
 
 
 def prepare_records(frame: pd.DataFrame) -> pd.DataFrame:
@@ -675,12 +690,14 @@ def _splink_batch(con, params, purpose: str, pairs: str, prior: float, trainable
     return scored[SCORED_COLUMNS].copy(), model
 
 
-def _right_sizes(con, right: str, pairs: str) -> tuple[int, pd.Series]:
-    """Right records (store table or query ``right``; a repeated key counts once, in the
-    group of its first row as :func:`_unique_keys` keeps it) in all, and per :data:`GROUP`
-    (by group number) unless ``pairs`` is ``all``: what a left record's prior is divided
-    by."""
-    rows, keys = con.execute(f"select count(*), count(distinct key) from ({right})"
+def _right_sizes(con, right: str, pairs: str, unique: bool = False
+                 ) -> tuple[int, pd.Series]:
+    """Right records (query ``right``; a repeated key counts once, in the group of its
+    first row as :func:`_unique_keys` keeps it — ``unique``: the keys are known to be
+    distinct) in all, and per :data:`GROUP` (by group number) unless ``pairs`` is ``all``:
+    what a left record's prior is divided by."""
+    rows, keys = con.execute(f"select count(*), count(distinct key) from ({right})" if not
+                             unique else f"select count(*), count(*) from ({right})"
                              ).fetchall()[0]
     counts = pd.Series(dtype=np.int64)
     if pairs != "all":
@@ -1198,17 +1215,24 @@ def find_links(inputs: LinkInputs, params) -> dict[str, pd.DataFrame]:
             source = "_candidates"
         _prepare_in_store(con, source, "directory", batch, group=False)
         links = {}
-        sizes = _right_sizes(con, paid_not_dead("_directory_raw"), "all")
+        # the sides' sizes from their keys alone (each key once: a directory person, a
+        # person paid by one region, a roster person's first row)
+        sizes = _right_sizes(con, """select person_id as key from (
+            select distinct person_id from _pay) p
+            where not exists (select 1 from _deaths x where x.person_id = p.person_id)""",
+                             "all", unique=True)
         con.execute(f"create or replace table _right as {paid_not_dead('directory')}")
         links["deceased_paid"] = _link_tables(con, "_left_dead", "_right", params,
                                               "deceased_paid", "all", sizes)
 
-        sizes = _right_sizes(con, every_payee, "across")
+        sizes = _right_sizes(con, f"select key, {GROUP} from _payees", "across",
+                             unique=True)
         con.execute(f"create or replace table _right as {payees('directory')}")
         links["duplicate_region"] = _link_tables(con, "_left_dup", "_right", params,
                                                  "duplicate_region", "across", sizes)
 
-        sizes = _right_sizes(con, roster_people("_directory_raw"), "within")
+        sizes = _right_sizes(con, f"select person_id as key, {GROUP} from _roster_people",
+                             "within", unique=True)
         con.execute(f"create or replace table _right as {roster_people('directory')}")
         found = [_link_tables(con, "_left_off", "_right", params, "paid_not_on_roster",
                               "within", sizes)]

@@ -65,6 +65,102 @@ def test_birth_date_and_sex_from_the_id():
     assert list(sexes_of_ids(ids)) == ["M", "F", "M", ""]
 
 
+# --- the store's preparation: SQL for canonical IDs, Python for the rest ------------------
+
+# IDs: canonical (valid date; 30 February; 1799; month 13; day 00; 29 February of 2000 and
+# of 1900; check X; odd and even sex digit), and what SQL leaves to prepare_records (lower
+# x, 15 digits, full-width, spaces, a letter in the body, blank, missing, too short)
+TRICKY_IDS = ["350581198005171231", "350581198002301231", "350581179901011234",
+              "350581198013011231", "350581198001001231", "350581200002291234",
+              "350581190002291234", "11010519491231002X", "350581198005171242",
+              "11010519491231002x", "350581800517123", "３５０５８１１９８００５１７１２３１",
+              " 350581 19800517 1231", "35058119800517A231", "", None, "3505811980"]
+TRICKY_NAMES = ["王伟", None, "", "Ｗａｎｇ Wei", "阿依古丽·买买提", "𠀀明", "王\u3000伟",
+                "王.伟", "㐀", "\u2f00", "李 娜", "绿", "王伟", "x\x00", "吕", "张三丰"]
+TRICKY_ACCOUNTS = ["6217 0000-1234", None, "", "６２１７", "6217000012345678", "abc-DEF",
+                   "·", "6217000012345678", "0", "6217", "x", "6217 0000", "", "1", "2", "3"]
+
+
+def _tricky_frame(n: int = 48) -> pd.DataFrame:
+    pick = np.arange(n)
+    return pd.DataFrame({
+        "key": [f"k{i}" for i in pick],
+        "person_id": [TRICKY_IDS[i % len(TRICKY_IDS)] for i in pick],
+        "name": [TRICKY_NAMES[i % len(TRICKY_NAMES)] for i in pick],
+        "account_no": [TRICKY_ACCOUNTS[(i * 7) % len(TRICKY_ACCOUNTS)] for i in pick],
+        linkage.GROUP: pick % 3})
+
+
+def test_store_preparation_gives_the_fields_of_prepare_records(params):
+    # _put_records derives a canonical ID's fields in SQL and a name's once per distinct
+    # name; every field must equal what prepare_records gives record by record (None where
+    # blank), whichever path a record takes and however small the batches
+    frame = _tricky_frame()
+    expected = linkage.prepare_records(frame).astype(object)
+    expected = expected.where(expected.notna(), None)
+    for batch in (1000, 5):
+        with linkage._store(params) as con:
+            linkage._put_records(con, "t", frame, batch)
+            got = con.execute(f"select * from t order by {linkage.ORDER}").df()
+        assert got[linkage.GROUP].tolist() == frame[linkage.GROUP].tolist()
+        got = got[linkage.RECORD_COLUMNS].astype(object)
+        pd.testing.assert_frame_equal(got.where(got.notna(), None), expected)
+
+
+def test_block_candidates_are_the_records_sharing_a_key(params):
+    # one unmatched record: 350581 19800517 123(1), 王伟 (wangwei, male), account
+    # 6217000011112222. Each right record shares one key with it, but r_none, which
+    # shares none; r_odd's ID is not canonical, so it is prepared whatever it shares
+    left = pd.DataFrame({"key": ["L"], "person_id": ["350581198005171231"], "name": ["王伟"],
+                         "account_no": ["6217000011112222"]})
+    right = pd.DataFrame({
+        "key": ["r_date", "r_year", "r_md", "r_name", "r_account", "r_none", "r_odd"],
+        "person_id": ["110105198005174561",   # birth date
+                      "350581198001011231",   # address + sequence + birth year
+                      "350581197505171231",   # address + sequence + month-day
+                      "440101199002025671",   # name pinyin: 王玮 is wangwei too
+                      "440101199003037891",   # the account, written with a dash
+                      "440101199004047891",   # nothing
+                      "44010119900404789"],   # 17 characters
+        "name": ["赵六", "钱七", "孙八", "王玮", "周九", "吴十", "郑一"],
+        "account_no": ["", "", "", "", "6217-0000 1111 2222", "6217000099998888", ""]})
+    right[linkage.ORDER] = np.arange(len(right), dtype=np.int64)
+    with linkage._store(params) as con:
+        linkage._put_records(con, "_l", left, 100)
+        linkage._load(con, "_r", right)
+        linkage._names_in_store(con, "_r", 100)
+        linkage._block_candidates(con, ["_l"], "_r", "_c")
+        found = con.execute("select key from _c").df()["key"].tolist()
+    assert sorted(found) == sorted(set(right["key"]) - {"r_none"})
+
+
+def test_name_pinyin_by_code_points_matches_the_general_path():
+    names = pd.Series(TRICKY_NAMES[:13] + ["王玮", "王伟", "", "單于", "ā", "A b"],
+                      dtype=object)
+    clean = linkage._clean_names(names)
+    assert linkage.name_pinyin(clean).tolist() == linkage._name_pinyin_by_position(
+        clean).tolist()
+    assert linkage.name_pinyin(clean).tolist()[:2] == ["wangwei", ""]
+    # a NUL (which numpy's fixed-width text would drop at the end) takes the general path
+    assert linkage.name_pinyin(pd.Series(["王\x00"])).tolist() == (
+        linkage._name_pinyin_by_position(pd.Series(["王\x00"])).tolist())
+
+
+def test_plain_names_are_kept_as_cleaning_them_would_give():
+    names = pd.Series(TRICKY_NAMES, dtype=object)
+    full = linkage._clean_names_in_full(names.where(names.notna(), "").astype(str))
+    assert linkage._clean_names(names).tolist() == full.tolist()
+
+
+def test_isin_reads_text_columns_of_several_chunks():
+    values = pd.concat([pd.Series(["a", "b"], dtype="str"),
+                        pd.Series(["c", None], dtype="str")], ignore_index=True)
+    universe = pd.concat([pd.Series(["c"], dtype="str"), pd.Series([""], dtype="str")],
+                         ignore_index=True)
+    assert linkage._isin(values, universe).tolist() == [False, False, True, True]
+    assert linkage._isin(np.array([1, None], dtype=object), ["1"]).tolist() == [True, False]
+
+
 # --- hand-made pairs ---------------------------------------------------------------------
 
 
@@ -369,6 +465,24 @@ def test_small_batches_and_a_small_store_give_the_same_review_list(params, count
         "linkage.left_chunk_records": 7, "linkage.duckdb_memory_limit_mb": 64})
     again = linkage.review_matches(frames["roster"], frames["payments"], frames["deaths"],
                                    small)
+    assert len(review) > 20
+    pd.testing.assert_frame_equal(again, review)
+
+
+def test_block_candidates_give_the_review_list_of_the_whole_directory(params, county_review,
+                                                                     monkeypatch):
+    # under the fixed m/u only the directory records sharing the 17-digit body or a
+    # blocking key with an unmatched record are prepared; preparing them all (the general
+    # path) gives the same review list, row for row
+    frames, review = county_review
+    on = params.with_overrides({"audit_synth.linkage_cases": True})
+
+    def whole(con, lefts, right, name):
+        con.execute(f"create or replace table {name} as select * from {right} "
+                    f"order by {linkage.ORDER}")
+
+    monkeypatch.setattr(linkage, "_block_candidates", whole)
+    again = linkage.review_matches(frames["roster"], frames["payments"], frames["deaths"], on)
     assert len(review) > 20
     pd.testing.assert_frame_equal(again, review)
 

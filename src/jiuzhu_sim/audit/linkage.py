@@ -429,12 +429,34 @@ linkage fields are text slices, derived in SQL (:func:`_prepare_in_store`)."""
 def _names_in_store(con, source: str, batch: int) -> None:
     """Store table ``_names`` (``raw`` name → the cleaned ``name`` and its ``name_pinyin``,
     NULL when blank, as :func:`prepare_records` gives them) gains the names of ``source``
-    it does not hold yet, cleaned and read ``batch`` distinct names at a time."""
+    it does not hold yet.
+
+    A name of :data:`PLAIN_NAME` is its own cleaned name, and its pinyin is its characters'
+    readings joined: Python reads each new distinct character once (``_readings``) and SQL
+    joins them, name by name. Other names are cleaned and read in Python, ``batch``
+    distinct names at a time."""
     con.execute("""create table if not exists _names (raw varchar, name varchar,
         name_pinyin varchar)""")
+    con.execute("create table if not exists _readings (ch varchar, reading varchar)")
     con.execute(f"""create or replace table _raw_names as select raw,
-        row_number() over (order by raw) - 1 as _n
+        regexp_full_match(raw, '{PLAIN_NAME}') as plain
         from (select distinct name as raw from {source} except select raw from _names)""")
+    chars = con.execute("""select distinct unnest(string_split(raw, '')) as ch
+        from _raw_names where plain except select ch from _readings""").df()["ch"]
+    if len(chars):
+        text = chars.to_numpy(dtype=object)
+        _load(con, "_incoming_readings", pd.DataFrame({
+            "ch": text, "reading": np.array([_reading(c) for c in text], dtype=object)}))
+        con.execute("insert into _readings select * from _incoming_readings")
+        _drop(con, "_incoming_readings")
+    # string_split(…, '') splits a name into its code points, as numpy does
+    con.execute("""insert into _names with r as (select map(list(ch), list(reading)) as m
+            from _readings)
+        select raw, nullif(raw, ''), nullif(array_to_string(list_transform(
+            string_split(raw, ''), lambda c: r.m[c]), ''), '')
+        from _raw_names, r where plain""")
+    con.execute("""create or replace table _raw_names as select raw,
+        row_number() over (order by raw) - 1 as _n from _raw_names where not plain""")
     for lo in range(0, _count(con, "select count(*) from _raw_names"), batch):
         raw = con.execute(f"select raw from _raw_names where _n >= {lo} and _n < {lo + batch}"
                           " order by _n").df()["raw"]

@@ -151,3 +151,48 @@ def test_saved_yaml_runs_with_jiuzhu_scenario_and_gives_the_explorer_figures(sma
                     "leakage_rate", "cost_total", "cost_dibao", "fgt1_after",
                     "eligible_households"):
             assert comparison.loc[name, key] == pytest.approx(figures[key], rel=1e-12), key
+
+
+def test_explore_stopped_by_sigterm_stops_voila_and_removes_its_page(monkeypatch, tmp_path):
+    """`jiuzhu explore` ended by SIGTERM (kill, a service manager, a test teardown) stops its
+    Voilà process and removes the page folder, as Ctrl-C does; it used to exit at once and
+    leave both behind. Voilà is a stand-in process here; the signal is real."""
+    import os
+    import signal
+    import subprocess
+
+    from jiuzhu_sim.explore import serve as serve_mod
+
+    folders = []
+
+    class FakeVoila:
+        terminated = False
+
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def wait(self, timeout=None):
+            if not self.terminated:
+                os.kill(os.getpid(), signal.SIGTERM)  # the signal arrives while serving
+            return 0
+
+        def terminate(self):
+            FakeVoila.terminated = True
+
+        def kill(self):  # pragma: no cover - terminate is enough here
+            pass
+
+    def page(kind, parameters, folder):
+        folders.append(folder)
+        return folder / "page.ipynb"
+
+    monkeypatch.setattr(serve_mod, "require_explore_dependencies", lambda: None)
+    monkeypatch.setattr(serve_mod, "explorer_parameters", lambda kind, **p: {})
+    monkeypatch.setattr(serve_mod, "build_page", page)
+    monkeypatch.setattr("jiuzhu_sim.report.ensure_kernel", lambda: None)
+    monkeypatch.setattr(subprocess, "Popen", FakeVoila)
+    before = signal.getsignal(signal.SIGTERM)
+    assert serve_mod.serve("scenario", port=8899, token="t") == 0
+    assert FakeVoila.terminated
+    assert folders and not folders[0].exists()
+    assert signal.getsignal(signal.SIGTERM) == before  # the handler is put back

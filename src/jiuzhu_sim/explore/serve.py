@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -137,6 +138,10 @@ def serve(kind: str, *, port: int = DEFAULT_PORT, token: str | None = None,
         print(f"jiuzhu explore {kind}: {url}  (Ctrl-C stops)", flush=True)
         process = subprocess.Popen(voila_command(page, port, token), cwd=folder,
                                    env=voila_environment())
+        # stopped by SIGTERM (kill, a service manager, a test's teardown) as by Ctrl-C:
+        # Python's default would exit at once, leaving Voilà and its kernels running and
+        # the page folder behind
+        previous = _stop_on_sigterm()
         try:
             return process.wait()
         except KeyboardInterrupt:
@@ -146,5 +151,22 @@ def serve(kind: str, *, port: int = DEFAULT_PORT, token: str | None = None,
             except subprocess.TimeoutExpired:
                 process.kill()
             return 0
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _stop_on_sigterm():
+    """Make SIGTERM raise KeyboardInterrupt (in the main thread; elsewhere signals cannot
+    be handled); the previous handler, or None when not installed."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, interrupt)

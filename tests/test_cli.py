@@ -141,3 +141,22 @@ def test_a_2020_nanan_audit_runs(tmp_path, capsys):
     assert main(["audit", str(data), "--start", "2020-01", "--end", "2020-06", "--params",
                  "350583", "--out", str(out)]) == 0
     assert (out / "findings.csv").is_file()
+
+
+def test_cli_turns_off_numpy_huge_page_advice_unless_the_user_chose(monkeypatch):
+    """jiuzhu's commands run with numpy's huge-page advice off (docs/performance.md: 2–3 s
+    of system time per benchmark run), unless NUMPY_MADVISE_HUGEPAGE says otherwise."""
+    from numpy._core.multiarray import _set_madvise_hugepage
+
+    from jiuzhu_sim.cli import _no_huge_page_advice
+
+    before = _set_madvise_hugepage(True)
+    try:
+        monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
+        _no_huge_page_advice()
+        assert _set_madvise_hugepage(True) is False  # it was off
+        monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", "1")
+        _no_huge_page_advice()
+        assert _set_madvise_hugepage(True) is True  # the user's choice kept
+    finally:
+        _set_madvise_hugepage(before)

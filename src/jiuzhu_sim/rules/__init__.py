@@ -15,7 +15,6 @@ caller) and draws no random numbers: rules are deterministic (STYLE.md).
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 MONTHS_PER_YEAR = 12
 DIBAO_TYPES = ("none", "household", "expenditure", "single")
@@ -26,13 +25,6 @@ DISABILITY_TYPES = ("physical", "visual", "hearing", "speech", "intellectual", "
 """Codes of ``disability_type`` (CONTRACT §3; index = the integer code a
 :class:`~jiuzhu_sim.population.model.Population` holds, −1 = none)."""
 NO_DISABILITY_TYPE = -1
-
-
-def disability_type_codes(types) -> np.ndarray:
-    """Integer codes (index into :data:`DISABILITY_TYPES`, −1 for empty or unknown) of
-    disability type words (lower-case, stripped), vectorised."""
-    codes = pd.Index(DISABILITY_TYPES).get_indexer(np.asarray(types, dtype=object))
-    return codes.astype(np.int8)
 
 
 def round_yuan(amount: np.ndarray | float) -> np.ndarray:

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from jiuzhu_sim import setops
 from jiuzhu_sim.exceptions import UserInputError
 
 SUFFIXES = (".parquet", ".csv", ".xlsx")
@@ -298,7 +299,7 @@ def to_bool(series: pd.Series, blank: bool | None = False) -> tuple[np.ndarray, 
         return values, np.zeros(len(series), dtype=bool)
     if pd.api.types.is_numeric_dtype(series):
         arr = series.to_numpy(dtype="float64", na_value=np.nan)
-        bad = ~np.isin(arr, (0.0, 1.0))
+        bad = ~setops.isin(arr, (0.0, 1.0))
         if blank is not None:
             bad &= ~np.isnan(arr)
         return arr == 1.0, bad

@@ -54,7 +54,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jiuzhu_sim import metrics
+from jiuzhu_sim import metrics, setops
 from jiuzhu_sim.exceptions import UserInputError
 from jiuzhu_sim.io import (
     distinct_text,
@@ -158,7 +158,7 @@ def _word_codes(frame: pd.DataFrame, column: str, vocabulary: Sequence[str], fil
     # factorize codes are −1 for a missing cell (blank)
     out = np.where(codes < 0, -1, np.append(lookup, -1)[codes]).astype(np.int8)
     if unknown.any():
-        bad_rows = np.isin(codes, np.flatnonzero(unknown))
+        bad_rows = setops.isin(codes, np.flatnonzero(unknown))
         i = _first(bad_rows)
         raise UserInputError(f"unknown {what} {words.iloc[codes[i]]!r} ({allowed})",
                              file=file, row=i + 1, column=column)
@@ -288,7 +288,7 @@ def prepare_population(persons: pd.DataFrame, households: pd.DataFrame,
     pop = Population(
         person_id=pid, person_household_id=phid, hh=hh.astype(np.int64), age=age,
         monthly_income=income, disability_grade=grade.astype(np.int8),
-        intellectual_mental=np.isin(type_code, [DISABILITY_TYPES.index(t) for t in
+        intellectual_mental=setops.isin(type_code, [DISABILITY_TYPES.index(t) for t in
                                                 dibao_rules.INTELLECTUAL_MENTAL]),
         disability_type_code=type_code,
         serious_illness=strict_bool(persons, "serious_illness", pfile),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from jiuzhu_sim import setops
 from jiuzhu_sim.resident_id import CHECK_CHARS, ID_WEIGHTS, check_character  # noqa: F401
 
 # first two digits of a valid administrative division code (GB/T 2260 provinces, 11..82)
@@ -37,7 +38,7 @@ def id_problems(ids: pd.Series | np.ndarray, latest_birth: np.datetime64 | None 
     reason[ok_len & ~fmt_ok] = REASON_FORMAT
     d = np.where(fmt_ok[:, None], digits, 0)
     province = d[:, 0] * 10 + d[:, 1]
-    region_ok = np.isin(province, list(PROVINCE_PREFIXES))
+    region_ok = setops.isin(province, list(PROVINCE_PREFIXES))
     todo = fmt_ok & ~region_ok
     reason[todo] = REASON_REGION
     year = d[:, 6] * 1000 + d[:, 7] * 100 + d[:, 8] * 10 + d[:, 9]

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from jiuzhu_sim import io as base_io
+from jiuzhu_sim import setops
 from jiuzhu_sim.exceptions import UserInputError
 
 # Chinese (and a few English variant) headers → contract names. Documented in docs/audit.md.
@@ -1037,7 +1038,7 @@ def _open_end_as_blank(text: pd.Series, limits: InputLimits) -> pd.Series:
     """Open-end conventions (``audit_input.open_end_dates``/``_words``) → '' (open-ended)."""
     words = set(limits.open_end_words)
     days, _ = _by_value(text, date_parts)
-    opens = np.isin(days.astype("datetime64[D]"),
+    opens = setops.isin(days.astype("datetime64[D]"),
                     np.array(limits.open_end_dates, dtype="datetime64[D]"))
     opens |= text.isin(words).to_numpy()
     return text.where(~opens, "") if opens.any() else text
@@ -1314,7 +1315,7 @@ def net_reversals(payments: pd.DataFrame, file: str
            + "|" + pd.Series(np.asarray(pay["period"], dtype=np.int64).astype(str),
                              dtype="str"))
     codes, _ = pd.factorize(key)
-    involved = np.isin(codes, np.unique(codes[negative]))
+    involved = setops.isin(codes, setops.unique(codes[negative]))
     idx = np.flatnonzero(involved)
     sub = pd.DataFrame({"pos": idx, "code": codes[idx], "amount": amount[idx]})
     neg_total = sub[sub["amount"] < 0].groupby("code")["amount"].sum().abs()

@@ -48,6 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from jiuzhu_sim import setops
 from jiuzhu_sim.resident_id import birth_dates_of_ids, normalize_ids, sexes_of_ids
 
 LINK_COLUMNS = [
@@ -1309,7 +1310,7 @@ def review_rows(links: dict[str, pd.DataFrame], inputs: LinkInputs, pay: pd.Data
             pay, on=["person_id", "region_code"])[["_i", "month"]].drop_duplicates()
         both = paid_left.merge(paid_right, on=["_i", "month"])
         by = both.groupby("_i")
-        periods = by["month"].agg(lambda m: ";".join(_month_text(np.unique(m))))
+        periods = by["month"].agg(lambda m: ";".join(_month_text(setops.unique(m))))
         amount = by["amount"].sum().round(2)
         parts.append(_with_context(dup, pd.DataFrame({
             "left_key": dup["left_key"], "right_key": dup["right_key"],
@@ -1357,7 +1358,7 @@ def _months_after(pay: pd.DataFrame, person_ids, after: np.ndarray) -> pd.DataFr
     hit = probe.merge(pay, on="person_id")
     hit = hit[hit["month"] > hit["after"]]
     by = hit.groupby("_i")
-    periods = by["month"].agg(lambda m: ";".join(_month_text(np.unique(m))))
+    periods = by["month"].agg(lambda m: ";".join(_month_text(setops.unique(m))))
     amount = by["amount"].sum()
     probe["periods"] = probe["_i"].map(periods).fillna("")
     probe["amount"] = probe["_i"].map(amount).fillna(0.0).round(2)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from jiuzhu_sim import setops
 from jiuzhu_sim.audit.calendar import month_label, month_of_dates
 from jiuzhu_sim.audit.checks.base import AuditContext
 from jiuzhu_sim.audit.io import AuditTables
@@ -75,7 +76,7 @@ def _count(ids, months: np.ndarray, window: np.ndarray) -> np.ndarray:
         seen[keys] = True
         keys = np.flatnonzero(seen)
     else:
-        keys = np.unique(keys)
+        keys = setops.unique(keys)
     return np.bincount(keys % width, minlength=width).astype(int)
 
 
@@ -145,7 +146,7 @@ def monthly_stats(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
         homes = homes.astype(np.int64, copy=False)
         checked, member_home = homes[:len(h)], homes[len(h):]
         span = int(rid.max()) + 2 if len(rid) else 1  # (home, person) as one int64, sorted
-        pairs = np.unique(member_home * span + (rid[sel] + 1))
+        pairs = setops.unique(member_home * span + (rid[sel] + 1))
         pair_home = pairs // span
         first = np.searchsorted(pair_home, checked, side="left")
         n = np.searchsorted(pair_home, checked, side="right") - first

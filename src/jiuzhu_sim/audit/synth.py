@@ -131,6 +131,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from jiuzhu_sim import setops
 from jiuzhu_sim.exceptions import UserInputError
 from jiuzhu_sim.io import write_table
 from jiuzhu_sim.resident_id import CHECK_CHARS, check_codes_of_bodies
@@ -525,7 +526,7 @@ def generate_audit_data(params, n_households: int | None = None, seed: int = 202
     # paid into the household head's account (到人到户, look-alike of account_mismatch):
     # a member of a several-person household whose head carries no plant
     head_of_p = (np.cumsum(size_h) - size_h)[hh_of]
-    planted_now = np.isin(head_of_p, np.concatenate(list(plan.values())))
+    planted_now = setops.isin(head_of_p, np.concatenate(list(plan.values())))
     plan["head_account"], pool = _pick_where(
         pool, (head_of_p != np.arange(n_persons)) & ~planted_now & (size_h[hh_of] > 1), n_look)
     # transitions dibao → tekun need a one-person dibao household; keep only those
@@ -583,7 +584,7 @@ def generate_audit_data(params, n_households: int | None = None, seed: int = 202
     coverage_h = np.full(n_households, "", dtype=object)
     coverage_h[single_h] = "single"
     coverage_h[expenditure_h] = "expenditure"
-    members_exp = np.isin(hh_of, expenditure_h)
+    members_exp = setops.isin(hh_of, expenditure_h)
     amount[members_exp] = standard_h[hh_of[members_exp]] - np.round(
         pci_h[hh_of[members_exp]] - rigid_h[hh_of[members_exp]])
     # amount_not_per_standard: the approved amount is 20–200 yuan off the rule's
@@ -709,7 +710,7 @@ def generate_audit_data(params, n_households: int | None = None, seed: int = 202
     r_end = np.concatenate([r_end, *extra_end])
     r_amount = np.concatenate([r_amount, *extra_amount])
     # ghosts (paid_not_on_roster (a)) are removed from the roster: their rows are dropped
-    keep_row = ~np.isin(r_person, pn_ghost)
+    keep_row = ~setops.isin(r_person, pn_ghost)
 
     # ---- payments: every active month with a positive amount -------------------------------
     active = (r_start[:, None] <= month_last[None, :]) & (
@@ -728,7 +729,7 @@ def generate_audit_data(params, n_households: int | None = None, seed: int = 202
     pay_region, pay_program = pay_region[~de_drop], pay_program[~de_drop]
     pay_date = pay_date[~de_drop]
 
-    ghost_mask = np.isin(pay_person, pn_ghost)
+    ghost_mask = setops.isin(pay_person, pn_ghost)
     truth.add("paid_not_on_roster", pid[pay_person[ghost_mask]], period_str[pay_m[ghost_mask]])
     # exited persons: extra payments after the month of exit
     ex_person = np.repeat(pn_exit, n_months)
@@ -762,36 +763,36 @@ def generate_audit_data(params, n_households: int | None = None, seed: int = 202
         return mask & (pay_region == region_int) & (pay_program == program_p[pay_person])
 
     # amount_mismatch
-    am = primary(np.isin(key, choose_months(plan["amount_mismatch"])))
+    am = primary(setops.isin(key, choose_months(plan["amount_mismatch"])))
     delta = rng.integers(20, 301, int(am.sum())).astype(float)
     sign = np.where((rng.random(int(am.sum())) < 0.5) & (pay_amount[am] > delta + 1), -1.0, 1.0)
     pay_amount[am] += sign * delta
     truth.add("amount_mismatch", pid[pay_person[am]], period_str[pay_m[am]])
     # within tolerance (look-alike)
-    tl = primary(np.isin(key, choose_months(plan["tolerance"])))
+    tl = primary(setops.isin(key, choose_months(plan["tolerance"])))
     pay_amount[tl] = np.round(pay_amount[tl] + np.where(rng.random(int(tl.sum())) < 0.5, -1, 1)
                               * np.floor(tolerance * 60) / 100, 2)
     # late_payment
-    lt = primary(np.isin(key, choose_months(plan["late_payment"])))
+    lt = primary(setops.isin(key, choose_months(plan["late_payment"])))
     pay_date[lt] = due[lt] + rng.integers(5, 61, int(lt.sum())).astype("timedelta64[D]")
     truth.add("late_payment", pid[pay_person[lt]], period_str[pay_m[lt]])
     # paid exactly on the due day (look-alike)
-    dd = primary(np.isin(key, choose_months(plan["due_day"])))
+    dd = primary(setops.isin(key, choose_months(plan["due_day"])))
     pay_date[dd] = due[dd]
     # account_mismatch: an unrelated resident's account, every month
     holder_other = np.full(len(pay_person), -1)
-    amx = np.isin(pay_person, plan["account_mismatch"])
+    amx = setops.isin(pay_person, plan["account_mismatch"])
     wrong = take_others(len(plan["account_mismatch"]))
     lookup = np.full(n_persons, -1)
     lookup[plan["account_mismatch"]] = wrong
     holder_other[amx] = lookup[pay_person[amx]]
     truth.add("account_mismatch", pid[pay_person[amx]], period_str[pay_m[amx]])
     # duplicate_payment: a second payment for one month
-    dpp = primary(np.isin(key, plan["duplicate_payment"].astype(np.int64) * n_months
+    dpp = primary(setops.isin(key, plan["duplicate_payment"].astype(np.int64) * n_months
                           + rng.integers(0, n_months, len(plan["duplicate_payment"]))))
     truth.add("duplicate_payment", pid[pay_person[dpp]], period_str[pay_m[dpp]])
     # missing_payment: drop one or two months
-    ms = primary(np.isin(key, choose_months(plan["missing_payment"])))
+    ms = primary(setops.isin(key, choose_months(plan["missing_payment"])))
     truth.add("missing_payment", pid[pay_person[ms]], period_str[pay_m[ms]])
 
     dup_idx = np.flatnonzero(dpp)
@@ -844,7 +845,7 @@ def generate_audit_data(params, n_households: int | None = None, seed: int = 202
     holder = np.where(guardian_id[pay_person] != "", guardian_id[pay_person], pid[pay_person])
     holder[holder_other >= 0] = other_ids[holder_other[holder_other >= 0]]
     # a member paid into the household head's account: correct (到人到户, look-alike)
-    to_head = np.isin(pay_person, plan["head_account"])
+    to_head = setops.isin(pay_person, plan["head_account"])
     holder[to_head] = pid[head_of_p[pay_person[to_head]]]
 
     # ---- invalid IDs: rewrite the ID everywhere it appears --------------------------------
@@ -853,7 +854,7 @@ def generate_audit_data(params, n_households: int | None = None, seed: int = 202
     person_ids[bad] = invalid_ids(pid[bad], rng,
                                   params["audit_synth.invalid_id_kind_shares"])
     truth.add("invalid_id", person_ids[bad])
-    holder = np.where(np.isin(pay_person, bad) & (holder == pid[pay_person]),
+    holder = np.where(setops.isin(pay_person, bad) & (holder == pid[pay_person]),
                       person_ids[pay_person], holder)
 
     # ---- build frames ---------------------------------------------------------------------
@@ -907,7 +908,7 @@ def generate_audit_data(params, n_households: int | None = None, seed: int = 202
     limit = _months_before(audit_end, np.array([review_months]), None)[0]
     overdue_h = np.concatenate([review_h, ineligible_h])
     overdue_h = overdue_h[check_h[overdue_h] < limit]
-    truth.add("review_overdue", pid[np.isin(hh_of, overdue_h)])
+    truth.add("review_overdue", pid[setops.isin(hh_of, overdue_h)])
     truth.add("ineligible_recipient", pid[first_of_h[np.concatenate([ineligible_h,
                                                                      tekun_bad_h])]])
 
@@ -934,7 +935,7 @@ def generate_audit_data(params, n_households: int | None = None, seed: int = 202
     n_filed_more = int(round(float(params["audit_synth.staff_relative_share"]) * n_persons))
     extra_filed = rng.choice(np.flatnonzero(paid_h[hh_of] & ~used_h[hh_of]), min(
         n_filed_more, int((paid_h[hh_of] & ~used_h[hh_of]).sum())), replace=False)
-    extra_filed = extra_filed[~np.isin(extra_filed, np.concatenate(list(plan.values())))]
+    extra_filed = extra_filed[~setops.isin(extra_filed, np.concatenate(list(plan.values())))]
     nonben = take_others(n_look)
     relative_ids = np.concatenate([pid[su], pid[fr], pid[extra_filed], other_ids[nonben]])
     filed = np.concatenate([np.zeros(len(su), bool), np.ones(len(fr) + len(extra_filed), bool),
@@ -1033,7 +1034,7 @@ def generate_audit_data(params, n_households: int | None = None, seed: int = 202
         "household_id": household_ids, "members": size_h, "per_capita_income": pci_h,
         "check_date": _date_strings(check_h), "rigid_expenditure": rigid_h,
     })
-    hh_keep = ~np.isin(np.arange(n_households), hh_of[pn_ghost]) | (size_h > 1)
+    hh_keep = ~setops.isin(np.arange(n_households), hh_of[pn_ghost]) | (size_h > 1)
     households = households[hh_keep].reset_index(drop=True)
 
     truth_linkage = None
@@ -1306,7 +1307,7 @@ def _alerts(params, rng, pid, plan, n_persons, window_first, audit_end, verify_n
     routine = rng.choice(n_persons, min(n_persons, int(round(
         float(params["audit_synth.alert_share"]) * n_persons))), replace=False)
     planted = np.concatenate(list(plan.values()))
-    ok = np.concatenate([plan["alert_ok"], routine[~np.isin(routine, planted)]])
+    ok = np.concatenate([plan["alert_ok"], routine[~setops.isin(routine, planted)]])
     people = np.concatenate([late, ok])
     n_alert = len(people)
     initial = rng.random(n_alert) < float(params["audit_synth.initial_alert_share"])

@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from jiuzhu_sim import rules
+from jiuzhu_sim import rules, setops
 from jiuzhu_sim.resident_id import check_codes
 
 DISABILITY_TYPES = np.array(rules.DISABILITY_TYPES, dtype=object)  # same codes as the rules
@@ -289,7 +289,7 @@ class SyntheticPopulation:
 
     @property
     def intellectual_mental(self) -> np.ndarray:
-        return np.isin(self.disability_type_index, INTELLECTUAL_MENTAL)
+        return setops.isin(self.disability_type_index, INTELLECTUAL_MENTAL)
 
     def household_ids(self) -> np.ndarray:
         """``H`` + region code + 8-digit household number (start_index onwards), as str."""
@@ -505,7 +505,7 @@ def draw_population(params, n_households: int | None = None,
     grade = np.where(disabled, _choose(rng, _vec(params, "population.disability_grade_shares"),
                                        N) + 1, 0).astype(np.int64)
     dtype_index = _choose(rng, _vec(params, "population.disability_type_shares"), N)
-    intellectual_mental = disabled & np.isin(dtype_index, INTELLECTUAL_MENTAL)
+    intellectual_mental = disabled & setops.isin(dtype_index, INTELLECTUAL_MENTAL)
     severe = disabled & ((grade <= int(params["dibao.severe_disability_max_grade"]))
                          | (intellectual_mental & (grade <= int(
                              params["dibao.severe_disability_max_grade_intellectual_mental"]))))

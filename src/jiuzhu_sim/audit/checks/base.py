@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from jiuzhu_sim import setops
 from jiuzhu_sim.audit.calendar import month_last_day, month_of_dates
 from jiuzhu_sim.audit.io import AuditTables
 
@@ -103,7 +104,7 @@ def unknown_payment_keys(tables: AuditTables, ctx: AuditContext) -> np.ndarray:
             month, bad = parse_months(pd.Series(period, dtype="str").fillna(""))
         pid = codes_of(person_codes(tables, ctx), keys["person_id"])
         ok = (~bad & (pid >= 0) & (month >= ctx.start_month) & (month <= ctx.end_month))
-        return np.unique(pm_key(pid[ok], program_codes(keys["program"])[ok], month[ok], ctx))
+        return setops.unique(pm_key(pid[ok], program_codes(keys["program"])[ok], month[ok], ctx))
     return _cached(ctx, tables, "unknown_payment_keys", build)
 
 

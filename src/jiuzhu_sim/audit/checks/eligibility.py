@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from jiuzhu_sim import setops
 from jiuzhu_sim.audit import findings as F
 from jiuzhu_sim.audit.calendar import month_last_day, month_of_dates
 from jiuzhu_sim.audit.checks.base import (
@@ -251,10 +252,10 @@ def check_ineligible_recipient(tables: AuditTables, ctx: AuditContext) -> pd.Dat
     code = "ineligible_recipient"
     h = tables.households
     rm = roster_months(tables, ctx)
-    rows = np.unique(rm["row"].to_numpy()[rm["month"].to_numpy() == ctx.end_month])
+    rows = setops.unique(rm["row"].to_numpy()[rm["month"].to_numpy() == ctx.end_month])
     r = tables.roster
     program = r["program"].to_numpy(dtype=object)
-    rows = rows[np.isin(program[rows], list(JUDGED_PROGRAMS))]
+    rows = rows[setops.isin(program[rows], list(JUDGED_PROGRAMS))]
     ctx.note(code, households_input="present" if len(h) else "absent",
              people_on_roster_at_end=int(len(rows)))
     if not len(h) or not len(rows):
@@ -379,7 +380,7 @@ def check_amount_not_per_standard(tables: AuditTables, ctx: AuditContext) -> pd.
 
     also_tekun = (rm["prog"].to_numpy() == 0) & tekun_months(tables, ctx)[
         _person_month(pid, month, ctx)]
-    keep = (np.isin(program[row], list(JUDGED_PROGRAMS)) & (rm["amount"].to_numpy() > 0)
+    keep = (setops.isin(program[row], list(JUDGED_PROGRAMS)) & (rm["amount"].to_numpy() > 0)
             & (month <= death_month_by_code(tables, ctx)[pid]) & ~also_tekun)
     keep &= ~_unmapped_roster_values(tables, ctx, code)[row]
     row, month, pid = row[keep], month[keep], pid[keep]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from jiuzhu_sim import setops
 from jiuzhu_sim.audit import findings as F
 from jiuzhu_sim.audit.checks.base import (
     AuditContext,
@@ -50,23 +51,23 @@ def check_double_enrolment(tables: AuditTables, ctx: AuditContext) -> pd.DataFra
     # person-months with both programs; (person-month, program)s with two regions — the
     # distinct (key, program) and (key, program, region) combinations, counted
     kp = frame["key"].to_numpy(dtype=np.int64) * 2 + frame["prog"].to_numpy(dtype=np.int64)
-    k_of_kp, n_programs = np.unique(np.unique(kp) // 2, return_counts=True)
+    k_of_kp, n_programs = np.unique(setops.unique(kp) // 2, return_counts=True)
     both = k_of_kp[n_programs > 1]
     reg_f = frame["reg"].to_numpy(dtype=np.int64)
     reg_f = reg_f - (reg_f.min() if len(reg_f) else 0)
     span_reg = int(reg_f.max()) + 1 if len(reg_f) else 1
-    kp_u, n_regions = np.unique(np.unique(kp * span_reg + reg_f) // span_reg,
+    kp_u, n_regions = np.unique(setops.unique(kp * span_reg + reg_f) // span_reg,
                                 return_counts=True)
     two = kp_u[n_regions > 1]
     two_regions = pd.DataFrame({"key": two // 2, "prog": two % 2})
     if len(two_regions):  # two regions only when the approvals overlap by a day (a move
         two_regions = _overlapping(tables, frame, two_regions)  # mid-month is not double)
-    keys = np.union1d(both, two_regions["key"].to_numpy())
+    keys = setops.union1d(both, two_regions["key"].to_numpy())
     if not len(keys):
         return F.empty_findings()
     span = ctx.end_month - ctx.start_month + 1
     f_pid, f_month = keys // span, keys % span + ctx.start_month
-    is_both = np.isin(keys, both)
+    is_both = setops.isin(keys, both)
     doubled_prog = pd.Series(two_regions["prog"].to_numpy(),
                              index=two_regions["key"].to_numpy()).groupby(level=0).first()
     # payments of those months: dibao at risk (both programs); other regions' (two regions)

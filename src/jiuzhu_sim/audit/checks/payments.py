@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from jiuzhu_sim import setops
 from jiuzhu_sim.audit import findings as F
 from jiuzhu_sim.audit.calendar import month_label
 from jiuzhu_sim.audit.checks.base import (
@@ -43,7 +44,7 @@ def _per_person_month(pay: pd.DataFrame, mask: np.ndarray, value: np.ndarray | N
                       ) -> pd.DataFrame:
     """Sum of ``value`` (default: amount) per (person, month) over the masked payments, with
     the first region/program/person_id; sorted by person code and month."""
-    sub = pay[mask]
+    sub = pay[["pid", "month", "amount", "region", "program", "person_id"]][mask]
     v = sub["amount"].to_numpy() if value is None else np.asarray(value)[mask]
     g = pd.DataFrame({"pid": sub["pid"].to_numpy(), "month": sub["month"].to_numpy(),
                       "value": v, "n": 1, "region": sub["region"].to_numpy(dtype=object),
@@ -69,14 +70,14 @@ def payment_evidence(tables: AuditTables, pay: pd.DataFrame, rows: np.ndarray,
     if not len(rows):
         return F.evidence(np.zeros(0, np.int64), input_file(tables, "payments"),
                           np.zeros(0, np.int64), pd.Series([], dtype="str"))
-    sub = pay.iloc[rows]
+    names = {"paid_date": "paid_date", "account": "account_holder_id",
+             "region": "region_code", "program": "program"}
+    sub = pay[["payment_id", "month", "amount", "source_row", *extra]].iloc[rows]
     if isinstance(at_risk, str):
         at_risk = sub["amount"].to_numpy(dtype="float64")
     fields = {"payment_id": sub["payment_id"].to_numpy(dtype=object),
               "period": month_label(sub["month"].to_numpy()),
               "amount": F.plain_amount(sub["amount"]).to_numpy(dtype=object)}
-    names = {"paid_date": "paid_date", "account": "account_holder_id",
-             "region": "region_code", "program": "program"}
     for col in extra:
         values = sub[col].to_numpy()
         fields[names[col]] = (F.dates_text(values).to_numpy(dtype=object)
@@ -160,7 +161,7 @@ def check_duplicate_region(tables: AuditTables, ctx: AuditContext) -> pd.DataFra
     mask = (high > low)[key]  # two or more regions that person-month
     if not mask.any():
         return F.empty_findings()
-    pay_m = pay[mask]
+    pay_m = pay[["pid", "month", "region", "amount", "person_id", "prog", "program"]][mask]
     by_region = pay_m.groupby(["pid", "month", "region"], sort=False, as_index=False).agg(
         amount=("amount", "sum"), person_id=("person_id", "first"),
         program=("program", "first"))
@@ -200,7 +201,7 @@ def check_duplicate_program(tables: AuditTables, ctx: AuditContext) -> pd.DataFr
     mask = (has_dibao & has_tekun)[key] & (prog <= 1)
     if not mask.any():
         return F.empty_findings()
-    sub = pay[mask]
+    sub = pay[["pid", "month", "prog", "amount", "person_id", "region"]][mask]
     g = sub.groupby(["pid", "month", "prog"], sort=False, as_index=False).agg(
         amount=("amount", "sum"), person_id=("person_id", "first"), region=("region", "first"))
     w = g.pivot_table(index=["pid", "month"], columns="prog", values="amount",
@@ -251,7 +252,8 @@ def _repeated_payments(tables: AuditTables, ctx: AuditContext, pay: pd.DataFrame
     key = pm_key(pay["pid"], pay["prog"], pay["month"], ctx) * n_regions + pay["reg"].to_numpy()
     mask = pd.Series(key).duplicated(keep=False).to_numpy()
     rows = np.flatnonzero(mask)
-    finding = pay[mask].groupby(["pid", "prog", "month", "region"], sort=True).ngroup(
+    finding = pay[["pid", "prog", "month", "region"]][mask].groupby(
+        ["pid", "prog", "month", "region"], sort=True).ngroup(
         ).to_numpy()
     order = np.lexsort((np.arange(len(rows)), -pay["amount"].to_numpy()[rows], finding))
     kept = np.zeros(len(rows), dtype=bool)
@@ -329,7 +331,7 @@ def check_late_payment(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
     if not mask.any():
         return F.empty_findings()
     g = _per_person_month(pay, mask)
-    last_paid = pay[mask].groupby(["pid", "month"], sort=True)["paid_date"].max().to_numpy(
+    last_paid = pay[["pid", "month", "paid_date"]][mask].groupby(["pid", "month"], sort=True)["paid_date"].max().to_numpy(
         dtype="datetime64[D]")
     due_g = payment_due_dates(g["month"].to_numpy(), ctx)
     days = (last_paid - due_g).astype(np.int64)
@@ -377,8 +379,8 @@ def check_missing_payment(tables: AuditTables, ctx: AuditContext) -> pd.DataFram
         _person_month(rpid, rmonth, ctx)]
     owed = (rm["amount"].to_numpy() > 0) & (rmonth <= death[rpid]) & ~also_tekun
     ctx.note("missing_payment", person_months_unknown=int(
-        len(np.unique(rkey[owed & ~paid_keys[rkey] & unknown[rkey]]))),
-        dibao_months_not_owed_tekun=int(len(np.unique(rkey[also_tekun]))))
+        len(setops.unique(rkey[owed & ~paid_keys[rkey] & unknown[rkey]]))),
+        dibao_months_not_owed_tekun=int(len(setops.unique(rkey[also_tekun]))))
     m = owed & ~paid_keys[rkey] & ~unknown[rkey]
     sub = rm[m].drop_duplicates(["pid", "prog", "month"]).sort_values(["pid", "month"])
     if not len(sub):
@@ -461,7 +463,7 @@ def check_account_mismatch(tables: AuditTables, ctx: AuditContext) -> pd.DataFra
     if not mask.any():
         return F.empty_findings()
     g2 = _per_person_month(pay, mask)
-    holder = pay[mask].groupby(["pid", "month"], sort=True)["account"].first().to_numpy(
+    holder = pay[["pid", "month", "account"]][mask].groupby(["pid", "month"], sort=True)["account"].first().to_numpy(
         dtype=object)
     detail = (F.months_text(g2["month"]) + " 资金 " + F.yuan(g2["value"]) + " 元发放至 "
               + pd.Series(holder, dtype="str")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from jiuzhu_sim import setops
 from jiuzhu_sim.audit import findings as F
 from jiuzhu_sim.audit.calendar import add_months
 from jiuzhu_sim.audit.checks.base import (
@@ -22,7 +23,7 @@ from jiuzhu_sim.audit.io import AuditTables
 def _active_at_end(tables: AuditTables, ctx: AuditContext) -> np.ndarray:
     """Roster rows active in the audit end month."""
     rm = roster_months(tables, ctx)
-    return np.unique(rm["row"].to_numpy()[rm["month"].to_numpy() == ctx.end_month])
+    return setops.unique(rm["row"].to_numpy()[rm["month"].to_numpy() == ctx.end_month])
 
 
 def _latest_household_check(tables: AuditTables, ctx: AuditContext

@@ -52,3 +52,28 @@ def test_set_operations_are_numpys(a, b):
     np.testing.assert_array_equal(setops.union1d(a, b), np.union1d(a, b))
     np.testing.assert_array_equal(setops.setdiff1d(a, b), np.setdiff1d(a, b))
     np.testing.assert_array_equal(setops.intersect1d(a, b), np.intersect1d(a, b))
+
+
+def test_the_package_calls_setops_not_numpys_hashing_set_operations():
+    """A plain ``np.unique(x)`` (no ``return_*``), ``np.isin``, ``np.in1d``, ``np.union1d``,
+    ``np.setdiff1d`` or ``np.intersect1d`` in the package is the slow hash path on numpy 2.3+:
+    it must go through :mod:`jiuzhu_sim.setops`."""
+    import re
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[1] / "src" / "jiuzhu_sim"
+    offenders = []
+    for path in src.rglob("*.py"):
+        if path.name == "setops.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        for m in re.finditer(r"np\.(unique|isin|in1d|union1d|setdiff1d|intersect1d)\(", text):
+            depth, j = 1, m.end()
+            while depth and j < len(text):
+                depth += {"(": 1, ")": -1}.get(text[j], 0)
+                j += 1
+            call = text[m.start():j]
+            if m.group(1) == "unique" and "return_" in call:
+                continue
+            offenders.append(f"{path.relative_to(src)}:{text.count(chr(10), 0, m.start()) + 1}")
+    assert not offenders, offenders

@@ -112,6 +112,7 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
     if out_dir is not None:
         check_out_dir(Path(out_dir))
     engine: dict[str, Any] = {"engine": "in-process"}
+    digests = None
     if any(v is not None for v in (workers, scheduler, partitions, rows_per_partition)):
         from jiuzhu_sim.audit import partitioned
 
@@ -137,6 +138,10 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
     else:
         loaded = load_inputs(data_dir, tuple(sheets))
         timings["read"] = round(time.perf_counter() - t0, 3)
+        if out_dir is not None:  # the manifest's input digests, hashed while the checks run
+            from jiuzhu_sim.manifest import hash_in_background
+
+            digests = hash_in_background(_manifest_inputs(loaded.paths, rectified))
         params = resolve_params(params, loaded.tables.roster, day, overrides)
         require_payments_in_window(loaded.tables, start_m, end_m)
         ctx = AuditContext(start_m, end_m, params, region_code=str(params.region_code),
@@ -181,7 +186,7 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
                          review)
     if out_dir is not None:
         write_outputs(result, Path(out_dir), params, day, paths, rectified=rectified,
-                      command=command, started=started)
+                      command=command, started=started, digests=digests)
     summary.setdefault("timings_seconds", timings)
     return result
 
@@ -296,18 +301,23 @@ def _summary(start, end, day, params, findings, stats, rows_read, rows_rejected,
     return summary
 
 
+def _manifest_inputs(paths, rectified) -> list[Path]:
+    return list(paths) + ([Path(rectified)] if rectified else [])
+
+
 def write_outputs(result: AuditResult, out: Path, params, day: dt.date, paths, *,
-                  rectified=None, command=None, started=None) -> None:
+                  rectified=None, command=None, started=None, digests=None) -> None:
     """findings.csv, findings_evidence.csv, rejected.csv, monthly_stats.csv,
-    review_matches.csv, 三项清单.xlsx and summary.json (with the manifest)."""
+    review_matches.csv, 三项清单.xlsx and summary.json (with the manifest). ``digests``:
+    the inputs' SHA-256 already being computed (``manifest.hash_in_background``)."""
     from jiuzhu_sim.audit.lists import read_rectified, write_three_lists
     from jiuzhu_sim.io import write_csv
     from jiuzhu_sim.manifest import build_manifest, hash_in_background
 
     t0 = time.perf_counter()
-    extra_inputs = [Path(rectified)] if rectified else []
-    # the manifest's input digests, hashed on a worker thread while the outputs are written
-    digests = hash_in_background(list(paths) + extra_inputs)
+    inputs = _manifest_inputs(paths, rectified)
+    if digests is None:  # hashed on a worker thread while the outputs are written
+        digests = hash_in_background(inputs)
     out.mkdir(parents=True, exist_ok=True)
     summary, timings = result.summary, result.timings
     previous = read_rectified(Path(rectified)) if rectified else None
@@ -333,7 +343,7 @@ def write_outputs(result: AuditResult, out: Path, params, day: dt.date, paths, *
     timings["write"] = round(time.perf_counter() - t0, 3)
     summary["timings_seconds"] = timings
     summary["manifest"] = build_manifest(
-        params=params, inputs=list(paths) + extra_inputs,
+        params=params, inputs=inputs,
         command=command if command is not None else sys.argv,
         started=started or dt.datetime.now(dt.UTC), digests=digests)
     (out / "summary.json").write_text(json.dumps(finite_json(summary), ensure_ascii=False,

@@ -162,3 +162,27 @@ def test_float_text_is_numpys_str():
     expected = np.where(np.isnan(values), "", values.astype(str)).tolist()
     assert float_text(values).to_pylist() == expected
     assert float_text(np.array([], dtype=float)).to_pylist() == []
+
+
+def test_formula_safe_first_byte_screen_agrees_with_the_general_path():
+    """``formula_safe`` skips an Arrow text column whose cells' first bytes show no formula
+    start; a risky cell anywhere (a later chunk, after a null, after a multi-byte Chinese
+    cell) still gets its ``'`` — compared with the plain ``str.startswith`` rule."""
+    import pyarrow as pa
+
+    from jiuzhu_sim.io import FORMULA_STARTS, _no_formula_start, formula_safe
+
+    safe = ["张三", "", "350581198001010035", "a=b", "中=1"]
+    assert _no_formula_start(pd.Series(safe, dtype="str"))
+    assert _no_formula_start(pd.Series([], dtype="str"))
+    for risky in ("=1+1", "@x", "\ttab", "-张三"):
+        chunked = pa.chunked_array([pa.array(safe, pa.large_string()),
+                                    pa.array([None, risky], pa.large_string())])
+        series = pd.Series(pd.arrays.ArrowStringArray(chunked))
+        assert not _no_formula_start(series)
+        out = formula_safe(pd.DataFrame({"c": series}))["c"]
+        want = ["'" + v if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v
+                for v in [*safe, None, risky]]
+        assert [None if pd.isna(v) else v for v in out] == [
+            None if v is None else v for v in want]
+    assert not _no_formula_start(pd.Series(["=x"], dtype=object))  # not Arrow: general path

@@ -360,6 +360,33 @@ such a cell is written with a leading ``'`` (CONTRACT §6)."""
 _PLAIN_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 
 
+_FORMULA_START_BYTES = np.zeros(256, dtype=bool)  # by byte value: starts a formula?
+_FORMULA_START_BYTES[[ord(c) for c in FORMULA_STARTS]] = True
+
+
+def _no_formula_start(series: pd.Series) -> bool:
+    """True when no cell of an Arrow-backed text column starts with a
+    :data:`FORMULA_STARTS` character, read from the first byte of each cell in Arrow's
+    buffers (those characters are ASCII: a UTF-8 multi-byte character never starts with
+    their byte). False when it cannot tell (not Arrow text) or some cell does."""
+    import pyarrow as pa
+
+    arr = _arrow_text(series, combine=False)
+    if arr is None:
+        return False
+    for chunk in (arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]):
+        buffers = chunk.buffers()
+        if not len(chunk) or buffers[2] is None:  # no cells, or all empty
+            continue
+        offsets_type = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets = np.frombuffer(buffers[1], offsets_type)[chunk.offset:
+                                                           chunk.offset + len(chunk) + 1]
+        first = np.frombuffer(buffers[2], np.uint8)[offsets[:-1][offsets[1:] > offsets[:-1]]]
+        if _FORMULA_START_BYTES[first].any():  # a null's bytes count too: the
+            return False  # general path, which looks at values, then decides
+    return True
+
+
 def formula_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with every text cell that starts with ``=``, ``+``, ``-``, ``@`` (or a tab
     or carriage return) prefixed with ``'``; numeric columns, and text cells that are plain
@@ -369,6 +396,8 @@ def formula_safe(frame: pd.DataFrame) -> pd.DataFrame:
         values = frame[col]
         if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values) \
                 or pd.api.types.is_datetime64_any_dtype(values):
+            continue
+        if _no_formula_start(values):
             continue
         text = values.astype("str") if values.dtype == object else values
         try:

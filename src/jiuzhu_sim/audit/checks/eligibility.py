@@ -96,8 +96,10 @@ def _roster_attribute_codes(tables: AuditTables, ctx: AuditContext) -> np.ndarra
         cols = ("program", "coverage_type", "care_level", "sub_type", "region_code")
         if not len(r):
             return np.zeros(0, dtype=np.int64)
-        parts = {c: pd.factorize(pd.Series(r[c].to_numpy(dtype=object), dtype="object"),
-                                 use_na_sentinel=False)[0] for c in cols}
+        # on the Arrow text columns themselves (same codes as on Python objects: first
+        # appearance, a blank cell its own value), not on a Python object per cell
+        parts = {c: pd.factorize(pd.Series(r[c], dtype="str"), use_na_sentinel=False)[0]
+                 for c in cols}
         return pd.DataFrame(parts).groupby(list(cols), sort=False).ngroup().to_numpy(
             dtype=np.int64)
     return _cached(ctx, tables, "roster_attribute_codes", build)

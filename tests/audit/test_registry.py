@@ -40,3 +40,13 @@ def test_every_registered_check_is_planted_in_the_synthetic_county():
     truth = generate_audit_data(params, n_households=200, seed=3)["truth"]
     missing = set(BY_CODE) - set(truth["check"])
     assert not missing, f"registered but never planted: {sorted(missing)}"
+
+
+def test_longest_first_names_registered_checks():
+    """The threads' start order (execute.LONGEST_FIRST) names checks that exist: a renamed
+    check would silently fall back to registry order."""
+    from jiuzhu_sim.audit.checks.registry import CHECKS
+    from jiuzhu_sim.audit.execute import LONGEST_FIRST
+
+    codes = {c.code for c in CHECKS}
+    assert set(LONGEST_FIRST) <= codes and len(set(LONGEST_FIRST)) == len(LONGEST_FIRST)

@@ -179,11 +179,14 @@ def check_duplicate_region(tables: AuditTables, ctx: AuditContext) -> pd.DataFra
                     region_code=g["region"], program=g["program"], period=g["month"],
                     amount=g["total"] - g["top"], detail=detail)
     # the money at risk sits on the payments of the regions other than the largest one
+    # (only the payments of those person-months: every other one is no evidence)
+    rows = np.flatnonzero(mask)
     top = pick(g["region"], _positions(
         _person_month(g["pid"], g["month"], ctx),
-        _person_month(pay["pid"].to_numpy(), pay["month"].to_numpy(), ctx)))
-    other = np.where(pay["region"].to_numpy(dtype=object) != top,
-                     pay["amount"].to_numpy(), 0.0)
+        _person_month(pay["pid"].to_numpy()[rows], pay["month"].to_numpy()[rows], ctx)))
+    other = np.zeros(len(pay))
+    other[rows] = np.where(pick(pay["region"], rows) != top, pay["amount"].to_numpy()[rows],
+                           0.0)
     return F.attach(ctx, found, _group_evidence(tables, ctx, pay, mask, g, "region",
                                                 at_risk=other))
 

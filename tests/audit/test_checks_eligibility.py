@@ -159,3 +159,20 @@ def test_unknown_coverage_type_is_counted_not_guessed(ctx):
     c = make_ctx()
     assert eligibility.check_ineligible_recipient(t, c).empty
     assert c.notes["ineligible_recipient"]["unmapped_coverage_types"] == {"特殊保": 1}
+
+
+def test_distinct_numbers_combinations_in_order_of_first_appearance():
+    """_distinct (the judgement's de-duplication): rows (5,1) (3,1) (5,1) (3,2) (7,1) are four
+    combinations, numbered as first seen — (5,1)=0, (3,1)=1, (3,2)=2, (7,1)=3 — whose first
+    rows are 0, 1, 3 and 4; the same with a column too wide to pack (pandas' grouping)."""
+    import numpy as np
+
+    from jiuzhu_sim.audit.checks.eligibility import _distinct
+
+    first, code = _distinct(np.array([5, 3, 5, 3, 7]), np.array([1, 1, 1, 2, 1]))
+    assert code.tolist() == [0, 1, 0, 2, 3] and first.tolist() == [0, 1, 3, 4]
+    wide = np.array([0, 1 << 61, 0, 1 << 61, 5], dtype=np.int64)
+    first, code = _distinct(wide, np.array([1, 1, 1, 2, 1]), np.array([0, 0, 0, 0, 1 << 40]))
+    assert code.tolist() == [0, 1, 0, 2, 3] and first.tolist() == [0, 1, 3, 4]
+    first, code = _distinct(np.zeros(0, dtype=np.int64))
+    assert len(first) == 0 and len(code) == 0

@@ -224,3 +224,16 @@ def test_rejected_payment_rows_make_the_month_unknown_not_missing():
     f = payments.check_missing_payment(t, ctx)
     assert list(f["period"]) == ["2024-04"]
     assert ctx.notes["missing_payment"]["person_months_unknown"] == 1
+
+
+def test_last_match_takes_the_last_row_of_a_repeated_key():
+    """_last_match (payment → roster row): keys 5, 3, 5 with values 10, 20, 30; queries 5,
+    3, 9 → 30 (the last row with key 5), 20, −1 (no such key)."""
+    import numpy as np
+
+    from jiuzhu_sim.audit.checks.base import _last_match
+
+    got = _last_match(np.array([5, 3, 5]), np.array([10, 20, 30]), np.array([5, 3, 9]))
+    assert got.tolist() == [30, 20, -1]
+    assert _last_match(np.zeros(0, np.int64), np.zeros(0, np.int64),
+                       np.array([1])).tolist() == [-1]

@@ -349,11 +349,13 @@ def _last_match(keys: np.ndarray, values: np.ndarray, queries: np.ndarray) -> np
     """For each query, ``values`` at the last position where ``keys`` equals it, or −1."""
     if not len(keys):
         return np.full(len(queries), -1, dtype=np.int64)
-    order = np.argsort(keys, kind="stable")
-    ordered = keys[order]
-    pos = np.searchsorted(ordered, queries, side="right") - 1
-    hit = (pos >= 0) & (ordered[np.maximum(pos, 0)] == queries)
-    return np.where(hit, values[order[np.maximum(pos, 0)]], -1)
+    # hashed, not sorted: each distinct key's last position, looked up per query
+    codes, uniques = pd.factorize(np.asarray(keys))
+    last = np.full(len(uniques), -1, dtype=np.int64)
+    np.maximum.at(last, codes, np.arange(len(codes), dtype=np.int64))
+    at = pd.Index(uniques).get_indexer(np.asarray(queries))
+    hit = at >= 0
+    return np.where(hit, np.asarray(values)[last[np.where(hit, at, 0)]], -1)
 
 
 def payment_roster_row(tables: AuditTables, ctx: AuditContext) -> np.ndarray:

@@ -113,8 +113,8 @@ def _group_codes(columns: dict) -> np.ndarray:
 
 def _distinct(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(first row of each distinct combination of the integer ``columns``, each row's
-    combination number): the columns packed into one int64 and sorted once when their
-    ranges fit, else grouped by pandas."""
+    combination number): the columns packed into one int64 and hashed once when their
+    ranges fit, else grouped by pandas. Numbering follows first appearance."""
     n = len(columns[0])
     if not n:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
@@ -129,8 +129,12 @@ def _distinct(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             _, first = np.unique(code, return_index=True)
             return first, code
         packed = packed * (high - low + 1) + (col - low)
-    _, first, inverse = np.unique(packed, return_index=True, return_inverse=True)
-    return first, inverse.reshape(-1)
+    # numbered in order of first appearance (a hash pass, no sort); the first row of each
+    # combination: the least row with its number
+    inverse, uniques = pd.factorize(packed)
+    first = np.full(len(uniques), n, dtype=np.int64)
+    np.minimum.at(first, inverse, np.arange(n, dtype=np.int64))
+    return first, inverse.astype(np.int64, copy=False)
 
 
 def _judge(ctx: AuditContext, tables: AuditTables, rows: np.ndarray, hrow: np.ndarray,

@@ -808,11 +808,14 @@ def _mapped(text: pd.Series, mapping: dict[str, str] | None, lower: bool = False
     import pyarrow as pa
 
     codes, uniques = pd.factorize(text)
-    values = pd.Series(np.asarray(uniques, dtype=object), dtype="str")
+    before = pd.Series(np.asarray(uniques, dtype=object), dtype="str")
+    values = before
     if mapping:
         values = _map_values(values, mapping)
     if lower:
         values = values.str.lower()
+    if text.dtype == "str" and values.equals(before):  # already in contract words
+        return text
     taken = pa.array(values.to_numpy(dtype=object), type=pa.large_string()).take(
         pa.array(codes, type=pa.int64()))
     return pd.Series(taken, dtype="str", index=text.index)
@@ -960,8 +963,10 @@ def normalise(name: str, frame: pd.DataFrame, file: str, limits: InputLimits | N
                                         if col.kind == "disability_type" else text, mapping)
             else:
                 out[col.name] = text
+    # copy=False: the columns are this function's own (pandas would copy each one, and
+    # consolidate the numeric ones into a block)
     table = pd.DataFrame({k: (v.reset_index(drop=True) if isinstance(v, pd.Series) else v)
-                          for k, v in out.items()})
+                          for k, v in out.items()}, copy=False)
     if name == "roster" and "_program_sub_type" in table:
         fill = ((table["sub_type"] == "") & (table["_program_sub_type"] != "")).to_numpy()
         if fill.any():

@@ -349,13 +349,16 @@ def _last_match(keys: np.ndarray, values: np.ndarray, queries: np.ndarray) -> np
     """For each query, ``values`` at the last position where ``keys`` equals it, or −1."""
     if not len(keys):
         return np.full(len(queries), -1, dtype=np.int64)
-    # hashed, not sorted: each distinct key's last position, looked up per query
-    codes, uniques = pd.factorize(np.asarray(keys))
-    last = np.full(len(uniques), -1, dtype=np.int64)
-    np.maximum.at(last, codes, np.arange(len(codes), dtype=np.int64))
-    at = pd.Index(uniques).get_indexer(np.asarray(queries))
-    hit = at >= 0
-    return np.where(hit, np.asarray(values)[last[np.where(hit, at, 0)]], -1)
+    # one hash pass over keys then queries, no sort: the keys' values are numbered first
+    # (0 .. n−1), so a query numbered below n has a key; each number's last key position
+    keys = np.asarray(keys)
+    codes, _ = pd.factorize(np.concatenate([keys, np.asarray(queries, dtype=keys.dtype)]))
+    k, q = codes[:len(keys)], codes[len(keys):]
+    n = int(k.max()) + 1
+    last = np.full(n, -1, dtype=np.int64)
+    np.maximum.at(last, k, np.arange(len(k), dtype=np.int64))
+    hit = q < n
+    return np.where(hit, np.asarray(values)[last[np.where(hit, q, 0)]], -1)
 
 
 def payment_roster_row(tables: AuditTables, ctx: AuditContext) -> np.ndarray:

@@ -306,7 +306,7 @@ def payment_view(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
             "person_id": pd.Series(p["person_id"], dtype="str"),
             "program": pd.Series(p["program"], dtype="str"),
             "source_row": p["_row"].to_numpy(dtype=np.int64),
-        })
+        }, copy=False)  # its own arrays: no copy, no consolidation into blocks
     return _cached(ctx, tables, "payments", build)
 
 
@@ -329,7 +329,8 @@ def roster_months(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
         prog = program_codes(r["program"])
         return pd.DataFrame({"row": rows, "pid": pid[rows], "prog": prog[rows],
                              "month": first[rows] + offsets,
-                             "amount": r["monthly_amount"].to_numpy(dtype="float64")[rows]})
+                             "amount": r["monthly_amount"].to_numpy(dtype="float64")[rows]},
+                            copy=False)
     return _cached(ctx, tables, "roster_months", build)
 
 

@@ -186,3 +186,17 @@ def test_formula_safe_first_byte_screen_agrees_with_the_general_path():
         assert [None if pd.isna(v) else v for v in out] == [
             None if v is None else v for v in want]
     assert not _no_formula_start(pd.Series(["=x"], dtype=object))  # not Arrow: general path
+
+
+def test_sha256_file_is_hashlibs_digest_of_the_bytes(tmp_path):
+    """The manifest's file digest (read through one reused buffer): the SHA-256 of the
+    whole content, for an empty file, a file shorter than the buffer and one spanning it."""
+    import hashlib
+
+    from jiuzhu_sim.io import sha256_file
+
+    for size in (0, 10, (1 << 20) + 7):
+        data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+        path = tmp_path / f"f{size}"
+        path.write_bytes(data)
+        assert sha256_file(path) == hashlib.sha256(data).hexdigest()

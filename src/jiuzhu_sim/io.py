@@ -45,10 +45,14 @@ def find_input(folder: Path | str, base: str, required: bool = True) -> Path | N
 
 
 def sha256_file(path: Path | str) -> str:
+    """SHA-256 of a file, read into one reused buffer (a fresh 1 MB ``bytes`` per read
+    is a fresh mapping whose pages are faulted in each time)."""
     digest = hashlib.sha256()
+    buffer = bytearray(1 << 20)
+    view = memoryview(buffer)
     with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
+        while n := fh.readinto(buffer):
+            digest.update(view[:n])
     return digest.hexdigest()
 
 

@@ -374,7 +374,8 @@ def _finite_or_nan(x: np.ndarray) -> np.ndarray:
 
 
 def _frames(pop: Population, a: dict[str, np.ndarray]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return pd.DataFrame(_household_columns(pop, a)), pd.DataFrame(_person_columns(pop, a))
+    return (pd.DataFrame(_household_columns(pop, a), copy=False),
+            pd.DataFrame(_person_columns(pop, a), copy=False))
 
 
 def _household_columns(pop: Population, a: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -519,7 +520,9 @@ def simulate_population(pop: Population, params, seed: int = 0,
     )
 
     arrays = entitlement_arrays(pop, params)
-    p = pd.DataFrame(_person_columns(pop, arrays))
+    # copy=False: the frames take the columns as built (pandas would copy each one and
+    # consolidate the numbers into blocks: fresh memory, faulted in page by page)
+    p = pd.DataFrame(_person_columns(pop, arrays), copy=False)
     if on_persons is not None:
         on_persons(p)
     # the columns are completed first and each frame built once (building a frame and then
@@ -544,7 +547,7 @@ def simulate_population(pop: Population, params, seed: int = 0,
         np.asarray(hc["dibao_standard"], float),
         np.asarray(hc["measured_per_capita_income"], float),
         np.asarray(hc["assessed_members"], float), params)
-    h = pd.DataFrame(hc)
+    h = pd.DataFrame(hc, copy=False)
     summary = summarise(h, params, arrays["h_income_all"])
     summary["enrollment_source"] = ("observed enrolled_dibao" if pop.enrolled_observed
                                     is not None else "process model (population/process.py)")

@@ -46,7 +46,7 @@ def check_double_enrolment(tables: AuditTables, ctx: AuditContext) -> pd.DataFra
     rows = rm["row"].to_numpy()
     reg = region_codes(tables, ctx)[1][rows]
     key = _person_month(pid, month, ctx)
-    frame = pd.DataFrame({"key": key, "prog": prog, "reg": reg, "row": rows})
+    frame = pd.DataFrame({"key": key, "prog": prog, "reg": reg, "row": rows}, copy=False)
     frame = frame[frame["prog"].to_numpy() <= 1]
     # person-months with both programs; (person-month, program)s with two regions — the
     # distinct (key, program) and (key, program, region) combinations, counted

@@ -241,3 +241,20 @@ def test_every_payment_backed_finding_reconciles_to_the_fen_on_the_synthetic_cou
     fen = (f["amount_at_risk"] * 100).round().astype("int64")
     assert (fen == (paid.reindex(f.index).fillna(0) * 100).round().astype("int64")).all()
     assert len(set(result.findings["finding_id"]) - set(result.evidence["finding_id"])) == 0
+
+
+def test_amount_texts_by_hand():
+    """The amounts in finding details and evidence key fields: yuan() with thousands
+    separators, plain_amount() without; two decimals, the sign kept, NaN as zero, whole
+    cents (0.1 + 0.2 is 0.30000000000000004: 30 cents)."""
+    import numpy as np
+
+    from jiuzhu_sim.audit.findings import plain_amount, yuan
+
+    values = [0.0, 5.0, -338.0, 1234.5, 1234567.89, 0.1 + 0.2, np.nan, 1000.0, 1_000_000.0]
+    assert yuan(values).tolist() == ["0.00", "5.00", "-338.00", "1,234.50", "1,234,567.89",
+                                     "0.30", "0.00", "1,000.00", "1,000,000.00"]
+    assert plain_amount(values).tolist() == ["0.00", "5.00", "-338.00", "1234.50",
+                                             "1234567.89", "0.30", "0.00", "1000.00",
+                                             "1000000.00"]
+    assert yuan([]).tolist() == [] and plain_amount([]).tolist() == []

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from jiuzhu_sim.audit.calendar import month_label
 
@@ -52,20 +54,34 @@ def hash_ids(keys: pd.Series, prefix: str = "F") -> np.ndarray:
 
 
 def yuan(values) -> pd.Series:
-    """Amounts as '2,670.00' (thousands separators, two decimals), vectorised."""
+    """Amounts as '2,670.00' (thousands separators, two decimals), vectorised on Arrow's
+    string kernels (no Python string per cell)."""
     v = np.asarray(values, dtype="float64")
     cents = np.round(np.abs(np.nan_to_num(v)) * 100).astype(np.int64)
     whole, frac = cents // 100, cents % 100
     a, b, c = whole // 1_000_000, (whole // 1000) % 1000, whole % 1000
-    sa = pd.Series(a.astype(str), dtype="str")
-    sb = pd.Series(b.astype(str), dtype="str")
-    sc = pd.Series(c.astype(str), dtype="str")
-    text = np.where(a > 0, sa + "," + sb.str.zfill(3) + "," + sc.str.zfill(3),
-                    np.where(b > 0, sb + "," + sc.str.zfill(3), sc))
-    sign = np.where(v < 0, "-", "")
-    out = pd.Series(sign, dtype="str") + pd.Series(text, dtype="str") + "." + pd.Series(
-        frac.astype(str), dtype="str").str.zfill(2)
-    return out
+    c3 = _digits(c, 3)
+    text = pc.if_else(pa.array(a > 0), _join(_digits(a), ",", _digits(b, 3), ",", c3),
+                      pc.if_else(pa.array(b > 0), _join(_digits(b), ",", c3), _digits(c)))
+    return pd.Series(_join(_sign(v), text, ".", _digits(frac, 2)), dtype="str")
+
+
+def _digits(values: np.ndarray, width: int = 0):
+    """Integers as Arrow text, left-padded with zeros to ``width``."""
+    text = pc.cast(pa.array(np.asarray(values, dtype=np.int64)), pa.large_string())
+    return pc.utf8_lpad(text, width=width, padding="0") if width else text
+
+
+def _sign(values: np.ndarray):
+    return pc.if_else(pa.array(np.asarray(values) < 0), pa.scalar("-", pa.large_string()),
+                      pa.scalar("", pa.large_string()))
+
+
+def _join(*parts):
+    """Arrow text columns and literal strings concatenated cell by cell."""
+    return pc.binary_join_element_wise(
+        *(pa.scalar(p, pa.large_string()) if isinstance(p, str) else p for p in parts),
+        pa.scalar("", pa.large_string()))
 
 
 def dates_text(days) -> pd.Series:
@@ -88,6 +104,8 @@ def program_text(programs) -> pd.Series:
 
 def text(values) -> pd.Series:
     """Any column as a str Series with a fresh 0..n-1 index (safe to concatenate)."""
+    if isinstance(values, pd.Series) and values.dtype == "str":  # Arrow text: kept as is
+        return pd.Series(values.array, dtype="str").fillna("")
     return pd.Series(np.asarray(values, dtype=object), dtype="str").fillna("")
 
 
@@ -141,9 +159,8 @@ def plain_amount(values) -> pd.Series:
     """Amounts as '2670.00' (two decimals, no separators) for machine-readable fields."""
     v = np.asarray(values, dtype="float64")
     cents = np.round(np.abs(np.nan_to_num(v)) * 100).astype(np.int64)
-    sign = pd.Series(np.where(v < 0, "-", ""), dtype="str")
-    return (sign + pd.Series((cents // 100).astype(str), dtype="str") + "."
-            + pd.Series((cents % 100).astype(str), dtype="str").str.zfill(2))
+    return pd.Series(_join(_sign(v), _digits(cents // 100), ".", _digits(cents % 100, 2)),
+                     dtype="str")
 
 
 def key_fields(**fields) -> pd.Series:

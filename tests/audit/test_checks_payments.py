@@ -237,3 +237,30 @@ def test_last_match_takes_the_last_row_of_a_repeated_key():
     assert got.tolist() == [30, 20, -1]
     assert _last_match(np.zeros(0, np.int64), np.zeros(0, np.int64),
                        np.array([1])).tolist() == [-1]
+
+
+def test_per_person_month_sums_and_takes_the_first_text():
+    """Payments (person, month, region, amount): (0, 5, A, 10), (1, 5, C, 7), (0, 5, B, 5),
+    (0, 6, D, 1, not masked). Per person-month: (0, 5) 15 yuan in 2 payments, region A (its
+    first payment's); (1, 5) 7 in 1, region C; the unmasked one is left out. With the first
+    region missing, pandas' "first" is the first present one: B."""
+    import numpy as np
+    import pandas as pd
+
+    from jiuzhu_sim.audit.checks.payments import _per_person_month
+
+    def pay(regions):
+        return pd.DataFrame({"pid": [0, 1, 0, 0], "month": [5, 5, 5, 6],
+                             "amount": [10.0, 7.0, 5.0, 1.0],
+                             "region": pd.Series(regions, dtype="str"),
+                             "program": pd.Series(["dibao"] * 4, dtype="str"),
+                             "person_id": pd.Series(["p0", "p1", "p0", "p0"], dtype="str")})
+
+    mask = np.array([True, True, True, False])
+    g = _per_person_month(pay(["A", "C", "B", "D"]), mask)
+    assert g[["pid", "month", "value", "n"]].values.tolist() == [[0, 5, 15.0, 2], [1, 5, 7.0, 1]]
+    assert list(g["region"]) == ["A", "C"] and list(g["person_id"]) == ["p0", "p1"]
+    g = _per_person_month(pay([None, "C", "B", "D"]), mask)
+    assert list(g["region"]) == ["B", "C"]
+    assert _per_person_month(pay(["A", "C", "B", "D"]), mask, np.array([1., 2., 3., 4.]))[
+        "value"].tolist() == [4.0, 2.0]

@@ -43,16 +43,30 @@ def _person_month(pid, month, ctx: AuditContext) -> np.ndarray:
 def _per_person_month(pay: pd.DataFrame, mask: np.ndarray, value: np.ndarray | None = None
                       ) -> pd.DataFrame:
     """Sum of ``value`` (default: amount) per (person, month) over the masked payments, with
-    the first region/program/person_id; sorted by person code and month."""
-    sub = pay[["pid", "month", "amount", "region", "program", "person_id"]][mask]
-    v = sub["amount"].to_numpy() if value is None else np.asarray(value)[mask]
-    g = pd.DataFrame({"pid": sub["pid"].to_numpy(), "month": sub["month"].to_numpy(),
-                      "value": v, "n": 1, "region": sub["region"].to_numpy(dtype=object),
-                      "program": sub["program"].to_numpy(dtype=object),
-                      "person_id": sub["person_id"].to_numpy(dtype=object)})
-    return g.groupby(["pid", "month"], sort=True, as_index=False).agg(
-        value=("value", "sum"), n=("n", "sum"), region=("region", "first"),
-        program=("program", "first"), person_id=("person_id", "first"))
+    the first region/program/person_id; sorted by person code and month. Grouped on the
+    integer columns; the text of each group's first payment is then picked (blank text is
+    ''; a missing cell would make pandas' "first" skip it, so that case groups the text
+    too)."""
+    text = ("region", "program", "person_id")
+    if any(pay[c].hasnans for c in text):
+        sub = pay[["pid", "month", "amount", *text]][mask]
+        v = sub["amount"].to_numpy() if value is None else np.asarray(value)[mask]
+        g = pd.DataFrame({"pid": sub["pid"].to_numpy(), "month": sub["month"].to_numpy(),
+                          "value": v, "n": 1, **{c: sub[c].to_numpy(dtype=object)
+                                                 for c in text}})
+        return g.groupby(["pid", "month"], sort=True, as_index=False).agg(
+            value=("value", "sum"), n=("n", "sum"), region=("region", "first"),
+            program=("program", "first"), person_id=("person_id", "first"))
+    rows = np.flatnonzero(mask)
+    v = pay["amount"].to_numpy()[rows] if value is None else np.asarray(value)[mask]
+    g = pd.DataFrame({"pid": pay["pid"].to_numpy()[rows], "month": pay["month"].to_numpy()[rows],
+                      "value": v, "n": 1, "pos": rows}, copy=False).groupby(
+        ["pid", "month"], sort=True, as_index=False).agg(
+        value=("value", "sum"), n=("n", "sum"), pos=("pos", "first"))
+    first = g.pop("pos").to_numpy()
+    for c in text:
+        g[c] = pick(pay[c], first)
+    return g
 
 
 def _positions(group_keys: np.ndarray, row_keys: np.ndarray) -> np.ndarray:

@@ -77,3 +77,12 @@ def test_the_package_calls_setops_not_numpys_hashing_set_operations():
                 continue
             offenders.append(f"{path.relative_to(src)}:{text.count(chr(10), 0, m.start()) + 1}")
     assert not offenders, offenders
+
+
+@pytest.mark.parametrize("a", [np.array([], dtype=np.int64), np.array([4]),
+                               np.array([1, 1, 2, 5, 5, 5]), np.sort(RNG.integers(0, 30, 500))])
+def test_sorted_counts_is_numpys_unique_with_counts(a):
+    values, counts = setops.sorted_counts(a)
+    want_values, want_counts = np.unique(a, return_counts=True)
+    np.testing.assert_array_equal(values, want_values)
+    np.testing.assert_array_equal(counts, want_counts)

@@ -69,3 +69,13 @@ def intersect1d(a, b) -> np.ndarray:
     """``np.intersect1d(a, b)``: distinct values in both, sorted."""
     u = unique(a)
     return u[isin(u, np.asarray(b).ravel())]
+
+
+def sorted_counts(values) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_counts=True)`` for ``values`` already sorted (ascending):
+    runs of equal values counted in one pass, no sort."""
+    a = np.asarray(values).ravel()
+    if not len(a):
+        return a.copy(), np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, a[1:] != a[:-1]])
+    return a[starts], np.diff(np.r_[starts, len(a)]).astype(np.int64)

@@ -51,13 +51,13 @@ def check_double_enrolment(tables: AuditTables, ctx: AuditContext) -> pd.DataFra
     # person-months with both programs; (person-month, program)s with two regions — the
     # distinct (key, program) and (key, program, region) combinations, counted
     kp = frame["key"].to_numpy(dtype=np.int64) * 2 + frame["prog"].to_numpy(dtype=np.int64)
-    k_of_kp, n_programs = np.unique(setops.unique(kp) // 2, return_counts=True)
+    # (sorted distinct values floor-divided stay sorted: counted by runs, no second sort)
+    k_of_kp, n_programs = setops.sorted_counts(setops.unique(kp) // 2)
     both = k_of_kp[n_programs > 1]
     reg_f = frame["reg"].to_numpy(dtype=np.int64)
     reg_f = reg_f - (reg_f.min() if len(reg_f) else 0)
     span_reg = int(reg_f.max()) + 1 if len(reg_f) else 1
-    kp_u, n_regions = np.unique(setops.unique(kp * span_reg + reg_f) // span_reg,
-                                return_counts=True)
+    kp_u, n_regions = setops.sorted_counts(setops.unique(kp * span_reg + reg_f) // span_reg)
     two = kp_u[n_regions > 1]
     two_regions = pd.DataFrame({"key": two // 2, "prog": two % 2})
     if len(two_regions):  # two regions only when the approvals overlap by a day (a move

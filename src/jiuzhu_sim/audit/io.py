@@ -1071,7 +1071,10 @@ def refuse_numeric_ids(series: pd.Series, column: str, file: str,
         # kernels, the cells not all digits that end so (not IDs ending in X); else one
         # RE2 pass for the '.', 'e' or 'E'
         arr = _arrow_column(text)
-        if arr is not None:
+        if arr is not None and not any(
+                base_io.any_byte(chunk, b".eE") for chunk in getattr(arr, "chunks", [arr])):
+            odd = np.zeros(0, dtype=np.int64)  # no '.', 'e' or 'E' anywhere: no number text
+        elif arr is not None:
             import pyarrow as pa
             import pyarrow.compute as pc
 

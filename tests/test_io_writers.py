@@ -200,3 +200,20 @@ def test_sha256_file_is_hashlibs_digest_of_the_bytes(tmp_path):
         path = tmp_path / f"f{size}"
         path.write_bytes(data)
         assert sha256_file(path) == hashlib.sha256(data).hexdigest()
+
+
+def test_any_byte_reads_only_the_cells_of_a_slice():
+    """any_byte looks at the bytes of the array's own cells: a slice of ['a"b', 'cd', 'e&f']
+    without the first and last cells holds neither '"' nor '&' (though its data buffer
+    does); the whole array holds both — with a short character set (compared in place) and
+    a long one (translated)."""
+    import pyarrow as pa
+
+    from jiuzhu_sim.io import _XML_SPECIAL, any_byte
+
+    for kind in (pa.string(), pa.large_string()):
+        arr = pa.array(['a"b', "cd", "e&f"], type=kind)
+        assert any_byte(arr, b'"') and any_byte(arr, _XML_SPECIAL)
+        assert not any_byte(arr.slice(1, 1), b'"') and not any_byte(arr.slice(1, 1), _XML_SPECIAL)
+        assert any_byte(arr.slice(1, 2), _XML_SPECIAL) and not any_byte(arr.slice(1, 2), b'"')
+        assert not any_byte(pa.array([], type=kind), b'"')

@@ -129,7 +129,6 @@ def read_csv_typed(path: Path | str, numeric: Sequence[str] = (), boolean: Seque
     so a ragged row is still noticed).
     """
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
     path = Path(path)
@@ -170,7 +169,7 @@ def read_csv_typed(path: Path | str, numeric: Sequence[str] = (), boolean: Seque
     # the general reader reads it differently (it drops spaces before a quote)
     for name in table.column_names:
         if (pa.types.is_large_string(table[name].type)
-                and pc.any(pc.match_substring(table[name], '"')).as_py()):
+                and any(any_byte(chunk, b'"') for chunk in table[name].chunks)):
             return None
     return table.to_pandas(split_blocks=True, self_destruct=True)
 
@@ -504,12 +503,16 @@ def cells_with_bytes(arr, byte_set) -> np.ndarray:
 
 def any_byte(arr, chars: bytes) -> bool:
     """Whether any cell of an Arrow (large_)string array holds one of the ASCII ``chars``:
-    one C pass over Arrow's data buffer (``bytes.translate`` deleting them)."""
+    for a few characters, one vectorised comparison each over Arrow's data buffer read in
+    place; for more, one C pass (``bytes.translate`` deleting them) over a copy."""
     offsets, data = text_buffers(arr)
     if not len(arr) or offsets[-1] == offsets[0]:
         return False
-    block = data[int(offsets[0]):int(offsets[-1])].tobytes()
-    return len(block.translate(None, chars)) != len(block)
+    block = data[int(offsets[0]):int(offsets[-1])]
+    if len(chars) <= 4:
+        return any(bool((block == np.uint8(c)).any()) for c in chars)
+    raw = block.tobytes()
+    return len(raw.translate(None, chars)) != len(raw)
 
 
 def _csv_kind(series: pd.Series) -> str | None:

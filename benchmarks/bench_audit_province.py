@@ -19,6 +19,8 @@ with --workers).
 
     .venv/bin/python benchmarks/bench_audit_province.py                 # 20 M rows
     .venv/bin/python benchmarks/bench_audit_province.py --rows 5000000
+    .venv/bin/python benchmarks/bench_audit_province.py --rows 2000000 \\
+        --data /tmp/province-2m --linkage-only     # generated once, then reused
 """
 
 from __future__ import annotations
@@ -88,8 +90,26 @@ def generate_province(data: Path, rows: int, seed: int = 11) -> dict:
         for writer in writers.values():
             writer.close()
     payments = pq.ParquetFile(data / "payments.parquet").metadata.num_rows
+    (data / "people_per_county.txt").write_text(str(people))  # complete: --data reuses it
     return {"seconds": time.perf_counter() - t0, "peak_mb": peak, "payments": payments,
             "people_per_county": people}
+
+
+def _reuse(data: Path, rows: int) -> dict | None:
+    """The generation figures of a province already in ``data`` (None: none there yet);
+    one made for another ``--rows`` is refused rather than silently measured."""
+    import pyarrow.parquet as pq
+
+    if not (data / "payments.parquet").exists():
+        return None
+    people = math.ceil(rows / 12 / len(COUNTIES) / PAYMENTS_PER_PERSON_MONTH)
+    marker = data / "people_per_county.txt"
+    if not marker.exists() or int(marker.read_text()) != people:
+        raise SystemExit(f"{data} holds a province of another size (or none complete); "
+                         "give another --data folder")
+    payments = pq.ParquetFile(data / "payments.parquet").metadata.num_rows
+    return {"seconds": 0.0, "peak_mb": 0.0, "payments": payments, "people_per_county": people,
+            "reused": True}
 
 
 def _audit(data: str, out: str, workers, rows_per_partition: int, linkage: bool,
@@ -108,25 +128,40 @@ def _audit(data: str, out: str, workers, rows_per_partition: int, linkage: bool,
                "findings": result.findings["check"].value_counts().to_dict()})
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=20_000_000, help="payment rows (a year)")
     parser.add_argument("--workers", type=int, default=None,
                         help="local Dask workers (default: partitions one after another)")
     parser.add_argument("--rows-per-partition", type=int, default=1_000_000)
     parser.add_argument("--tmp", default=None, help="scratch folder (needs ~2 GB per 10 M rows)")
-    parser.add_argument("--no-linkage", action="store_true",
-                        help="only the audit without probable matches")
-    args = parser.parse_args(argv)
+    parser.add_argument("--data", type=Path, default=None,
+                        help="keep the generated province in this folder, or reuse it when "
+                             "it holds one already (generating 20 M rows takes minutes)")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--no-linkage", action="store_true",
+                       help="only the audit without probable matches")
+    which.add_argument("--linkage-only", action="store_true",
+                       help="only the audit with probable matches (skip the --no-linkage run)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench_province_", dir=args.tmp) as tmp:
-        data, out = Path(tmp) / "data", Path(tmp) / "out"
-        gen = generate_province(data, args.rows)
+        data, out = args.data or Path(tmp) / "data", Path(tmp) / "out"
+        gen = _reuse(data, args.rows) if args.data is not None else None
+        if gen is None:
+            gen = generate_province(data, args.rows)
         size_mb = sum(p.stat().st_size for p in data.iterdir()) / 2**20
         print(f"== province: {len(COUNTIES)} counties × {gen['people_per_county']:,} paid "
               f"people × 12 months = {gen['payments']:,} payment rows ({size_mb:,.0f} MB "
               "Parquet) ==")
-        print(f"generate: {gen['seconds']:.1f} s, peak {gen['peak_mb']:,.0f} MB per county")
-        runs = [("checks and outputs (--no-linkage)", False)]
+        if gen.get("reused"):
+            print(f"generate: reused {data}")
+        else:
+            print(f"generate: {gen['seconds']:.1f} s, peak {gen['peak_mb']:,.0f} MB per county")
+        runs = [] if args.linkage_only else [("checks and outputs (--no-linkage)", False)]
         if not args.no_linkage:
             runs.append(("with probable matches (the default)", True))
         for label, linkage in runs:

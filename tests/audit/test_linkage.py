@@ -134,6 +134,37 @@ def test_block_candidates_are_the_records_sharing_a_key(params):
     assert sorted(found) == sorted(set(right["key"]) - {"r_none"})
 
 
+def test_a_frequent_key_and_blank_left_keys_keep_each_candidate_once(params):
+    # 40 unmatched records born the same day in the same county, all named 王伟 (a frequent
+    # birth date and a frequent name): 350581 19800517 100..139 1. One more unmatched record
+    # has a 14-character ID (35058119800517) and no name, so its birth date, address,
+    # sequence, sex and pinyin are blank (NULL), its body the 14 characters.
+    # r_date shares the birth date 19800517 with all 40 records: it is a candidate once,
+    # not 40 times. r_none shares nothing: its keys (440101, 19900404, 789, wushi, and a
+    # blank account) meet no left record, and the blank keys of the 14-character record
+    # match nothing (a NULL never blocks). r_odd's ID is not canonical: kept whatever it
+    # shares. Candidates come in the right table's order.
+    ids = [f"350581198005171{seq:02d}1" for seq in range(40)]
+    left = pd.DataFrame({"key": [f"L{i:02d}" for i in range(40)] + ["L_odd"],
+                         "person_id": ids + ["35058119800517"],
+                         "name": ["王伟"] * 40 + [""], "account_no": [""] * 41})
+    right = pd.DataFrame({"key": ["r_none", "r_date", "r_odd"],
+                          "person_id": ["440101199004047891", "110105198005174561",
+                                        "44010119900404789"],
+                          "name": ["吴十", "赵六", "郑一"], "account_no": ["", "", ""]})
+    right[linkage.ORDER] = np.arange(len(right), dtype=np.int64)
+    with linkage._store(params) as con:
+        linkage._put_records(con, "_l", left, 100)
+        linkage._load(con, "_r", right)
+        linkage._names_in_store(con, "_r", 100)
+        linkage._block_candidates(con, ["_l"], "_r", "_c")
+        found = con.execute("select key from _c").df()["key"].tolist()
+        blank = con.execute("select region6, birth_date, name_pinyin from _l "
+                            "where key = 'L_odd'").fetchall()
+    assert blank == [(None, None, None)]
+    assert found == ["r_date", "r_odd"]
+
+
 def test_name_pinyin_by_code_points_matches_the_general_path():
     names = pd.Series(TRICKY_NAMES[:13] + ["王玮", "王伟", "", "單于", "ā", "A b"],
                       dtype=object)

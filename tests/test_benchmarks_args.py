@@ -40,3 +40,20 @@ def test_audit_benchmark_arguments():
     assert bench.parse_args(["--people", "20000"]).people == 20_000
     with pytest.raises(SystemExit):
         bench.parse_args(["--repeat", "0"])
+
+
+def test_province_benchmark_keeps_and_reuses_its_data(tmp_path):
+    bench = _load("bench_audit_province")
+    args = bench.parse_args([])
+    assert args.rows == 20_000_000 and args.data is None and not args.linkage_only
+    args = bench.parse_args(["--rows", "2000000", "--data", str(tmp_path), "--linkage-only"])
+    assert (args.rows, args.data, args.linkage_only) == (2_000_000, tmp_path, True)
+    with pytest.raises(SystemExit):  # one run or the other, not neither
+        bench.parse_args(["--no-linkage", "--linkage-only"])
+    # nothing generated there yet: generate; a province of another size: refused
+    assert bench._reuse(tmp_path, 2_000_000) is None
+    (tmp_path / "payments.parquet").write_bytes(b"")
+    # 2,000,000 rows / 12 months / 4 counties / 0.92 payments per person-month → 45,290
+    (tmp_path / "people_per_county.txt").write_text("45290")
+    with pytest.raises(SystemExit):
+        bench._reuse(tmp_path, 5_000_000)

@@ -151,8 +151,6 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
         # the two share the machine's cores); its errors surface at .result()
         linkage_job = pool = None
         if linkage:
-            from concurrent.futures import ThreadPoolExecutor
-
             def timed_review():
                 t2 = time.perf_counter()
                 out = review_list(loaded.tables, params, start_m, end_m)
@@ -161,18 +159,23 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
 
             pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jiuzhu-linkage")
             linkage_job = pool.submit(timed_review)
+        from jiuzhu_sim.audit.stats import monthly_stats
+
+        # the monthly statistics read only the tables: computed on their own thread beside
+        # the checks (their errors surface at .result())
+        stats_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jiuzhu-stats")
         try:
+            stats_job = stats_pool.submit(monthly_stats, loaded.tables, ctx)
             t1 = time.perf_counter()
             findings = run_checks(loaded.tables, ctx, timings, threads=check_threads())
             evidence = netting_evidence(evidence_frame(ctx), findings, loaded.tables)
             ctx.evidence.clear()
             notes = ctx.notes
             timings["checks_total"] = round(time.perf_counter() - t1, 3)
-            from jiuzhu_sim.audit.stats import monthly_stats
-
-            stats = monthly_stats(loaded.tables, ctx)
+            stats = stats_job.result()
             review = linkage_job.result() if linkage_job is not None else None
         finally:
+            stats_pool.shutdown(wait=True, cancel_futures=True)
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
         tables, rejected = loaded.tables, loaded.rejected

@@ -124,6 +124,13 @@ def test_block_candidates_are_the_records_sharing_a_key(params):
                       "44010119900404789"],   # 17 characters
         "name": ["赵六", "钱七", "孙八", "王玮", "周九", "吴十", "郑一"],
         "account_no": ["", "", "", "", "6217-0000 1111 2222", "6217000099998888", ""]})
+    found, _ = _candidate_keys(params, left, right)
+    assert sorted(found) == sorted(set(right["key"]) - {"r_none"})
+
+
+def _candidate_keys(params, left, right, *queries):
+    """The right records ``_block_candidates`` keeps for the unmatched ``left`` records (in
+    the right table's order), and the rows of ``queries`` run on the same store."""
     right[linkage.ORDER] = np.arange(len(right), dtype=np.int64)
     with linkage._store(params) as con:
         linkage._put_records(con, "_l", left, 100)
@@ -131,7 +138,7 @@ def test_block_candidates_are_the_records_sharing_a_key(params):
         linkage._names_in_store(con, "_r", 100)
         linkage._block_candidates(con, ["_l"], "_r", "_c")
         found = con.execute("select key from _c").df()["key"].tolist()
-    assert sorted(found) == sorted(set(right["key"]) - {"r_none"})
+        return found, [con.execute(q).fetchall() for q in queries]
 
 
 def test_a_frequent_key_and_blank_left_keys_keep_each_candidate_once(params):
@@ -152,15 +159,9 @@ def test_a_frequent_key_and_blank_left_keys_keep_each_candidate_once(params):
                           "person_id": ["440101199004047891", "110105198005174561",
                                         "44010119900404789"],
                           "name": ["吴十", "赵六", "郑一"], "account_no": ["", "", ""]})
-    right[linkage.ORDER] = np.arange(len(right), dtype=np.int64)
-    with linkage._store(params) as con:
-        linkage._put_records(con, "_l", left, 100)
-        linkage._load(con, "_r", right)
-        linkage._names_in_store(con, "_r", 100)
-        linkage._block_candidates(con, ["_l"], "_r", "_c")
-        found = con.execute("select key from _c").df()["key"].tolist()
-        blank = con.execute("select region6, birth_date, name_pinyin from _l "
-                            "where key = 'L_odd'").fetchall()
+    found, [blank] = _candidate_keys(params, left, right,
+                                     "select region6, birth_date, name_pinyin from _l "
+                                     "where key = 'L_odd'")
     assert blank == [(None, None, None)]
     assert found == ["r_date", "r_odd"]
 

@@ -160,3 +160,25 @@ def test_cli_turns_off_numpy_huge_page_advice_unless_the_user_chose(monkeypatch)
         assert _set_madvise_hugepage(True) is True  # the user's choice kept
     finally:
         _set_madvise_hugepage(before)
+
+
+def test_cli_uses_arrows_jemalloc_pool_unless_the_user_chose(monkeypatch):
+    """jiuzhu's commands put their Arrow buffers in Arrow's jemalloc pool (docs/performance.md:
+    mimalloc's purges of freed memory were 5–7 s of system time per benchmark run), unless
+    ARROW_DEFAULT_MEMORY_POOL names the pool."""
+    import pyarrow as pa
+
+    from jiuzhu_sim.cli import _arrow_memory_pool
+
+    before = pa.default_memory_pool()
+    try:
+        pa.set_memory_pool(pa.system_memory_pool())
+        monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+        _arrow_memory_pool()
+        assert pa.default_memory_pool().backend_name == "jemalloc"
+        pa.set_memory_pool(pa.system_memory_pool())
+        monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "system")
+        _arrow_memory_pool()
+        assert pa.default_memory_pool().backend_name == "system"  # the user's choice kept
+    finally:
+        pa.set_memory_pool(before)

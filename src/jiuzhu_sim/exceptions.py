@@ -22,6 +22,11 @@ class UserInputError(JiuzhuError):
         self.column = column
         super().__init__(self.one_line())
 
+    def __reduce__(self):
+        # pickled whole (file, row, column kept): raised in a worker process, the same
+        # error reaches the command line
+        return (_rebuild, (type(self), self.reason, self.file, self.row, self.column))
+
     def one_line(self) -> str:
         where = []
         if self.file:
@@ -43,3 +48,7 @@ class ParameterError(UserInputError):
                              None if not self.column else f"key {self.column}") if w]
         text = f"{', '.join(where)}: {self.reason}" if where else self.reason
         return " ".join(text.split())
+
+
+def _rebuild(kind, reason, file, row, column):
+    return kind(reason, file=file, row=row, column=column)

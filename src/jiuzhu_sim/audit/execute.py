@@ -40,6 +40,154 @@ a long check alone at the end. Scheduling only: findings and evidence keep regis
 order."""
 
 
+MAX_CHECK_PROCESSES = 4
+
+
+MIN_ROWS_FOR_PROCESSES = 100_000
+
+
+def check_processes(rows: int | None = None) -> int:
+    """Worker processes for :func:`start_checks` (and one for the linkage): the cores this
+    process may use (at most ``MAX_CHECK_PROCESSES``) where workers can be forked (Linux),
+    so they inherit the read tables instead of receiving a copy; 0 (threads) on one core,
+    where ``fork`` is not available, or for fewer than ``MIN_ROWS_FOR_PROCESSES`` input
+    ``rows`` (starting workers costs more than it saves on a small audit)."""
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods() or not hasattr(
+            os, "sched_getaffinity"):
+        return 0  # pragma: no cover - not Linux
+    if rows is not None and rows < MIN_ROWS_FOR_PROCESSES:
+        return 0
+    cores = min(len(os.sched_getaffinity(0)), MAX_CHECK_PROCESSES)
+    return cores if cores > 1 else 0
+
+
+# what a forked pool's workers inherit: (function, arguments), set only while forked_pool
+# forks them (the tables are never pickled: the workers have them in their memory)
+_INHERITED: tuple | None = None
+
+
+def _call_inherited(*more):
+    function, args = _INHERITED
+    return function(*args, *more)
+
+
+def forked_pool(workers: int, function, args: tuple, calls: list[tuple]) -> tuple:
+    """Fork ``workers`` processes now (``concurrent.futures.ProcessPoolExecutor`` with the
+    ``fork`` start method) and submit ``function(*args, *call)`` for each of ``calls``:
+    (executor, futures in the order of ``calls``). The workers inherit ``args`` (the read
+    tables) through fork; only ``call`` and the results are pickled. Fork before starting
+    threads of your own: the workers then hold only the forking thread."""
+    import multiprocessing
+    import warnings
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _INHERITED
+    _INHERITED = (function, args)
+    try:
+        pool = ProcessPoolExecutor(max_workers=workers,
+                                   mp_context=multiprocessing.get_context("fork"))
+        with warnings.catch_warnings():
+            # Python >= 3.12 warns when a process with threads forks; ours are Arrow's idle
+            # pool threads (Arrow resets its pools in the child) and, for a second pool, the
+            # first pool's manager thread
+            warnings.filterwarnings("ignore", category=DeprecationWarning, message=".*fork.*")
+            # with fork, the first submit starts every worker
+            futures = [pool.submit(_call_inherited, *call) for call in calls]
+    finally:
+        _INHERITED = None
+    return pool, futures
+
+
+def _check_order() -> list[int]:
+    return sorted(range(len(CHECKS)), key=lambda i: (
+        LONGEST_FIRST.index(CHECKS[i].code) if CHECKS[i].code in LONGEST_FIRST
+        else len(LONGEST_FIRST), i))
+
+
+def _run_one(tables: AuditTables, ctx: AuditContext, index: int):
+    """Check ``index``: (findings, evidence frames, notes, seconds). The notes start empty
+    so each check returns only its own; the cache is the process's, shared by its checks."""
+    view = dataclasses.replace(ctx, evidence=[], notes={})
+    t0 = time.perf_counter()
+    part = CHECKS[index].function(tables, view)
+    return part, view.evidence, view.notes, round(time.perf_counter() - t0, 3)
+
+
+def shared_views(tables: AuditTables, ctx: AuditContext) -> None:
+    """Build the views most checks read (person, region and household codes, payments and
+    roster months with their matches, names, deaths) into ``ctx``'s cache: built once here,
+    before the workers fork, each worker inherits them instead of building its own."""
+    from jiuzhu_sim.audit.checks import base
+
+    base.payment_roster_row(tables, ctx)
+    base.paid_total_by_code(tables, ctx)
+    base.household_codes(tables, ctx)
+    base.first_roster_row_by_code(tables, ctx)
+    base.names_by_code(tables, ctx)
+    base.death_month_by_code(tables, ctx)
+    base.death_row_by_code(tables, ctx)
+
+
+class StartedChecks:
+    """The checks started by :func:`start_checks`; :meth:`result` waits for them."""
+
+    def __init__(self, tables: AuditTables, ctx: AuditContext, timings: dict | None,
+                 processes: int, threads: int):
+        self.tables, self.ctx, self.timings, self.threads = tables, ctx, timings, threads
+        self.pool, self.futures = None, {}
+        if processes > 1:
+            shared_views(tables, ctx)
+            order = _check_order()
+            self.pool, futures = forked_pool(processes, _run_one, (tables, ctx),
+                                             [(i,) for i in order])
+            self.futures = dict(zip(order, futures, strict=True))
+
+    def result(self) -> pd.DataFrame:
+        """Findings of every check in registry order; their evidence and notes added to
+        the context (as :func:`run_checks` leaves them)."""
+        if self.pool is None:
+            return run_checks(self.tables, self.ctx, self.timings, threads=self.threads)
+        from concurrent.futures.process import BrokenProcessPool
+
+        from jiuzhu_sim.audit.checks.base import merge_notes
+
+        try:
+            outcomes = {}
+            for i in range(len(CHECKS)):
+                try:
+                    outcomes[i] = self.futures[i].result()
+                except BrokenProcessPool:
+                    # a worker died (killed, out of memory): the check runs here instead
+                    outcomes[i] = _run_one(self.tables, self.ctx, i)
+        finally:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        parts = []
+        for i, check in enumerate(CHECKS):
+            part, evidence, notes, seconds = outcomes[i]
+            self.ctx.evidence.extend(evidence)
+            merge_notes(self.ctx.notes, notes)
+            if self.timings is not None:
+                self.timings[check.code] = seconds
+            if len(part):
+                parts.append(part)
+        if not parts:
+            return empty_findings()
+        return pd.concat(parts, ignore_index=True)[FINDING_COLUMNS]
+
+
+def start_checks(tables: AuditTables, ctx: AuditContext, timings: dict | None = None,
+                 processes: int = 0, threads: int = 1) -> StartedChecks:
+    """Start every registered check. With ``processes`` > 1 they run at once on that many
+    forked worker processes (each check whole, the longest first; findings, evidence and
+    notes come back and are gathered in registry order, so the outputs are those of one
+    thread); the workers are forked here, so call this before starting threads of your
+    own. Otherwise they run on ``threads`` threads when :meth:`StartedChecks.result` is
+    called."""
+    return StartedChecks(tables, ctx, timings, processes, threads)
+
+
 def run_checks(tables: AuditTables, ctx: AuditContext, timings: dict | None = None,
                threads: int = 1) -> pd.DataFrame:
     """Every registered check; findings in registry order. The checks' evidence is left in
@@ -61,9 +209,7 @@ def run_checks(tables: AuditTables, ctx: AuditContext, timings: dict | None = No
     if threads > 1:
         from concurrent.futures import ThreadPoolExecutor
 
-        order = sorted(range(len(CHECKS)), key=lambda i: (
-            LONGEST_FIRST.index(CHECKS[i].code) if CHECKS[i].code in LONGEST_FIRST
-            else len(LONGEST_FIRST), i))
+        order = _check_order()
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="jiuzhu-check") as pool:
             jobs = {i: pool.submit(run, CHECKS[i], views[i]) for i in order}
             results = [jobs[i].result() for i in range(len(CHECKS))]

@@ -23,7 +23,14 @@ import pandas as pd
 from jiuzhu_sim.audit.calendar import month_label, month_last_day, parse_month
 from jiuzhu_sim.audit.checks.base import AuditContext
 from jiuzhu_sim.audit.checks.registry import CHECKS
-from jiuzhu_sim.audit.execute import check_threads, netting_evidence, run_checks
+from jiuzhu_sim.audit.execute import (
+    check_processes,
+    check_threads,
+    forked_pool,
+    netting_evidence,
+    run_checks,  # noqa: F401  (re-exported: tests and callers import it from here)
+    start_checks,
+)
 from jiuzhu_sim.audit.findings import evidence_frame
 from jiuzhu_sim.audit.io import AuditTables, load_inputs
 from jiuzhu_sim.exceptions import UserInputError
@@ -138,27 +145,34 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
     else:
         loaded = load_inputs(data_dir, tuple(sheets))
         timings["read"] = round(time.perf_counter() - t0, 3)
-        if out_dir is not None:  # the manifest's input digests, hashed while the checks run
-            from jiuzhu_sim.manifest import hash_in_background
-
-            digests = hash_in_background(_manifest_inputs(loaded.paths, rectified))
         params = resolve_params(params, loaded.tables.roster, day, overrides)
         require_payments_in_window(loaded.tables, start_m, end_m)
         ctx = AuditContext(start_m, end_m, params, region_code=str(params.region_code),
                            overrides=overrides)
-        # the linkage reads the same tables and none of the checks' results: it runs on a
-        # second thread while the checks run (its DuckDB and Arrow work releases the GIL, so
-        # the two share the machine's cores); its errors surface at .result()
+        # the linkage and the checks read the same tables and none of each other's results.
+        # Where processes can be forked, both run on worker processes forked from this one
+        # (they inherit the tables; only results come back), the linkage first so it is not
+        # held up by the checks' shared views; forked before this process starts a thread
+        # of its own. Otherwise the linkage runs on a second thread and the checks on
+        # threads. Errors surface at .result().
+        t1 = time.perf_counter()
+        processes = check_processes(len(loaded.tables.payments) + len(loaded.tables.roster))
+        # forked worker processes (0: threads in this process)
+        engine["worker_processes"] = {"checks": processes,
+                                      "linkage": int(bool(linkage and processes))}
         linkage_job = pool = None
-        if linkage:
-            def timed_review():
-                t2 = time.perf_counter()
-                out = review_list(loaded.tables, params, start_m, end_m)
-                timings["linkage"] = round(time.perf_counter() - t2, 3)
-                return out
-
+        if linkage and processes:
+            pool, (linkage_job,) = forked_pool(1, _timed_review, (
+                loaded.tables, params, start_m, end_m), [()])
+        elif linkage:
             pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jiuzhu-linkage")
-            linkage_job = pool.submit(timed_review)
+            linkage_job = pool.submit(_timed_review, loaded.tables, params, start_m, end_m)
+        checks = start_checks(loaded.tables, ctx, timings, processes=processes,
+                              threads=check_threads())
+        if out_dir is not None:  # the manifest's input digests, hashed while the checks run
+            from jiuzhu_sim.manifest import hash_in_background
+
+            digests = hash_in_background(_manifest_inputs(loaded.paths, rectified))
         from jiuzhu_sim.audit.stats import monthly_stats
 
         # the monthly statistics read only the tables: computed on their own thread beside
@@ -166,14 +180,16 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
         stats_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jiuzhu-stats")
         try:
             stats_job = stats_pool.submit(monthly_stats, loaded.tables, ctx)
-            t1 = time.perf_counter()
-            findings = run_checks(loaded.tables, ctx, timings, threads=check_threads())
+            findings = checks.result()
             evidence = netting_evidence(evidence_frame(ctx), findings, loaded.tables)
             ctx.evidence.clear()
             notes = ctx.notes
             timings["checks_total"] = round(time.perf_counter() - t1, 3)
             stats = stats_job.result()
-            review = linkage_job.result() if linkage_job is not None else None
+            review = None
+            if linkage_job is not None:
+                review, timings["linkage"] = _review_result(linkage_job, loaded.tables,
+                                                            params, start_m, end_m)
         finally:
             stats_pool.shutdown(wait=True, cancel_futures=True)
             if pool is not None:
@@ -245,6 +261,24 @@ def require_payments_in_window(tables: AuditTables, start_month: int, end_month:
             f" (the payments cover {month_label(int(period.min()))}..{month_label(int(period.max()))});"
             " choose --start/--end inside the payments' months", file=tables.files.get(
                 "payments", "payments"), column="period")
+
+
+def _timed_review(tables: AuditTables, params, start_month: int, end_month: int):
+    """(:func:`review_list`, its seconds)."""
+    t0 = time.perf_counter()
+    review = review_list(tables, params, start_month, end_month)
+    return review, round(time.perf_counter() - t0, 3)
+
+
+def _review_result(job, tables: AuditTables, params, start_month: int, end_month: int):
+    """The linkage job's (review list, seconds); if its worker process died (killed, out of
+    memory) the linkage runs here instead."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return job.result()
+    except BrokenProcessPool:
+        return _timed_review(tables, params, start_month, end_month)
 
 
 def review_list(tables: AuditTables, params, start_month: int, end_month: int

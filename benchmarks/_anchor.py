@@ -1,6 +1,9 @@
 """Shared helpers of the anchored benchmarks (bench_simulate_csv.py, bench_audit_duckdb.py):
-run a whole process and measure it (wall seconds, CPU seconds, peak resident memory of that
-process alone, via ``os.wait4``), note the machine's load, and print a ratio."""
+run a whole process and measure it (wall seconds; CPU seconds and peak resident memory via
+``os.wait4``, which count its worker processes too — the peak is the largest single process;
+and the peak of the whole process tree's proportional set size, sampled from
+``/proc/PID/smaps_rollup``, which counts pages shared after a fork once), note the machine's
+load, and print a ratio."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import os
 import platform
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +28,38 @@ class Run:
     peak_mb: float
     load: float
     returncode: int
+    tree_mb: float = 0.0
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (Linux ``/proc``; just ``pid`` elsewhere)."""
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo.extend(int(c) for c in f.read().split())
+        except OSError:
+            pass
+    return found
+
+
+def _tree_pss_mb(pid: int) -> float:
+    total = 0
+    for p in _tree(pid):
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as f:
+                total += next((int(line.split()[1]) for line in f if line.startswith("Pss:")), 0)
+        except OSError:
+            pass
+    return total / 1024
+
+
+def _sample_tree(pid: int, peak: list[float], done: threading.Event) -> None:
+    while not done.wait(0.2):
+        peak[0] = max(peak[0], _tree_pss_mb(pid))
 
 
 def load_average() -> float:
@@ -36,13 +72,19 @@ def run(label: str, command: list[str], env: dict | None = None, quiet: bool = T
     started = time.perf_counter()
     proc = subprocess.Popen(command, env={**os.environ, **(env or {})},
                             stdout=subprocess.DEVNULL if quiet else None)
+    tree, done = [0.0], threading.Event()
+    sampler = threading.Thread(target=_sample_tree, args=(proc.pid, tree, done), daemon=True)
+    sampler.start()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
+    done.set()
+    sampler.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
     result = Run(label, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, load,
-                 proc.returncode)
+                 proc.returncode, tree[0])
     print(f"  {label:<34} wall {wall:7.2f} s  cpu {result.cpu:7.2f} s  "
-          f"peak {result.peak_mb:7.0f} MB  (load {load:.1f})", flush=True)
+          f"peak {result.peak_mb:7.0f} MB  tree {result.tree_mb:6.0f} MB  (load {load:.1f})",
+          flush=True)
     if proc.returncode:
         raise SystemExit(f"{label} failed (exit {proc.returncode}): {' '.join(command)}")
     return result
@@ -51,6 +93,14 @@ def run(label: str, command: list[str], env: dict | None = None, quiet: bool = T
 def jiuzhu_command(*args: str) -> list[str]:
     """``jiuzhu ...`` with this checkout's sources first on the path."""
     return [sys.executable, "-m", "jiuzhu_sim.cli", *args]
+
+
+ANCHOR_ENV = {"NUMPY_MADVISE_HUGEPAGE": "0"}
+"""The anchors run without numpy's huge-page advice, as jiuzhu's commands do
+(``cli._no_huge_page_advice``): where transparent huge pages are "madvise" with synchronous
+defragmentation, an advised allocation right after another process freed a gigabyte
+compacts memory first — OpenFisca's run after jiuzhu simulate took 4.9 s of system time
+instead of 0.5 s (9 s wall instead of 5), which would flatter jiuzhu."""
 
 
 def jiuzhu_env() -> dict:

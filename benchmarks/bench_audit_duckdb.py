@@ -26,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _anchor import (  # noqa: E402
+    ANCHOR_ENV,
     CACHE,
     REPO,
     jiuzhu_command,
@@ -86,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
         for i in range(args.repeat):
             sql.append(run("DuckDB SQL of the checks", [
                 sys.executable, str(ANCHOR), str(data), "--start", START, "--end", END,
-                "--out", str(Path(tmp) / f"sql{i}"), *knobs]))
+                "--out", str(Path(tmp) / f"sql{i}"), *knobs], env=ANCHOR_ENV))
             bare.append(run("jiuzhu audit --no-linkage", jiuzhu_command(
                 "audit", str(data), "--start", START, "--end", END, "--no-linkage",
                 "--out", str(Path(tmp) / f"bare{i}")), env=jiuzhu_env()))

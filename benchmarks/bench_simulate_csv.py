@@ -29,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _anchor import (  # noqa: E402
+    ANCHOR_ENV,
     CACHE,
     REPO,
     jiuzhu_command,
@@ -119,9 +120,9 @@ def main(argv: list[str] | None = None) -> None:
                 "simulate", "--persons", str(persons), "--households", str(households),
                 "--out", str(Path(tmp) / f"out{i}")), env=jiuzhu_env()))
             anchor.append(run("OpenFisca-core, one formula", [str(python), str(ANCHOR),
-                                                              str(persons)]))
+                                                              str(persons)], env=ANCHOR_ENV))
     print(ratio_line("simulate vs OpenFisca", ours, anchor, SIMULATE_TARGET))
-    peak = max(r.peak_mb for r in ours)
+    peak = max(max(r.peak_mb, r.tree_mb) for r in ours)
     print(f"simulate peak memory {peak:.0f} MB — "
           f"{'meets' if peak < PEAK_TARGET_MB else 'MISSES'} the target < {PEAK_TARGET_MB} MB")
 

@@ -128,18 +128,22 @@ def test_audit_outputs_alike_on_worker_processes_and_threads(tmp_path, monkeypat
         {"audit_synth.anomaly_rate": 0.006, "audit_synth.min_planted_per_check": 20})
     write_audit_data(data, params, n_households=600, seed=7)
     outs = {}
-    for processes in (2, 0):
+    # 3 cores: the linkage on one worker, the checks on two; 2 cores: the linkage on one
+    # worker, the checks here on threads; 0: no workers
+    for processes in (3, 2, 0):
         monkeypatch.setattr(runner, "check_processes", lambda rows, n=processes: n)
         out = tmp_path / f"out{processes}"
         runner.run_audit(data, START, END, params=params, out_dir=out)
         outs[processes] = out
     assert execute.check_processes(execute.MIN_ROWS_FOR_PROCESSES - 1) == 0  # small: threads
-    for name in ("findings.csv", "findings_evidence.csv", "monthly_stats.csv",
-                 "review_matches.csv", "rejected.csv"):
-        assert (outs[2] / name).read_bytes() == (outs[0] / name).read_bytes(), name
-    s2, s0 = (json.loads((outs[n] / "summary.json").read_text(encoding="utf-8"))
-              for n in (2, 0))
-    assert s2["engine"]["worker_processes"] == {"checks": 2, "linkage": 1}
+    for n in (3, 2):
+        for name in ("findings.csv", "findings_evidence.csv", "monthly_stats.csv",
+                     "review_matches.csv", "rejected.csv"):
+            assert (outs[n] / name).read_bytes() == (outs[0] / name).read_bytes(), (n, name)
+    s3, s2, s0 = (json.loads((outs[n] / "summary.json").read_text(encoding="utf-8"))
+                  for n in (3, 2, 0))
+    assert s3["engine"]["worker_processes"] == {"checks": 2, "linkage": 1}
+    assert s2["engine"]["worker_processes"] == {"checks": 0, "linkage": 1}
     assert s0["engine"]["worker_processes"] == {"checks": 0, "linkage": 0}
     for key in ("findings", "checks_run", "amount_at_risk_total", "review_matches"):
-        assert s2[key] == s0[key], key
+        assert s3[key] == s0[key] and s2[key] == s0[key], key

@@ -150,7 +150,7 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
         ctx = AuditContext(start_m, end_m, params, region_code=str(params.region_code),
                            overrides=overrides)
         # the linkage and the checks read the same tables and none of each other's results.
-        # Where processes can be forked, both run on worker processes forked from this one
+        # Where processes can be forked, they run on worker processes forked from this one
         # (they inherit the tables; only results come back), the linkage first so it is not
         # held up by the checks' shared views; forked before this process starts a thread
         # of its own. Otherwise the linkage runs on a second thread and the checks on
@@ -167,7 +167,13 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
         elif linkage:
             pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jiuzhu-linkage")
             linkage_job = pool.submit(_timed_review, loaded.tables, params, start_m, end_m)
-        checks = start_checks(loaded.tables, ctx, timings, processes=processes,
+        # the linkage's worker takes a core; the checks fork workers for the others when
+        # there are two or more, else run here on threads (on two cores this measured faster
+        # than three processes sharing them, docs/performance.md)
+        check_workers = processes - 1 if linkage_job is not None and processes else processes
+        check_workers = check_workers if check_workers > 1 else 0
+        engine["worker_processes"]["checks"] = check_workers
+        checks = start_checks(loaded.tables, ctx, timings, processes=check_workers,
                               threads=check_threads())
         if out_dir is not None:  # the manifest's input digests, hashed while the checks run
             from jiuzhu_sim.manifest import hash_in_background

@@ -25,7 +25,8 @@ class UserInputError(JiuzhuError):
     def __reduce__(self):
         # pickled whole (file, row, column kept): raised in a worker process, the same
         # error reaches the command line
-        return (_rebuild, (type(self), self.reason, self.file, self.row, self.column))
+        return (_rebuild, (type(self), self.reason, self.file, self.row, self.column),
+                self.__dict__)
 
     def one_line(self) -> str:
         where = []

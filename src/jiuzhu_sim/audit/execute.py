@@ -63,9 +63,28 @@ def check_processes(rows: int | None = None) -> int:
     return cores if cores > 1 else 0
 
 
-# what a forked pool's workers inherit: (function, arguments), set only while forked_pool
-# forks them (the tables are never pickled: the workers have them in their memory)
+# in a forked worker only: (function, arguments) it inherited (``_worker_start``)
 _INHERITED: tuple | None = None
+
+
+def _worker_start(parent: int, function, args: tuple) -> None:
+    """A forked worker's first act: keep what it inherited (never pickled: fork copies the
+    parent's memory, and the fork start method hands the initializer's arguments over as
+    they are); die with the parent (Linux ``PR_SET_PDEATHSIG``: a killed audit leaves no
+    worker blocked on its queue); leave Ctrl-C to the parent, which stops the workers."""
+    import signal
+
+    global _INHERITED
+    _INHERITED = (function, args)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - no prctl
+        pass
+    if os.getppid() != parent:  # the parent died before prctl: nothing to work for
+        os._exit(1)
 
 
 def _call_inherited(*more):
@@ -73,21 +92,23 @@ def _call_inherited(*more):
     return function(*args, *more)
 
 
-def forked_pool(workers: int, function, args: tuple, calls: list[tuple]) -> tuple:
+def forked_pool(workers: int, function, args: tuple, calls: list[tuple]):
     """Fork ``workers`` processes now (``concurrent.futures.ProcessPoolExecutor`` with the
     ``fork`` start method) and submit ``function(*args, *call)`` for each of ``calls``:
-    (executor, futures in the order of ``calls``). The workers inherit ``args`` (the read
-    tables) through fork; only ``call`` and the results are pickled. Fork before starting
-    threads of your own: the workers then hold only the forking thread."""
+    (executor, futures in the order of ``calls``), or None when the processes could not be
+    started (no memory, a process limit): the caller then runs the work itself. The workers
+    inherit ``args`` (the read tables) through fork; only ``call`` and the results are
+    pickled. Fork before starting threads of your own: the workers hold only the forking
+    thread. Stop the executor with :func:`stop_pool`."""
     import multiprocessing
     import warnings
     from concurrent.futures import ProcessPoolExecutor
 
-    global _INHERITED
-    _INHERITED = (function, args)
+    pool = ProcessPoolExecutor(max_workers=workers,
+                               mp_context=multiprocessing.get_context("fork"),
+                               initializer=_worker_start,
+                               initargs=(os.getpid(), function, args))
     try:
-        pool = ProcessPoolExecutor(max_workers=workers,
-                                   mp_context=multiprocessing.get_context("fork"))
         with warnings.catch_warnings():
             # Python >= 3.12 warns when a process with threads forks; ours are Arrow's idle
             # pool threads (Arrow resets its pools in the child) and, for a second pool, the
@@ -95,9 +116,26 @@ def forked_pool(workers: int, function, args: tuple, calls: list[tuple]) -> tupl
             warnings.filterwarnings("ignore", category=DeprecationWarning, message=".*fork.*")
             # with fork, the first submit starts every worker
             futures = [pool.submit(_call_inherited, *call) for call in calls]
-    finally:
-        _INHERITED = None
+    except OSError:  # fork failed (ENOMEM, EAGAIN): no workers, and none left waiting
+        stop_pool(pool, kill=True)
+        return None
     return pool, futures
+
+
+def stop_pool(pool, kill: bool = False) -> None:
+    """Shut ``pool`` down: waiting for running work, or with ``kill`` (an error or Ctrl-C
+    in the caller) killing its workers first, so the error is not held up by work whose
+    result nobody will read."""
+    if pool is None:
+        return
+    if kill:
+        if hasattr(pool, "kill_workers"):  # Python >= 3.14
+            pool.kill_workers()
+        else:
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                if process.is_alive():
+                    process.kill()
+    pool.shutdown(wait=not kill, cancel_futures=True)
 
 
 def _check_order() -> list[int]:
@@ -136,13 +174,18 @@ class StartedChecks:
     def __init__(self, tables: AuditTables, ctx: AuditContext, timings: dict | None,
                  processes: int, threads: int):
         self.tables, self.ctx, self.timings, self.threads = tables, ctx, timings, threads
-        self.pool, self.futures = None, {}
+        self.pool, self.futures, self.ran_here = None, {}, []
         if processes > 1:
             shared_views(tables, ctx)
             order = _check_order()
-            self.pool, futures = forked_pool(processes, _run_one, (tables, ctx),
-                                             [(i,) for i in order])
-            self.futures = dict(zip(order, futures, strict=True))
+            started = forked_pool(processes, _run_one, (tables, ctx), [(i,) for i in order])
+            if started is not None:  # else on threads, at result()
+                self.pool, futures = started
+                self.futures = dict(zip(order, futures, strict=True))
+
+    def stop(self) -> None:
+        """Kill the workers (an error elsewhere: their results will not be read)."""
+        stop_pool(self.pool, kill=True)
 
     def result(self) -> pd.DataFrame:
         """Findings of every check in registry order; their evidence and notes added to
@@ -153,6 +196,7 @@ class StartedChecks:
 
         from jiuzhu_sim.audit.checks.base import merge_notes
 
+        done = False
         try:
             outcomes = {}
             for i in range(len(CHECKS)):
@@ -161,8 +205,10 @@ class StartedChecks:
                 except BrokenProcessPool:
                     # a worker died (killed, out of memory): the check runs here instead
                     outcomes[i] = _run_one(self.tables, self.ctx, i)
+                    self.ran_here.append(CHECKS[i].code)
+            done = True
         finally:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            stop_pool(self.pool, kill=not done)
         parts = []
         for i, check in enumerate(CHECKS):
             part, evidence, notes, seconds = outcomes[i]

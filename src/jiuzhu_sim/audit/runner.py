@@ -30,6 +30,7 @@ from jiuzhu_sim.audit.execute import (
     netting_evidence,
     run_checks,  # noqa: F401  (re-exported: tests and callers import it from here)
     start_checks,
+    stop_pool,
 )
 from jiuzhu_sim.audit.findings import evidence_frame
 from jiuzhu_sim.audit.io import AuditTables, load_inputs
@@ -157,34 +158,39 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
         # threads. Errors surface at .result().
         t1 = time.perf_counter()
         processes = check_processes(len(loaded.tables.payments) + len(loaded.tables.roster))
-        # forked worker processes (0: threads in this process)
-        engine["worker_processes"] = {"checks": processes,
-                                      "linkage": int(bool(linkage and processes))}
-        linkage_job = pool = None
-        if linkage and processes:
-            pool, (linkage_job,) = forked_pool(1, _timed_review, (
-                loaded.tables, params, start_m, end_m), [()])
-        elif linkage:
-            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jiuzhu-linkage")
-            linkage_job = pool.submit(_timed_review, loaded.tables, params, start_m, end_m)
-        # the linkage's worker takes a core; the checks fork workers for the others when
-        # there are two or more, else run here on threads (on two cores this measured faster
-        # than three processes sharing them, docs/performance.md)
-        check_workers = processes - 1 if linkage_job is not None and processes else processes
-        check_workers = check_workers if check_workers > 1 else 0
-        engine["worker_processes"]["checks"] = check_workers
-        checks = start_checks(loaded.tables, ctx, timings, processes=check_workers,
-                              threads=check_threads())
-        if out_dir is not None:  # the manifest's input digests, hashed while the checks run
-            from jiuzhu_sim.manifest import hash_in_background
-
-            digests = hash_in_background(_manifest_inputs(loaded.paths, rectified))
-        from jiuzhu_sim.audit.stats import monthly_stats
-
-        # the monthly statistics read only the tables: computed on their own thread beside
-        # the checks (their errors surface at .result())
-        stats_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jiuzhu-stats")
+        linkage_job = pool = checks = stats_pool = None
+        linkage_forked = False
+        done = False
         try:
+            if linkage and processes:
+                forked = forked_pool(1, _timed_review, (loaded.tables, params, start_m,
+                                                        end_m), [()])
+                if forked is not None:
+                    pool, (linkage_job,) = forked
+                    linkage_forked = True
+            if linkage and linkage_job is None:
+                pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jiuzhu-linkage")
+                linkage_job = pool.submit(_timed_review, loaded.tables, params, start_m,
+                                          end_m)
+            # the linkage's worker takes a core; the checks fork workers for the others
+            # when there are two or more, else run here on threads (on two cores this
+            # measured faster than three processes sharing them, docs/performance.md)
+            check_workers = processes - 1 if linkage_forked else processes
+            check_workers = check_workers if check_workers > 1 else 0
+            checks = start_checks(loaded.tables, ctx, timings, processes=check_workers,
+                                  threads=check_threads())
+            # forked worker processes (0: threads in this process)
+            engine["worker_processes"] = {"checks": 0 if checks.pool is None
+                                          else check_workers, "linkage": int(linkage_forked)}
+            if out_dir is not None:  # the manifest's input digests, hashed beside the checks
+                from jiuzhu_sim.manifest import hash_in_background
+
+                digests = hash_in_background(_manifest_inputs(loaded.paths, rectified))
+            from jiuzhu_sim.audit.stats import monthly_stats
+
+            # the monthly statistics read only the tables: computed on their own thread
+            # beside the checks (their errors surface at .result())
+            stats_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jiuzhu-stats")
             stats_job = stats_pool.submit(monthly_stats, loaded.tables, ctx)
             findings = checks.result()
             evidence = netting_evidence(evidence_frame(ctx), findings, loaded.tables)
@@ -194,11 +200,23 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
             stats = stats_job.result()
             review = None
             if linkage_job is not None:
-                review, timings["linkage"] = _review_result(linkage_job, loaded.tables,
-                                                            params, start_m, end_m)
+                review, timings["linkage"], ran_here = _review_result(
+                    linkage_job, loaded.tables, params, start_m, end_m)
+                if ran_here:
+                    engine["worker_processes"]["ran_here_after_worker_died"] = ["linkage"]
+            if checks.ran_here:
+                engine["worker_processes"].setdefault(
+                    "ran_here_after_worker_died", []).extend(checks.ran_here)
+            done = True
         finally:
-            stats_pool.shutdown(wait=True, cancel_futures=True)
-            if pool is not None:
+            # on an error (or Ctrl-C) the workers are killed, not waited for
+            if stats_pool is not None:
+                stats_pool.shutdown(wait=True, cancel_futures=True)
+            if checks is not None and not done:
+                checks.stop()
+            if linkage_forked:
+                stop_pool(pool, kill=not done)
+            elif pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
         tables, rejected = loaded.tables, loaded.rejected
         rows_read, rows_rejected, paths = (loaded.rows_read, loaded.rows_rejected,
@@ -277,14 +295,14 @@ def _timed_review(tables: AuditTables, params, start_month: int, end_month: int)
 
 
 def _review_result(job, tables: AuditTables, params, start_month: int, end_month: int):
-    """The linkage job's (review list, seconds); if its worker process died (killed, out of
-    memory) the linkage runs here instead."""
+    """The linkage job's (review list, seconds, whether it ran here): if its worker process
+    died (killed, out of memory) the linkage runs here instead."""
     from concurrent.futures.process import BrokenProcessPool
 
     try:
-        return job.result()
+        return (*job.result(), False)
     except BrokenProcessPool:
-        return _timed_review(tables, params, start_month, end_month)
+        return (*_timed_review(tables, params, start_month, end_month), True)
 
 
 def review_list(tables: AuditTables, params, start_month: int, end_month: int

@@ -2,6 +2,12 @@
 part of the audit that both the in-process runner (:mod:`jiuzhu_sim.audit.runner`) and the
 partitioned runner (:mod:`jiuzhu_sim.audit.partitioned`) call. It sits below both, so
 neither imports the other for it (no import cycle).
+
+The checks run on threads (:func:`run_checks`) or, in the in-process runner on Linux, on
+worker processes forked from the reading process (:func:`start_checks`,
+:func:`forked_pool`): the checks hold the GIL between numpy, pandas and Arrow calls, so two
+threads used about 1.2 cores; forked workers inherit the tables instead of receiving a copy.
+Either way the findings, evidence and notes are those of one thread.
 """
 
 from __future__ import annotations
@@ -41,8 +47,6 @@ order."""
 
 
 MAX_CHECK_PROCESSES = 4
-
-
 MIN_ROWS_FOR_PROCESSES = 100_000
 
 

@@ -217,3 +217,83 @@ def test_any_byte_reads_only_the_cells_of_a_slice():
         assert not any_byte(arr.slice(1, 1), b'"') and not any_byte(arr.slice(1, 1), _XML_SPECIAL)
         assert any_byte(arr.slice(1, 2), _XML_SPECIAL) and not any_byte(arr.slice(1, 2), b'"')
         assert not any_byte(pa.array([], type=kind), b'"')
+
+
+# --- Arrow's CSV writer (simulate's outputs, synth population) ----------------------------
+
+
+def _arrow_reference(frame) -> bytes:
+    """The bytes of Arrow's own writer, default options, on the formula-safe frame: what
+    write_csv_arrow wrote before it sliced, batched or retyped anything."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from jiuzhu_sim.io import formula_safe
+
+    sink = pa.BufferOutputStream()
+    pacsv.write_csv(pa.Table.from_pandas(formula_safe(frame), preserve_index=False), sink,
+                    pacsv.WriteOptions(quoting_style="needed"))
+    return b"\xef\xbb\xbf" + sink.getvalue().to_pybytes()
+
+
+def test_whole_doubles_are_written_as_arrow_writes_them():
+    """The premise of writing whole float64 columns as int64: below 1e10 in magnitude Arrow
+    formats a whole double with the characters of the integer, and from 1e10 up it does not
+    (1e+10), which is why the bound exists."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from jiuzhu_sim.io import CSV_WHOLE_DOUBLE_BELOW
+
+    rng = np.random.default_rng(7)
+    edges = [0.0, 1.0, -1.0, 9.0, 10.0, 99.0, 100.0, 941.0, 1e6, 999_999_999.0, 1e9,
+             2.0 ** 31, 9_999_999_999.0, -9_999_999_999.0]
+    values = np.concatenate([
+        edges, np.arange(-100_000, 100_000, dtype=float),
+        np.rint(rng.uniform(-CSV_WHOLE_DOUBLE_BELOW, CSV_WHOLE_DOUBLE_BELOW, 200_000))])
+    values = values[np.abs(values) < CSV_WHOLE_DOUBLE_BELOW]
+    as_double = pc.cast(pa.array(values), pa.string())
+    as_int = pc.cast(pa.array(values.astype(np.int64)), pa.string())
+    assert as_double.equals(as_int)
+    assert pc.cast(pa.array([CSV_WHOLE_DOUBLE_BELOW]), pa.string())[0].as_py() == "1e+10"
+
+
+def test_write_csv_arrow_is_arrows_writer_whatever_the_numbers(tmp_path):
+    """Columns retyped (whole numbers, with and without blanks) and columns left as they are
+    (a fraction, -0.0, 1e10, infinity): every byte is Arrow's default writer's."""
+    from jiuzhu_sim.io import write_csv_arrow
+
+    n = 300
+    i = np.arange(n, dtype=float)
+    frame = pd.DataFrame({
+        "whole": i * 7 - 500,                      # retyped: whole, negative and positive
+        "whole_gaps": np.where(i % 4 == 0, np.nan, i),  # retyped: blanks stay blank
+        "cents": i / 100 + 0.01,                   # kept: fractions
+        "negative_zero": np.where(i == 3, -0.0, i),  # kept: Arrow writes -0
+        "big": np.where(i == 5, 1e10, i),          # kept: Arrow writes 1e+10
+        "infinite": np.where(i == 8, np.inf, i),   # kept: Arrow writes inf
+        "all_blank": np.full(n, np.nan),
+        "text": [f"=x{k}" if k % 9 == 0 else "中文" for k in range(n)],
+        "flag": i % 2 == 0,
+    })
+    path = write_csv_arrow(frame, tmp_path / "f.csv")
+    assert path.read_bytes() == _arrow_reference(frame)
+    text = path.read_text(encoding="utf-8-sig")
+    assert "\n-500," in text and "-0," in text and "1e+10," in text and "inf," in text
+
+
+@pytest.mark.parametrize("parts", [2, 3])
+def test_write_csv_arrow_in_many_slices_is_one_pass(tmp_path, monkeypatch, parts):
+    """Slices smaller than a batch and than the window of slices in flight (7 rows each,
+    145 of them): written in order, header once, the bytes of Arrow's own one pass."""
+    import jiuzhu_sim.io as io
+
+    monkeypatch.setattr(io, "CSV_SLICE_ROWS", 7)
+    monkeypatch.setattr(io, "CSV_WRITE_BATCH_ROWS", 5)
+    n = 1011
+    frame = pd.DataFrame({"k": np.arange(n), "x": np.arange(n) * 0.25,
+                          "t": [f'a"{k}' if k % 5 == 0 else f"r{k}" for k in range(n)]})
+    path = io.write_csv_arrow(frame, tmp_path / "f.csv", parts=parts)
+    assert path.read_bytes() == _arrow_reference(frame)
+    assert path.read_text(encoding="utf-8-sig").splitlines()[1:4] == [
+        '0,0,"a""0"', '1,0.25,"r1"', '2,0.5,"r2"']

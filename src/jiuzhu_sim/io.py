@@ -661,12 +661,29 @@ def write_table(frame: pd.DataFrame, path: Path | str, fmt: str = "csv",
     return path
 
 
+# Rows Arrow's CSV writer formats per batch. Its default (1,024) pays the per-batch cost of
+# casting every column 1,000 times per million rows; 16,384 formats a million-row table in
+# about three quarters of the time (benchmarks/bench_simulate_csv.py). The bytes do not depend
+# on it.
+CSV_WRITE_BATCH_ROWS = 16_384
+# Rows per slice when several threads format one file (``parts``): the slices are written in
+# order as they are ready, so the copy into the file overlaps the formatting of the next.
+CSV_SLICE_ROWS = 131_072
+# Arrow writes a float64 below 1e10 in magnitude that has no fractional part with the
+# characters of the integer (941.0 → "941", -3.0 → "-3"); from 1e10 up it writes the exponent
+# form ("1e+10"). Below the bound such columns are written as int64, which Arrow formats
+# without its shortest-round-trip search: the same bytes for less work
+# (tests/test_io.py::test_whole_doubles_are_written_as_arrow_writes_them).
+CSV_WHOLE_DOUBLE_BELOW = 1e10
+
+
 def write_csv_arrow(frame, path: Path | str, parts: int = 1) -> Path:
     """CSV in UTF-8 with BOM (Excel shows Chinese), written by Arrow's CSV writer (fast,
     releases the GIL: two files can be written at once). Missing values are empty cells.
     ``frame``: a pandas DataFrame (text cells made formula-safe, :func:`formula_safe`) or an
     Arrow table, written as given (for tables whose text the caller generated). ``parts``:
-    format that many slices at once (the same bytes)."""
+    format on that many threads at once (the same bytes): slices of ``CSV_SLICE_ROWS`` rows,
+    written in order by the calling thread while the next ones are formatted."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -674,28 +691,64 @@ def write_csv_arrow(frame, path: Path | str, parts: int = 1) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(
         formula_safe(frame), preserve_index=False)
+    table = _whole_doubles_as_int(table)
+
+    def options(header: bool) -> pacsv.WriteOptions:
+        return pacsv.WriteOptions(quoting_style="needed", include_header=header,
+                                  batch_size=CSV_WRITE_BATCH_ROWS)
+
     with open(path, "wb") as fh:
         fh.write(b"\xef\xbb\xbf")
         if parts > 1 and table.num_rows >= 2 * parts:
-            # CSV rows are independent: the slices are formatted on ``parts`` threads (Arrow
-            # releases the GIL) and written in order, the header with the first
-            from concurrent.futures import ThreadPoolExecutor
-
-            bounds = np.linspace(0, table.num_rows, parts + 1).astype(np.int64)
+            # CSV rows are independent: slices are formatted on ``parts`` threads (Arrow
+            # releases the GIL), the header with the first; at most ``parts`` + 1 are held
+            slices = max(parts, -(-table.num_rows // CSV_SLICE_ROWS))
+            bounds = np.linspace(0, table.num_rows, slices + 1).astype(np.int64)
 
             def formatted(i: int) -> pa.Buffer:
                 sink = pa.BufferOutputStream()
                 pacsv.write_csv(table.slice(bounds[i], bounds[i + 1] - bounds[i]), sink,
-                                pacsv.WriteOptions(quoting_style="needed",
-                                                   include_header=i == 0))
+                                options(i == 0))
                 return sink.getvalue()
 
             with ThreadPoolExecutor(max_workers=parts) as pool:
-                for buffer in pool.map(formatted, range(parts)):
+                pending = [pool.submit(formatted, i) for i in range(min(parts + 1, slices))]
+                for i in range(slices):
+                    buffer = pending[i].result()
+                    if i + parts + 1 < slices:
+                        pending.append(pool.submit(formatted, i + parts + 1))
+                    pending[i] = None
                     fh.write(buffer)
+                    del buffer
         else:
-            pacsv.write_csv(table, fh, pacsv.WriteOptions(quoting_style="needed"))
+            pacsv.write_csv(table, fh, options(True))
     return path
+
+
+def _whole_doubles_as_int(table):
+    """``table`` with each float64 column whose values are all whole and below
+    :data:`CSV_WHOLE_DOUBLE_BELOW` in magnitude (nulls allowed; no NaN, infinity or -0.0,
+    which Arrow writes as ``nan``, ``inf``, ``-0``) cast to int64: Arrow's CSV writer gives
+    the same characters for it, faster."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for i, field in enumerate(table.schema):
+        if not pa.types.is_float64(field.type) or table.num_rows == 0:
+            continue
+        column = table.column(i)
+        try:
+            as_int = pc.cast(column, pa.int64())  # ArrowInvalid on a fraction, NaN, inf
+        except pa.ArrowInvalid:
+            continue
+        low, high = pc.min_max(column).values()
+        if low.as_py() is None or max(-low.as_py(), high.as_py()) >= CSV_WHOLE_DOUBLE_BELOW:
+            continue
+        values = column.to_numpy()
+        if np.signbit(values[values == 0]).any():  # -0.0 is written "-0"
+            continue
+        table = table.set_column(i, field.with_type(pa.int64()), as_int)
+    return table
 
 
 # --- xlsx -----------------------------------------------------------------------------

@@ -193,7 +193,7 @@ def test_sha256_file_is_hashlibs_digest_of_the_bytes(tmp_path):
     whole content, for an empty file, a file shorter than the buffer and one spanning it."""
     import hashlib
 
-    from jiuzhu_sim.io import sha256_file
+    from jiuzhu_sim.manifest import sha256_file
 
     for size in (0, 10, (1 << 20) + 7):
         data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)

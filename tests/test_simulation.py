@@ -966,8 +966,8 @@ def test_distinct_text_reads_chunked_columns_as_one():
 
 def test_a_failed_run_leaves_no_half_written_persons_out(tmp_path, sim_params,
                                                          sim_random_frames, monkeypatch):
-    """persons_out is formatted on a second thread before the summary; if the run fails
-    after that, neither persons_out.csv nor its partial file is left behind."""
+    """persons_out and households_out are formatted on other threads before the summary;
+    if the run fails after that, neither file nor its partial file is left behind."""
     import jiuzhu_sim.simulation as simulation
 
     pp, hp = _write_inputs(tmp_path, sim_random_frames, n=50, seed=3)
@@ -979,6 +979,7 @@ def test_a_failed_run_leaves_no_half_written_persons_out(tmp_path, sim_params,
     with pytest.raises(RuntimeError, match="summary failed"):
         simulate_files(pp, hp, tmp_path / "o", sim_params, seed=1)
     assert not list((tmp_path / "o").glob("persons_out*"))
+    assert not list((tmp_path / "o").glob("households_out*"))
 
 
 def test_csv_written_in_slices_is_the_same_bytes(tmp_path):

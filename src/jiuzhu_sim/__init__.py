@@ -5,10 +5,27 @@ The public facade is small on purpose; notebooks and users import from here.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 __version__ = "0.1.0"
 
 from jiuzhu_sim.exceptions import JiuzhuError, ParameterError, UserInputError
-from jiuzhu_sim.parameters import Parameters, load_parameters
+
+# Parameters and load_parameters are loaded on first use (PEP 562): importing the package
+# (and so the `jiuzhu` command) does not import pandas and numpy, so the command can start
+# work, such as hashing its inputs, before those imports (cli.main)
+if TYPE_CHECKING:
+    from jiuzhu_sim.parameters import Parameters, load_parameters
+
+_LAZY = {"Parameters": "jiuzhu_sim.parameters", "load_parameters": "jiuzhu_sim.parameters"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'jiuzhu_sim' has no attribute {name!r}")
 
 
 def explain_household(persons, households, household_id, params):

@@ -9,7 +9,6 @@ rejected frame with file, row, column and reason, nothing is silently dropped).
 from __future__ import annotations
 
 import csv
-import hashlib
 import io as _io
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -42,18 +41,6 @@ def find_input(folder: Path | str, base: str, required: bool = True) -> Path | N
         raise UserInputError(f"required input '{base}' not found (looked for "
                              f"{', '.join(base + s for s in SUFFIXES)})", file=str(folder))
     return None
-
-
-def sha256_file(path: Path | str) -> str:
-    """SHA-256 of a file, read into one reused buffer (a fresh 1 MB ``bytes`` per read
-    is a fresh mapping whose pages are faulted in each time)."""
-    digest = hashlib.sha256()
-    buffer = bytearray(1 << 20)
-    view = memoryview(buffer)
-    with open(path, "rb") as fh:
-        while n := fh.readinto(buffer):
-            digest.update(view[:n])
-    return digest.hexdigest()
 
 
 def detect_encoding(raw: bytes) -> str:
@@ -677,6 +664,15 @@ CSV_SLICE_ROWS = 131_072
 CSV_WHOLE_DOUBLE_BELOW = 1e10
 
 
+def csv_table(frame):
+    """The Arrow table :func:`write_csv_arrow` writes for ``frame``: a pandas DataFrame with
+    its text cells made formula-safe (:func:`formula_safe`), or an Arrow table as given."""
+    import pyarrow as pa
+
+    return frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(
+        formula_safe(frame), preserve_index=False)
+
+
 def write_csv_arrow(frame, path: Path | str, parts: int = 1) -> Path:
     """CSV in UTF-8 with BOM (Excel shows Chinese), written by Arrow's CSV writer (fast,
     releases the GIL: two files can be written at once). Missing values are empty cells.
@@ -689,9 +685,7 @@ def write_csv_arrow(frame, path: Path | str, parts: int = 1) -> Path:
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(
-        formula_safe(frame), preserve_index=False)
-    table = _whole_doubles_as_int(table)
+    table = _whole_doubles_as_int(csv_table(frame))
 
     def options(header: bool) -> pacsv.WriteOptions:
         return pacsv.WriteOptions(quoting_style="needed", include_header=header,
@@ -733,8 +727,8 @@ def _whole_doubles_as_int(table):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    for i, field in enumerate(table.schema):
-        if not pa.types.is_float64(field.type) or table.num_rows == 0:
+    for i, column_field in enumerate(table.schema):
+        if not pa.types.is_float64(column_field.type) or table.num_rows == 0:
             continue
         column = table.column(i)
         try:
@@ -747,7 +741,7 @@ def _whole_doubles_as_int(table):
         values = column.to_numpy()
         if np.signbit(values[values == 0]).any():  # -0.0 is written "-0"
             continue
-        table = table.set_column(i, field.with_type(pa.int64()), as_int)
+        table = table.set_column(i, column_field.with_type(pa.int64()), as_int)
     return table
 
 

@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import os
 import sys
+import threading
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from jiuzhu_sim.io import sha256_file
+# Light on purpose (no numpy, pandas or Arrow): the command line imports it to start hashing
+# its inputs before those imports (cli.main, :func:`start_hashing`).
+
+
+def sha256_file(path: Path | str) -> str:
+    """SHA-256 of a file, read into one reused buffer (a fresh 1 MB ``bytes`` per read
+    is a fresh mapping whose pages are faulted in each time)."""
+    digest = hashlib.sha256()
+    buffer = bytearray(1 << 20)
+    view = memoryview(buffer)
+    with open(path, "rb") as fh:
+        while n := fh.readinto(buffer):
+            digest.update(view[:n])
+    return digest.hexdigest()
 
 
 def build_manifest(*, params: Any = None, inputs: Iterable[Path | str] = (), seed: int | None = None,
@@ -46,11 +62,58 @@ def build_manifest(*, params: Any = None, inputs: Iterable[Path | str] = (), see
     return manifest
 
 
+# Hashes started ahead (:func:`start_hashing`) and not yet handed out, by the file they
+# were started on: its absolute path, size and modification time, so a file changed since
+# is hashed again.
+_STARTED: dict[tuple[str, int, int], Future] = {}
+_STARTED_LOCK = threading.Lock()
+
+
+def _file_key(path: Path | str) -> tuple[str, int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (os.path.abspath(path), stat.st_size, stat.st_mtime_ns)
+
+
+def _hash_on_thread(paths: list[Path | str]) -> list[Future]:
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jiuzhu-sha256")
+    futures = [pool.submit(sha256_file, Path(p)) for p in paths]
+    pool.shutdown(wait=False)
+    return futures
+
+
+def start_hashing(paths: Iterable[Path | str | None]) -> None:
+    """Start hashing files that a later :func:`hash_in_background` will ask for, on a
+    worker thread (hashlib releases the GIL). ``jiuzhu simulate`` starts its two inputs
+    before importing pandas, numpy and Arrow, so the hashing runs on the core the
+    one-threaded imports leave idle. Files that do not exist are left to the reader to
+    report."""
+    wanted = {k: p for p in paths if p is not None and (k := _file_key(p)) is not None}
+    with _STARTED_LOCK:
+        keys = [k for k in wanted if k not in _STARTED]
+        for key, future in zip(keys, _hash_on_thread([wanted[k] for k in keys]), strict=True):
+            _STARTED[key] = future
+
+
 def hash_in_background(paths: Iterable[Path | str]) -> dict[str, Future]:
     """Start hashing input files on a worker thread (hashlib releases the GIL): the digests
     are ready by the time :func:`build_manifest` needs them, computed while the main thread
-    validates and simulates on one core. Keys: the paths as given (``str``)."""
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jiuzhu-sha256")
-    futures = {str(p): pool.submit(sha256_file, Path(p)) for p in paths if p is not None}
-    pool.shutdown(wait=False)
+    validates and simulates on one core. A file whose hash :func:`start_hashing` already
+    started (same path, size and modification time) takes that one. Keys: the paths as
+    given (``str``)."""
+    futures: dict[str, Future] = {}
+    fresh = []
+    with _STARTED_LOCK:
+        for p in paths:
+            if p is None or str(p) in futures:
+                continue
+            key = _file_key(p)
+            started = _STARTED.pop(key, None) if key is not None else None
+            if started is not None:
+                futures[str(p)] = started
+            else:
+                fresh.append(p)
+    futures.update(zip((str(p) for p in fresh), _hash_on_thread(fresh), strict=True))
     return futures

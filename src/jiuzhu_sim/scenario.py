@@ -686,7 +686,7 @@ def run_scenario(spec: ScenarioSpec | Path | str, out_dir: Path | str | None = N
 
 def _file_keys(spec: ScenarioSpec) -> tuple:
     """(path, sha256) of the persons and households files, or () for a synthetic population."""
-    from jiuzhu_sim.io import sha256_file
+    from jiuzhu_sim.manifest import sha256_file
 
     if "files" not in spec.population:
         return ()

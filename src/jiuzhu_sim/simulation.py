@@ -57,6 +57,7 @@ import pandas as pd
 from jiuzhu_sim import metrics, setops
 from jiuzhu_sim.exceptions import UserInputError
 from jiuzhu_sim.io import (
+    csv_table,
     distinct_text,
     read_csv_typed,
     read_table,
@@ -508,11 +509,12 @@ def summarise(h: pd.DataFrame, params, income_all: np.ndarray | None = None) -> 
 
 
 def simulate_population(pop: Population, params, seed: int = 0,
-                        on_persons=None) -> SimulationResult:
+                        on_persons=None, on_households=None) -> SimulationResult:
     """Rules + enrollment + summary on an already validated :class:`Population`.
 
     ``on_persons``: called with persons_out as soon as it is final (before the enrolment
-    draw and the summary), e.g. to start writing it."""
+    draw and the summary), e.g. to start writing it; ``on_households``: called with
+    households_out once it is final (before the summary). Neither frame is changed after."""
     from jiuzhu_sim.population.process import (
         draw_process_arrays,
         household_uniforms,
@@ -548,6 +550,8 @@ def simulate_population(pop: Population, params, seed: int = 0,
         np.asarray(hc["measured_per_capita_income"], float),
         np.asarray(hc["assessed_members"], float), params)
     h = pd.DataFrame(hc, copy=False)
+    if on_households is not None:
+        on_households(h)
     summary = summarise(h, params, arrays["h_income_all"])
     summary["enrollment_source"] = ("observed enrolled_dibao" if pop.enrolled_observed
                                     is not None else "process model (population/process.py)")
@@ -669,24 +673,33 @@ def simulate_files(persons_path, households_path, out_dir, params, seed: int = 0
             _write_csv(result.households, out / "households_out.csv", parts=2)
             _write_csv(result.persons, out / "persons_out.csv", parts=2)
     else:
-        # persons_out is final before the enrolment draw and the summary: Arrow formats it
-        # on a second thread (it releases the GIL) while they run; written under a partial
-        # name and renamed once the run has succeeded, so a failed run leaves no half output
+        # persons_out is final before the enrolment draw and the summary, households_out
+        # before the summary: Arrow formats each on other threads (it releases the GIL)
+        # while the rest runs; written under partial names and renamed once the run has
+        # succeeded, so a failed run leaves no half output
         from concurrent.futures import ThreadPoolExecutor
 
-        partial = out / "persons_out.csv.partial"
+        partial = {name: out / f"{name}.csv.partial" for name in ("persons_out",
+                                                                  "households_out")}
         try:
-            with ThreadPoolExecutor(max_workers=1) as pool:
+            with ThreadPoolExecutor(max_workers=2) as pool:
                 jobs = []
-                result = simulate_population(pop, params, seed, on_persons=lambda p: jobs.append(
-                    pool.submit(_write_csv, p, partial)))
-                _write_csv(result.households, out / "households_out.csv", parts=2)
+                result = simulate_population(
+                    pop, params, seed,
+                    on_persons=lambda p: jobs.append(
+                        pool.submit(_write_csv, p, partial["persons_out"])),
+                    # the Arrow table is taken here, on this thread: the summary then reads
+                    # the frame while the writer reads only the table
+                    on_households=lambda h: jobs.append(pool.submit(
+                        _write_csv, csv_table(h), partial["households_out"], parts=2)))
                 for job in jobs:
                     job.result()
         except BaseException:
-            partial.unlink(missing_ok=True)
+            for path in partial.values():
+                path.unlink(missing_ok=True)
             raise
-        partial.replace(out / "persons_out.csv")
+        for name, path in partial.items():
+            path.replace(out / f"{name}.csv")
     summary = result.summary
     if calibrate:
         write_csv(pd.DataFrame(summary["calibration"]["fit"]), out / "calibration_fit.csv")

@@ -379,6 +379,19 @@ def _frames(pop: Population, a: dict[str, np.ndarray]) -> tuple[pd.DataFrame, pd
             pd.DataFrame(_person_columns(pop, a), copy=False))
 
 
+def _words_at(words: Sequence[str], codes: np.ndarray):
+    """``words[codes]`` as the text column a DataFrame makes of it: where pandas keeps text
+    in Arrow (pandas 3), built by Arrow's take rather than from a million Python strings;
+    otherwise the object array pandas keeps."""
+    dtype = pd.Series(list(words)).dtype
+    if not (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"):
+        return np.asarray(words, dtype=object)[codes]
+    import pyarrow as pa
+
+    return pd.array(pa.array(list(words), pa.large_string()).take(pa.array(codes)),
+                    dtype=dtype)
+
+
 def _household_columns(pop: Population, a: dict[str, np.ndarray]) -> dict[str, Any]:
     """households_out's columns (in :data:`HOUSEHOLDS_OUT_COLUMNS` order; ``enrolled``,
     ``measured_per_capita_income`` and ``paid_dibao_monthly_benefit`` not yet drawn)."""
@@ -389,7 +402,7 @@ def _household_columns(pop: Population, a: dict[str, np.ndarray]) -> dict[str, A
         "assessed_per_capita_income": round_yuan(_finite_or_nan(a["h_assessed_out"])),
         "dibao_standard": a["h_standard"],
         "dibao_eligible": a["h_type"] != TYPE_NONE,
-        "dibao_type": np.asarray(DIBAO_TYPES, dtype=object)[a["h_type"]],
+        "dibao_type": _words_at(DIBAO_TYPES, a["h_type"]),
         "dibao_members": a["h_dibao_members"],
         "dibao_monthly_benefit": a["h_dibao_benefit"],
         "tekun_persons": a["h_tekun_persons"],
@@ -475,7 +488,7 @@ def summarise(h: pd.DataFrame, params, income_all: np.ndarray | None = None) -> 
     pc_before = np.asarray(income_all, dtype=float) / members
     transfers = engine.monthly_transfers(costs)
     pc_after = pc_before + transfers / members
-    types = h["dibao_type"].to_numpy(dtype=object)
+    types = h["dibao_type"]
     return {
         "households": _count(w.sum()),
         "persons": _count((w * members).sum()),
@@ -492,7 +505,7 @@ def summarise(h: pd.DataFrame, params, income_all: np.ndarray | None = None) -> 
         "annual_cost": annual,
         "entitled_monthly_cost": {p: round(float((w * entitled).sum()) if p == "dibao"
                                            else by_program[p], 2) for p in engine.PROGRAMS},
-        "dibao_types": {t: _count(w[types == t].sum()) for t in DIBAO_TYPES},
+        "dibao_types": {t: _count(w[(types == t).to_numpy(bool)].sum()) for t in DIBAO_TYPES},
         "tekun_persons": _count((w * h["tekun_persons"].to_numpy(float)).sum()),
         "marginal_households": _count(w[h["marginal"].to_numpy(bool)].sum()),
         "gradual_exit_households": _count(w[h["gradual_exit"].to_numpy(bool)].sum()),
@@ -538,7 +551,8 @@ def simulate_population(pop: Population, params, seed: int = 0,
             household_uniforms(pop.household_id, process_key(np.random.default_rng(seed)), 4),
             np.asarray(hc["assessed_per_capita_income"], dtype="float64"),
             np.asarray(hc["dibao_standard"], dtype="float64"),
-            hc["dibao_type"] == "single", np.asarray(hc["assets_pass"], dtype=bool),
+            arrays["h_type"] == DIBAO_TYPES.index("single"),
+            np.asarray(hc["assets_pass"], dtype=bool),
             np.asarray(hc["assessed_members"]) > 0, np.asarray(hc["gradual_exit"], dtype=bool),
             params)
         hc["enrolled"] = draw.enrolled

@@ -67,7 +67,14 @@ def load_average() -> float:
 
 
 def run(label: str, command: list[str], env: dict | None = None, quiet: bool = True) -> Run:
-    """Run ``command`` to the end; its own wall time, CPU time and peak memory."""
+    """Run ``command`` to the end; its own wall time, CPU time and peak memory.
+
+    Dirty file pages are flushed first (``os.sync``, untimed): otherwise the files an
+    earlier run wrote (simulate's 300 MB of outputs, synth's inputs) are written back by
+    the kernel during a later run, about 30 s after they were written, and on two cores
+    that takes CPU from a two-threaded jiuzhu run and hardly from a one-threaded anchor
+    (docs/performance.md). Each run still pays for writing its own outputs."""
+    os.sync()
     load = load_average()
     started = time.perf_counter()
     proc = subprocess.Popen(command, env={**os.environ, **(env or {})},

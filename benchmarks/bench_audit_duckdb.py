@@ -29,6 +29,7 @@ from _anchor import (  # noqa: E402
     ANCHOR_ENV,
     CACHE,
     REPO,
+    discard,
     jiuzhu_command,
     jiuzhu_env,
     machine,
@@ -85,15 +86,19 @@ def main(argv: list[str] | None = None) -> None:
     sql, bare, full = [], [], []
     with tempfile.TemporaryDirectory(prefix="jiuzhu-bench-") as tmp:
         for i in range(args.repeat):
+            outs = [Path(tmp) / f"{kind}{i}" for kind in ("sql", "bare", "full")]
             sql.append(run("DuckDB SQL of the checks", [
                 sys.executable, str(ANCHOR), str(data), "--start", START, "--end", END,
-                "--out", str(Path(tmp) / f"sql{i}"), *knobs], env=ANCHOR_ENV))
+                "--out", str(outs[0]), *knobs], env=ANCHOR_ENV))
+            discard(outs[0])
             bare.append(run("jiuzhu audit --no-linkage", jiuzhu_command(
                 "audit", str(data), "--start", START, "--end", END, "--no-linkage",
-                "--out", str(Path(tmp) / f"bare{i}")), env=jiuzhu_env()))
+                "--out", str(outs[1])), env=jiuzhu_env()))
+            discard(outs[1])
             full.append(run("jiuzhu audit (linkage on)", jiuzhu_command(
                 "audit", str(data), "--start", START, "--end", END,
-                "--out", str(Path(tmp) / f"full{i}")), env=jiuzhu_env()))
+                "--out", str(outs[2])), env=jiuzhu_env()))
+            discard(outs[2])
     print(ratio_line("audit --no-linkage vs SQL", bare, sql, NO_LINKAGE_TARGET))
     print(ratio_line("audit (linkage on) vs SQL", full, sql, LINKAGE_TARGET))
 

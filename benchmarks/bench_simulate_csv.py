@@ -32,6 +32,7 @@ from _anchor import (  # noqa: E402
     ANCHOR_ENV,
     CACHE,
     REPO,
+    discard,
     jiuzhu_command,
     jiuzhu_env,
     machine,
@@ -116,9 +117,11 @@ def main(argv: list[str] | None = None) -> None:
     ours, anchor = [], []
     with tempfile.TemporaryDirectory(prefix="jiuzhu-bench-") as tmp:
         for i in range(args.repeat):
+            out = Path(tmp) / f"out{i}"
             ours.append(run("jiuzhu simulate (CSV in/out)", jiuzhu_command(
                 "simulate", "--persons", str(persons), "--households", str(households),
-                "--out", str(Path(tmp) / f"out{i}")), env=jiuzhu_env()))
+                "--out", str(out)), env=jiuzhu_env()))
+            discard(out)
             anchor.append(run("OpenFisca-core, one formula", [str(python), str(ANCHOR),
                                                               str(persons)], env=ANCHOR_ENV))
     print(ratio_line("simulate vs OpenFisca", ours, anchor, SIMULATE_TARGET))

@@ -77,3 +77,46 @@ def test_jiuzhu_simulate_records_the_inputs_sha256(tmp_path):
     assert [(e["name"], e["sha256"]) for e in inputs] == [
         (p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in (persons, households)]
     assert not {manifest._file_key(p) for p in (persons, households)} & set(manifest._STARTED)
+
+
+def test_the_audits_input_names_are_its_schemas():
+    """files.AUDIT_INPUTS (what the command line hashes ahead) is the audit's own list."""
+    from jiuzhu_sim.audit.io import SCHEMAS
+    from jiuzhu_sim.files import AUDIT_INPUTS
+
+    assert AUDIT_INPUTS == tuple(SCHEMAS)
+
+
+def test_jiuzhu_audit_hashes_its_inputs_ahead_and_records_their_sha256(tmp_path):
+    """`jiuzhu audit` starts hashing the inputs it will read (not the other files of the
+    folder) before numpy is imported; the manifest records their SHA-256."""
+    import json
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[1] / "data" / "synthetic" / "audit"
+    code = f"""
+import sys
+import jiuzhu_sim.cli as cli
+import jiuzhu_sim.manifest as manifest
+seen = []
+start = manifest.start_hashing
+manifest.start_hashing = lambda paths: (seen.append(
+    ["numpy" in sys.modules, [p.name for p in paths if p is not None]]), start(paths))
+code = cli.main(["audit", {str(sample)!r}, "--start", "2024-01", "--end", "2024-06",
+                 "--no-linkage", "--out", {str(tmp_path / "out")!r}])
+print(seen, code)
+"""
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0, run.stderr
+    # truth.csv and truth_linkage.csv are in the folder but are not inputs
+    assert run.stdout.strip().splitlines()[-1] == (
+        "[[False, ['roster.csv', 'payments.csv', 'deaths.csv', 'guardians.csv', "
+        "'staff_relatives.csv', 'medical.csv', 'disability.csv', 'monitoring.csv', "
+        "'households.csv', 'assistance.csv', 'alerts.csv']]] 0")
+    inputs = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))[
+        "manifest"]["inputs"]
+    assert len(inputs) == 11
+    for entry in inputs:
+        assert entry["sha256"] == hashlib.sha256(
+            (sample / entry["name"]).read_bytes()).hexdigest()

@@ -575,10 +575,14 @@ def _start_hashing_inputs(args: argparse.Namespace) -> None:
     """Start hashing the inputs the command's manifest records, before the imports of
     numpy, pandas and Arrow (about half a second on one core): the hashing takes the core
     they leave idle instead of one the command's own work needs (docs/performance.md)."""
-    if args.command == "simulate":
-        from jiuzhu_sim.manifest import start_hashing
+    from jiuzhu_sim.manifest import start_hashing
 
+    if args.command == "simulate":
         start_hashing([args.persons, args.households])
+    elif args.command == "audit":
+        from jiuzhu_sim.files import audit_input_files
+
+        start_hashing([*audit_input_files(args.data_dir), getattr(args, "rectified", None)])
 
 
 def main(argv: list[str] | None = None) -> int:

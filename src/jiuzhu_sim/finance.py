@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from jiuzhu_sim.exceptions import UserInputError
+from jiuzhu_sim.files import find_input
 
 PROGRAM_GROUPS = {
     "dibao": ("dibao",),
@@ -151,14 +152,13 @@ def read_roster_base(data_dir: Path | str, as_of: dt.date, params) -> RosterBase
     """Read ``roster`` (required) and ``payments`` (optional) of an audit folder (CONTRACT §5)
     and total the active approvals on ``as_of``: a row is active when it started on or before
     ``as_of`` and has no end date or ends on or after it. Bad rows go to ``rejected``."""
-    from jiuzhu_sim import io as base_io
     from jiuzhu_sim.audit.io import normalise, read_input
 
     data_dir = Path(data_dir)
     rejected, rows_read = [], {}
     frames = {}
     for name, required in (("roster", True), ("payments", False)):
-        path = base_io.find_input(data_dir, name, required=required)
+        path = find_input(data_dir, name, required=required)
         if path is None:
             continue
         raw = read_input(path, name)

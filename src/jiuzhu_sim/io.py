@@ -21,26 +21,10 @@ import pandas as pd
 from jiuzhu_sim import setops
 from jiuzhu_sim.exceptions import UserInputError
 
-SUFFIXES = (".parquet", ".csv", ".xlsx")
 REJECTED_COLUMNS = ["file", "row", "column", "reason"]
 
 TRUE_WORDS = {"true", "t", "1", "yes", "y", "是", "有", "1.0"}
 FALSE_WORDS = {"false", "f", "0", "no", "n", "否", "无", "0.0", ""}
-
-
-def find_input(folder: Path | str, base: str, required: bool = True) -> Path | None:
-    """The file named ``base`` with a known suffix in ``folder`` (Parquet, CSV, xlsx)."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise UserInputError("input folder not found", file=str(folder))
-    for suffix in SUFFIXES:
-        candidate = folder / f"{base}{suffix}"
-        if candidate.is_file():
-            return candidate
-    if required:
-        raise UserInputError(f"required input '{base}' not found (looked for "
-                             f"{', '.join(base + s for s in SUFFIXES)})", file=str(folder))
-    return None
 
 
 def detect_encoding(raw: bytes) -> str:

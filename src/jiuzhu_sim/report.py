@@ -1248,7 +1248,8 @@ def read_population_folder(data_dir: str) -> tuple[pd.DataFrame, pd.DataFrame] |
     """(persons, households) from a folder, or None for the synthetic county."""
     if not data_dir:
         return None
-    from jiuzhu_sim.io import find_input, read_table
+    from jiuzhu_sim.files import find_input
+    from jiuzhu_sim.io import read_table
 
     return (read_table(find_input(Path(data_dir), "persons")),
             read_table(find_input(Path(data_dir), "households")))

@@ -19,6 +19,7 @@ import pandas as pd
 from jiuzhu_sim import io as base_io
 from jiuzhu_sim import setops
 from jiuzhu_sim.exceptions import UserInputError
+from jiuzhu_sim.files import find_input
 
 # Chinese (and a few English variant) headers → contract names. Documented in docs/audit.md.
 CHINESE_COLUMNS: dict[str, str] = {
@@ -1212,7 +1213,7 @@ def load_inputs(data_dir: Path | str, sheets: tuple[str, ...] = (),
     notes: dict = {"sheets": {}, "ids_normalised": {}}
 
     def found_and_read(name: str) -> tuple[Path | None, pd.DataFrame | None]:
-        path = base_io.find_input(data_dir, name, required=SCHEMAS[name][0])
+        path = find_input(data_dir, name, required=SCHEMAS[name][0])
         if path is None:
             return None, None
         return path, read_input(path, name, sheets_for(name, path, sheets))

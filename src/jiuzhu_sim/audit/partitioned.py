@@ -45,6 +45,7 @@ from jiuzhu_sim.audit.io import (
     sheets_for,
 )
 from jiuzhu_sim.exceptions import UserInputError
+from jiuzhu_sim.files import find_input
 
 # the column each person-keyed input is partitioned on; the rest go to every partition
 PARTITION_KEY = {"roster": "person_id", "payments": "person_id", "deaths": "person_id",
@@ -191,7 +192,7 @@ def _count_rows(path: Path) -> int | None:
 def choose_partitions(data_dir: Path | str, rows_per_partition: int) -> int:
     """Enough partitions that the payments (the largest input) give about
     ``rows_per_partition`` rows each; by file size for CSV/xlsx."""
-    path = base_io.find_input(Path(data_dir), "payments", required=True)
+    path = find_input(Path(data_dir), "payments", required=True)
     rows = _count_rows(path)
     if rows is None:  # CSV: about 100 bytes a payment row
         rows = path.stat().st_size // 100
@@ -212,7 +213,7 @@ def stage_inputs(data_dir: Path | str, root: Path, n_partitions: int,
     broadcast: dict[str, pd.DataFrame] = {}
     rejected: list[pd.DataFrame] = []
     for name, (required, _) in SCHEMAS.items():
-        path = base_io.find_input(data_dir, name, required=required)
+        path = find_input(data_dir, name, required=required)
         if path is None:
             continue
         paths.append(path)

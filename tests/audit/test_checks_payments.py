@@ -237,6 +237,33 @@ def test_last_match_takes_the_last_row_of_a_repeated_key():
     assert got.tolist() == [30, 20, -1]
     assert _last_match(np.zeros(0, np.int64), np.zeros(0, np.int64),
                        np.array([1])).tolist() == [-1]
+    # the same case with keys too far apart for the table indexed by key (hashed instead):
+    # 3 becomes 3·10¹², queries 5, 3·10¹², 9 → 30, 20, −1
+    far = 3 * 10**12
+    got = _last_match(np.array([5, far, 5]), np.array([10, 20, 30]), np.array([5, far, 9]))
+    assert got.tolist() == [30, 20, -1]
+
+
+@pytest.mark.parametrize("span", [40, 10**13])
+def test_last_match_by_table_and_by_hash_is_the_last_position(span):
+    """Random keys (repeated, negative) and queries (some absent, some outside the keys'
+    range): each answer is the value at the last position of the query among the keys, as a
+    plain loop finds it; a small span takes the table indexed by key, a huge one hashes."""
+    import numpy as np
+
+    from jiuzhu_sim.audit.checks.base import _last_match
+
+    rng = np.random.default_rng(span % 97)
+    keys = rng.integers(-span // 2, span // 2, 200)
+    keys[:50] = keys[50:100]  # repeats
+    values = rng.integers(0, 1000, 200)
+    queries = np.concatenate([keys[rng.integers(0, 200, 100)],
+                              rng.integers(-span, span, 100)])
+    last = {}
+    for i, k in enumerate(keys.tolist()):
+        last[k] = i
+    expected = [int(values[last[q]]) if q in last else -1 for q in queries.tolist()]
+    assert _last_match(keys, values, queries).tolist() == expected
 
 
 def test_per_person_month_sums_and_takes_the_first_text():

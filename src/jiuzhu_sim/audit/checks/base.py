@@ -346,14 +346,30 @@ def pm_key(pid, prog, month, ctx: AuditContext) -> np.ndarray:
             + (np.asarray(month, np.int64) - ctx.start_month))
 
 
+# _last_match numbers the keys by position in a table indexed by key when the keys span at
+# most this many values per key and query (the audit's person-program-month keys are
+# dense: codes × programs × months); otherwise by hashing
+LAST_MATCH_DENSE_SPAN = 8
+
+
 def _last_match(keys: np.ndarray, values: np.ndarray, queries: np.ndarray) -> np.ndarray:
     """For each query, ``values`` at the last position where ``keys`` equals it, or −1."""
     if not len(keys):
         return np.full(len(queries), -1, dtype=np.int64)
+    keys = np.asarray(keys)
+    queries = np.asarray(queries, dtype=keys.dtype)
+    if keys.dtype.kind in "iu" and len(keys) < 2**31 - 1:
+        low, high = int(keys.min()), int(keys.max())
+        if high - low < LAST_MATCH_DENSE_SPAN * (len(keys) + len(queries)):
+            # each key value's last position, in a table indexed by value
+            last = np.full(high - low + 1, -1, dtype=np.int32)
+            np.maximum.at(last, keys - low, np.arange(len(keys), dtype=np.int32))
+            inside = (queries >= low) & (queries <= high)
+            at = np.where(inside, last[np.where(inside, queries - low, 0)], -1)
+            return np.where(at >= 0, np.asarray(values)[np.maximum(at, 0)], -1)
     # one hash pass over keys then queries, no sort: the keys' values are numbered first
     # (0 .. n−1), so a query numbered below n has a key; each number's last key position
-    keys = np.asarray(keys)
-    codes, _ = pd.factorize(np.concatenate([keys, np.asarray(queries, dtype=keys.dtype)]))
+    codes, _ = pd.factorize(np.concatenate([keys, queries]))
     k, q = codes[:len(keys)], codes[len(keys):]
     n = int(k.max()) + 1
     last = np.full(n, -1, dtype=np.int64)

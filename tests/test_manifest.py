@@ -120,3 +120,40 @@ print(seen, code)
     for entry in inputs:
         assert entry["sha256"] == hashlib.sha256(
             (sample / entry["name"]).read_bytes()).hexdigest()
+
+
+def test_a_fifo_given_as_input_is_not_hashed_and_the_command_still_exits(tmp_path):
+    """Only regular files are hashed ahead: a FIFO would block the hashing thread for ever.
+    `jiuzhu simulate` with one as its persons file gives its one-line error and exits."""
+    import os
+
+    fifo = tmp_path / "persons.csv"
+    os.mkfifo(fifo)
+    manifest.start_hashing([fifo])
+    assert manifest._file_key(fifo) is None
+    households = tmp_path / "h.csv"
+    households.write_text("household_id\nH1\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "jiuzhu_sim.cli", "simulate", "--persons", str(fifo),
+         "--households", str(households), "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and len(run.stderr.strip().splitlines()) == 1, run.stderr
+
+
+def test_a_run_ending_early_does_not_wait_for_the_hashes(tmp_path, monkeypatch):
+    """The hashes run on a daemon thread: a run that fails before it needs them exits
+    without waiting (here the hash would take 60 s; the interpreter is left at once)."""
+    path = tmp_path / "big.csv"
+    path.write_text("x\n1\n")
+    code = f"""
+import time
+import jiuzhu_sim.manifest as manifest
+manifest.sha256_file = lambda p: time.sleep(60)
+manifest.start_hashing([{str(path)!r}])
+raise SystemExit(2)
+"""
+    import time
+
+    started = time.perf_counter()
+    run = subprocess.run([sys.executable, "-c", code], timeout=50)
+    assert run.returncode == 2 and time.perf_counter() - started < 30

@@ -982,6 +982,51 @@ def test_a_failed_run_leaves_no_half_written_persons_out(tmp_path, sim_params,
     assert not list((tmp_path / "o").glob("households_out*"))
 
 
+def test_households_out_is_written_before_the_summary_and_removed_if_it_fails(
+        tmp_path, sim_params, sim_random_frames, monkeypatch):
+    """households_out starts writing before the summary runs (the summary here waits for
+    its partial file to exist, then fails): the failed run leaves neither file behind."""
+    import time
+
+    import jiuzhu_sim.simulation as simulation
+
+    pp, hp = _write_inputs(tmp_path, sim_random_frames, n=50, seed=3)
+    out = tmp_path / "o"
+
+    def late(*args, **kwargs):
+        deadline = time.monotonic() + 30
+        while not (out / "households_out.csv.partial").exists():
+            assert time.monotonic() < deadline, "households_out was not started"
+            time.sleep(0.01)
+        raise RuntimeError("summary failed")
+
+    monkeypatch.setattr(simulation, "summarise", late)
+    with pytest.raises(RuntimeError, match="summary failed"):
+        simulate_files(pp, hp, out, sim_params, seed=1)
+    assert not list(out.glob("*_out*"))
+
+
+def test_a_failed_writer_fails_the_run_and_leaves_no_output(tmp_path, sim_params,
+                                                            sim_random_frames, monkeypatch):
+    """A disk error while households_out is written: simulate_files raises it, and no
+    output (nor partial file) is left."""
+    import jiuzhu_sim.simulation as simulation
+
+    pp, hp = _write_inputs(tmp_path, sim_random_frames, n=50, seed=3)
+    write = simulation._write_csv
+
+    def failing(frame, path, parts=1):
+        if "households" in path.name:
+            raise OSError("disk full")
+        return write(frame, path, parts)
+
+    monkeypatch.setattr(simulation, "_write_csv", failing)
+    with pytest.raises(OSError, match="disk full"):
+        simulate_files(pp, hp, tmp_path / "o", sim_params, seed=1)
+    assert not list((tmp_path / "o").glob("*_out*"))
+    assert not (tmp_path / "o" / "summary.json").exists()
+
+
 def test_csv_written_in_slices_is_the_same_bytes(tmp_path):
     """write_csv_arrow(parts=3): slices formatted on three threads, header once — the bytes
     of one pass (commas, quotes, formula-looking text, Chinese, booleans, NaN)."""

@@ -16,16 +16,27 @@ from jiuzhu_sim.exceptions import JiuzhuError, ParameterError, UserInputError
 # work, such as hashing its inputs, before those imports (cli.main)
 if TYPE_CHECKING:
     from jiuzhu_sim.parameters import Parameters, load_parameters
+del TYPE_CHECKING
 
 _LAZY = {"Parameters": "jiuzhu_sim.parameters", "load_parameters": "jiuzhu_sim.parameters"}
 
 
 def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
+    import importlib
 
+    if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
+    # a submodule not imported yet (``jiuzhu_sim.parameters`` after ``import jiuzhu_sim``,
+    # as when this module imported it)
+    import importlib.util
+
+    if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}"):
+        return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'jiuzhu_sim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 
 def explain_household(persons, households, household_id, params):

@@ -582,7 +582,11 @@ def _start_hashing_inputs(args: argparse.Namespace) -> None:
     elif args.command == "audit":
         from jiuzhu_sim.files import audit_input_files
 
-        start_hashing([*audit_input_files(args.data_dir), getattr(args, "rectified", None)])
+        try:
+            files = audit_input_files(args.data_dir)
+        except OSError:  # an unreadable folder: the audit's reader reports it
+            files = []
+        start_hashing([*files, getattr(args, "rectified", None)])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import stat
 import sys
 import threading
 from collections.abc import Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -70,17 +71,33 @@ _STARTED_LOCK = threading.Lock()
 
 
 def _file_key(path: Path | str) -> tuple[str, int, int] | None:
+    """A regular file's absolute path, size and modification time; None for anything else
+    (missing, a folder, a FIFO or device: hashing one could block for ever)."""
     try:
-        stat = os.stat(path)
+        info = os.stat(path)
     except OSError:
         return None
-    return (os.path.abspath(path), stat.st_size, stat.st_mtime_ns)
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    return (os.path.abspath(path), info.st_size, info.st_mtime_ns)
 
 
 def _hash_on_thread(paths: list[Path | str]) -> list[Future]:
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jiuzhu-sha256")
-    futures = [pool.submit(sha256_file, Path(p)) for p in paths]
-    pool.shutdown(wait=False)
+    """Hash ``paths`` one after another on a daemon thread: a run that ends early (a user
+    error, Ctrl-C) exits without waiting for hashes nobody will read."""
+    futures: list[Future] = [Future() for _ in paths]
+
+    def work() -> None:
+        for path, future in zip(paths, futures, strict=True):
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(sha256_file(Path(path)))
+            except BaseException as exc:  # surfaces at .result(), where the digest is needed
+                future.set_exception(exc)
+
+    if paths:
+        threading.Thread(target=work, name="jiuzhu-sha256", daemon=True).start()
     return futures
 
 
@@ -88,8 +105,8 @@ def start_hashing(paths: Iterable[Path | str | None]) -> None:
     """Start hashing files that a later :func:`hash_in_background` will ask for, on a
     worker thread (hashlib releases the GIL). ``jiuzhu simulate`` starts its two inputs
     before importing pandas, numpy and Arrow, so the hashing runs on the core the
-    one-threaded imports leave idle. Files that do not exist are left to the reader to
-    report."""
+    one-threaded imports leave idle. Only regular files are started; the rest (missing,
+    a FIFO) are left to the reader to report."""
     wanted = {k: p for p in paths if p is not None and (k := _file_key(p)) is not None}
     with _STARTED_LOCK:
         keys = [k for k in wanted if k not in _STARTED]

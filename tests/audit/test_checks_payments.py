@@ -1,5 +1,6 @@
 """One-card payment checks (POLICY.md §6) on hand-made frames; amounts worked by hand."""
 
+import numpy as np
 import pytest
 from audit_frames import A, B, C, G, make_ctx, make_tables, pay_row, roster_row
 
@@ -244,21 +245,25 @@ def test_last_match_takes_the_last_row_of_a_repeated_key():
     assert got.tolist() == [30, 20, -1]
 
 
-@pytest.mark.parametrize("span", [40, 10**13])
-def test_last_match_by_table_and_by_hash_is_the_last_position(span):
+@pytest.mark.parametrize("span,dtype", [(40, np.int64), (10**13, np.int64),
+                                        (40_000, np.int16), (200, np.int8),
+                                        (40, np.uint32)])
+def test_last_match_by_table_and_by_hash_is_the_last_position(span, dtype):
     """Random keys (repeated, negative) and queries (some absent, some outside the keys'
     range): each answer is the value at the last position of the query among the keys, as a
-    plain loop finds it; a small span takes the table indexed by key, a huge one hashes."""
-    import numpy as np
+    plain loop finds it; a small span takes the table indexed by key, a huge one or
+    unsigned keys hash; narrow types (int16 keys −20,000 … 20,000) must not wrap."""
 
     from jiuzhu_sim.audit.checks.base import _last_match
 
+    info = np.iinfo(dtype)
     rng = np.random.default_rng(span % 97)
-    keys = rng.integers(-span // 2, span // 2, 200)
+    keys = rng.integers(max(-span // 2, info.min), min(span // 2, info.max), 200).astype(dtype)
     keys[:50] = keys[50:100]  # repeats
     values = rng.integers(0, 1000, 200)
     queries = np.concatenate([keys[rng.integers(0, 200, 100)],
-                              rng.integers(-span, span, 100)])
+                              rng.integers(max(-span, info.min), min(span, info.max), 100)
+                              ]).astype(dtype)
     last = {}
     for i, k in enumerate(keys.tolist()):
         last[k] = i

@@ -358,14 +358,16 @@ def _last_match(keys: np.ndarray, values: np.ndarray, queries: np.ndarray) -> np
         return np.full(len(queries), -1, dtype=np.int64)
     keys = np.asarray(keys)
     queries = np.asarray(queries, dtype=keys.dtype)
-    if keys.dtype.kind in "iu" and len(keys) < 2**31 - 1:
+    if keys.dtype.kind == "i" and len(keys) < 2**31 - 1:
         low, high = int(keys.min()), int(keys.max())
         if high - low < LAST_MATCH_DENSE_SPAN * (len(keys) + len(queries)):
-            # each key value's last position, in a table indexed by value
+            # each key value's last position, in a table indexed by value (offsets in
+            # int64: a narrower type would wrap)
+            keys64, queries64 = keys.astype(np.int64), queries.astype(np.int64)
             last = np.full(high - low + 1, -1, dtype=np.int32)
-            np.maximum.at(last, keys - low, np.arange(len(keys), dtype=np.int32))
-            inside = (queries >= low) & (queries <= high)
-            at = np.where(inside, last[np.where(inside, queries - low, 0)], -1)
+            np.maximum.at(last, keys64 - low, np.arange(len(keys), dtype=np.int32))
+            inside = (queries64 >= low) & (queries64 <= high)
+            at = np.where(inside, last[np.where(inside, queries64 - low, 0)], -1)
             return np.where(at >= 0, np.asarray(values)[np.maximum(at, 0)], -1)
     # one hash pass over keys then queries, no sort: the keys' values are numbered first
     # (0 .. n−1), so a query numbered below n has a key; each number's last key position

@@ -69,8 +69,8 @@ def discard(path: Path) -> None:
     memory and write its own: six `jiuzhu simulate` runs in a row took 5.2, 6.4, 7.5, 7.5,
     7.3 and 8.3 s with their outputs kept (system time 1.5 → 3.7 s) and 5.5–6.6 s with each
     removed (docs/performance.md, 3 December late evening). A user's run does not follow
-    five others' fresh outputs; the anchors write little or nothing, so keeping them
-    weighed on jiuzhu alone. Untimed."""
+    five others' fresh outputs; OpenFisca writes nothing and the SQL anchor only its
+    findings, so keeping them weighed on jiuzhu most. Untimed."""
     shutil.rmtree(path, ignore_errors=True)
 
 

@@ -644,7 +644,7 @@ CSV_SLICE_ROWS = 131_072
 # characters of the integer (941.0 → "941", -3.0 → "-3"); from 1e10 up it writes the exponent
 # form ("1e+10"). Below the bound such columns are written as int64, which Arrow formats
 # without its shortest-round-trip search: the same bytes for less work
-# (tests/test_io.py::test_whole_doubles_are_written_as_arrow_writes_them).
+# (tests/test_io_writers.py::test_whole_doubles_are_written_as_arrow_writes_them).
 CSV_WHOLE_DOUBLE_BELOW = 1e10
 
 
@@ -711,8 +711,10 @@ def _whole_doubles_as_int(table):
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if table.num_rows == 0:
+        return table
     for i, column_field in enumerate(table.schema):
-        if not pa.types.is_float64(column_field.type) or table.num_rows == 0:
+        if not pa.types.is_float64(column_field.type):
             continue
         column = table.column(i)
         try:

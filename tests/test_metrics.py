@@ -75,3 +75,57 @@ def test_cgh_does_not_depend_on_order_of_ties():
     a = metrics.cgh_index(y, t, np.ones(3))
     b = metrics.cgh_index(y[::-1], t[::-1], np.ones(3))
     assert a == pytest.approx(b)
+
+
+def test_fgt_family_is_fgt_for_each_alpha_to_the_bit():
+    """fgt_family computes the gaps once: each figure is fgt's for its α, exactly (lines of
+    zero, missing incomes, weights)."""
+    rng = np.random.default_rng(7)
+    n = 5000
+    y = np.round(rng.lognormal(6.5, 0.8, n))
+    y[::11] = np.nan
+    z = rng.choice([0.0, 700.0, 941.0], n)
+    m = rng.integers(1, 6, n)
+    w = rng.uniform(0.5, 3.0, n)
+    family = metrics.fgt_family(y, z, m, w)
+    assert family == {f"fgt{a}": metrics.fgt(y, z, m, w, a) for a in (0, 1, 2)}
+
+
+def test_cgh_bracket_hand_worked_when_the_household_ranks_are_far_from_the_persons(
+        monkeypatch):
+    """The selection path (from CGH_SELECT_FROM households; here from 1): 100 households with
+    incomes 1..100, the poorest of 1,000 persons, the others of 1 — 1,099 persons, the bottom
+    40% = 439.6, all inside the poorest household, far from household rank 40, so the bracket
+    has to widen to reach it. Transfers 100 to the poorest and 100 to the one at income 51:
+    0.4396 × 100 = 43.96 of 200 reach the bottom 40%: 43.96 / 200 / 0.4 = 0.5495."""
+    monkeypatch.setattr(metrics, "CGH_SELECT_FROM", 1)
+    y = np.arange(1.0, 101.0)
+    m = np.ones(100)
+    m[0] = 1000
+    t = np.zeros(100)
+    t[[0, 50]] = 100.0
+    assert metrics.cgh_index(y, t, m) == pytest.approx(0.5495)
+    # the earlier hand-worked cases through the same path
+    assert metrics.cgh_index(np.array([1.0, 2.0, 3.0, 4.0]), np.array([10.0, 10.0, 0.0, 0.0]),
+                             np.ones(4)) == pytest.approx(2.0)
+    assert metrics.cgh_index(np.array([441.0, 741.0, 1000.0, 2000.0]),
+                             np.array([500.0, 0.0, 188.2, 0.0]), np.ones(4),
+                             np.array([2.0, 1.0, 1.0, 1.0])) == pytest.approx(1000 / 1188.2 / 0.4)
+
+
+def test_cgh_bracket_is_the_whole_sort_on_many_households():
+    """Above CGH_SELECT_FROM only the incomes around the cut are sorted; the figure is the one
+    from sorting them all (ties, heterogeneous weights and household sizes, any share)."""
+    rng = np.random.default_rng(3)
+    for trial in range(20):
+        n = metrics.CGH_SELECT_FROM + int(rng.integers(0, 50_000))
+        y = np.round(rng.lognormal(6, 1, n), int(rng.integers(-2, 2)))  # many ties
+        m = rng.integers(1, 7, n).astype(float)
+        if trial % 2:
+            m[y < np.quantile(y, 0.3)] *= 4  # the poor in larger households
+        w = rng.uniform(0, 3, n)
+        t = np.where(rng.random(n) < 0.1, rng.uniform(0, 500, n), 0.0)
+        share = float(rng.uniform(0.01, 0.99))
+        whole = (metrics._money_to_bottom(y, w * m, w * t, share * (w * m).sum())
+                 / (w * t).sum() / share)
+        assert metrics.cgh_index(y, t, m, w, share) == pytest.approx(whole, rel=1e-12)

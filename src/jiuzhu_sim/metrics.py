@@ -72,7 +72,17 @@ def fgt(per_capita_income, poverty_line, members, weight=None, alpha: int = 0) -
 
 
 def fgt_family(per_capita_income, poverty_line, members, weight=None) -> dict[str, float | None]:
-    return {f"fgt{a}": fgt(per_capita_income, poverty_line, members, weight, a) for a in (0, 1, 2)}
+    """:func:`fgt` for α = 0, 1, 2, the gaps computed once (the same figures)."""
+    y = np.asarray(per_capita_income, dtype="float64")
+    z = np.asarray(poverty_line, dtype="float64")
+    pw = _w(weight, len(y)) * np.asarray(members, dtype="float64")
+    poor = (y < z) & (z > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gap = np.where(poor, (z - y) / np.where(z > 0, z, 1.0), 0.0)
+    total = float(pw.sum())
+    return {"fgt0": safe_ratio(float((pw * poor).sum()), total),
+            "fgt1": safe_ratio(float((pw * gap).sum()), total),
+            "fgt2": safe_ratio(float((pw * (gap * gap)).sum()), total)}
 
 
 def cgh_index(pre_transfer_per_capita_income, transfer, members, weight=None,
@@ -91,11 +101,55 @@ def cgh_index(pre_transfer_per_capita_income, transfer, members, weight=None,
     total_money, total_persons = money.sum(), pw.sum()
     if total_money <= 0 or total_persons <= 0:
         return None
+    cut = bottom_share * total_persons
+    bracket = (_cgh_bracket(y, pw, cut) if len(y) >= CGH_SELECT_FROM
+               and not np.isnan(y).any() else None)
+    if bracket is None:
+        to_bottom = _money_to_bottom(y, pw, money, cut)
+    else:  # every level below the bracket counts whole, every level above it not at all
+        low, inside = bracket
+        to_bottom = (float(money[low].sum())
+                     + _money_to_bottom(y[inside], pw[inside], money[inside],
+                                        cut - float(pw[low].sum())))
+    return float(to_bottom / total_money / bottom_share)
+
+
+# From this many households on, cgh_index sorts only the incomes around the cut-off
+# (:func:`_cgh_bracket`) instead of all of them: the same figure in a fraction of the time.
+CGH_SELECT_FROM = 65_536
+
+
+def _money_to_bottom(y, pw, money, cut) -> float:
+    """Σ money of the persons ranked lowest by ``y`` up to ``cut`` persons: equal incomes
+    pooled, the level straddling the cut counted fractionally."""
     levels, inverse = np.unique(y, return_inverse=True)
     persons_at = np.bincount(inverse, weights=pw, minlength=len(levels))
     money_at = np.bincount(inverse, weights=money, minlength=len(levels))
     before = np.cumsum(persons_at) - persons_at
-    cut = bottom_share * total_persons
     with np.errstate(divide="ignore", invalid="ignore"):
         frac = np.clip(np.where(persons_at > 0, (cut - before) / persons_at, 0.0), 0.0, 1.0)
-    return float((money_at * frac).sum() / total_money / bottom_share)
+    return float((money_at * frac).sum())
+
+
+def _cgh_bracket(y, pw, cut):
+    """Masks ``(low, inside)``: incomes below a value ``lo`` and within ``[lo, hi]``, where the
+    persons below ``lo`` are at most ``cut`` and those up to ``hi`` at least ``cut`` — so the
+    level straddling the cut lies inside. ``lo`` and ``hi`` are the incomes at household
+    ranks around the cut's share, found by selection (``np.partition``, linear time); the
+    ranks widen until they bracket it. None when only the whole range does."""
+    n = len(y)
+    k = int(n * cut / pw.sum()) if pw.sum() > 0 else 0
+    half = max(n // 64, 1)
+    while half < n:
+        ranks = [max(k - half, 0), min(k + half, n - 1)]
+        part = np.partition(y, ranks)
+        lo, hi = part[ranks[0]], part[ranks[1]]
+        del part
+        low = y < lo
+        below = pw[low].sum()
+        inside = (y >= lo) & (y <= hi)
+        if below <= cut <= below + pw[inside].sum():
+            return low, inside
+        half *= 4
+    return None
+

@@ -1042,3 +1042,33 @@ def test_csv_written_in_slices_is_the_same_bytes(tmp_path):
     three = write_csv_arrow(frame, tmp_path / "three.csv", parts=3)
     assert one.read_bytes() == three.read_bytes()
     assert one.read_bytes().count(b"\n") == n + 1  # header once
+
+
+def test_a_full_disk_is_one_line_and_leaves_no_output(tmp_path, capsys, sim_random_frames,
+                                                      monkeypatch):
+    """No room left when persons_out is reserved: exit 2, one line naming the file and the
+    reason (no traceback), and no output or partial file left behind."""
+    import errno
+
+    import jiuzhu_sim.io as io
+
+    if not hasattr(io.os, "posix_fallocate"):
+        pytest.skip("no posix_fallocate here")
+    pp, hp = _write_inputs(tmp_path, sim_random_frames, n=50, seed=3)
+    real = io.os.posix_fallocate
+
+    def full_for_persons(fd, offset, length):
+        if Path(f"/proc/self/fd/{fd}").resolve().name.startswith("persons_out"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(fd, offset, length)
+
+    monkeypatch.setattr(io.os, "posix_fallocate", full_for_persons)
+    code = main(["simulate", "--persons", str(pp), "--households", str(hp), "--out",
+                 str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.splitlines() == [
+        f"jiuzhu simulate: {tmp_path / 'o' / 'persons_out.csv.partial'}: "
+        "No space left on device"]
+    assert not list((tmp_path / "o").glob("*_out*"))
+    assert not (tmp_path / "o" / "summary.json").exists()

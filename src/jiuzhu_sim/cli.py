@@ -609,6 +609,13 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
+    except OSError as exc:
+        # the machine's refusal of a named file (disk full, read-only, no permission): what
+        # and where in one line; an error with no file named is a bug, shown in full
+        if exc.filename is None:
+            raise
+        sys.stderr.write(f"jiuzhu {args.command}: {exc.filename}: {exc.strerror}\n")
+        return EXIT_USER_ERROR
 
 
 if __name__ == "__main__":

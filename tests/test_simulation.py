@@ -357,6 +357,35 @@ def test_unknown_category_word_names_its_first_row(tmp_path, capsys, sim_frames)
     assert "row 4" in err and "column care_level" in err and "'bedridden'" in err
 
 
+def test_with_several_mistakes_the_first_check_in_order_is_reported(tmp_path, capsys,
+                                                                    sim_frames):
+    """The persons' ID and category checks run on another thread while the households are
+    checked; the error reported is still the first in the checks' order: a household's
+    bad weight before a duplicate person ID, a duplicate person ID before an unknown care
+    level, an unknown disability type before an unknown care level."""
+    def broken(weight=False, duplicate=False, disability=False):
+        persons, households = _good(sim_frames)
+        persons["care_level"] = persons["care_level"].astype(object)
+        persons.loc[1, "care_level"] = "bedridden"
+        if weight:
+            households["weight"] = ["1", "1", "-1"]
+        if duplicate:
+            persons.loc[5, "person_id"] = persons.loc[0, "person_id"]
+        if disability:
+            persons["disability_type"] = persons["disability_type"].astype(object)
+            persons.loc[4, "disability_type"] = "deaf"
+        return _bad_case(tmp_path, capsys, persons, households)
+
+    err = broken(weight=True, duplicate=True, disability=True)
+    assert "households.csv" in err and "row 3" in err and "column weight" in err
+    err = broken(duplicate=True, disability=True)
+    assert "row 6" in err and "column person_id" in err and "duplicate" in err
+    err = broken(disability=True)
+    assert "row 5" in err and "unknown disability type 'deaf'" in err
+    err = broken()
+    assert "row 2" in err and "column care_level" in err and "'bedridden'" in err
+
+
 def test_category_words_are_read_case_and_space_blind(sim_frames):
     """' Intellectual ' → intellectual (code 4 in DISABILITY_TYPES order, intellectual_mental
     true); 'FULL_CARE' → full_care (code 2); blank care → self_care (0); blank type → −1."""

@@ -47,6 +47,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -170,12 +171,14 @@ def _first(mask: np.ndarray) -> int:
     return int(np.flatnonzero(mask)[0])
 
 
-def _check_ids(ids: pd.Series, file: str, column: str, unique: bool) -> np.ndarray | None:
-    """Blank IDs are errors; with ``unique``, so are duplicates."""
+def _check_ids(ids: pd.Series, file: str, column: str, unique: bool,
+               distinct: Future | None = None) -> np.ndarray | None:
+    """Blank IDs are errors; with ``unique``, so are duplicates. ``distinct``:
+    :func:`distinct_text` of ``ids`` already under way on another thread."""
     blank = (ids == "").to_numpy()
     if blank.any():
         raise UserInputError("empty ID", file=file, row=_first(blank) + 1, column=column)
-    if not unique or distinct_text(ids):
+    if not unique or (distinct.result() if distinct is not None else distinct_text(ids)):
         return None
     codes, uniques = pd.factorize(ids)
     if len(uniques) < len(ids):
@@ -226,6 +229,20 @@ def prepare_population(persons: pd.DataFrame, households: pd.DataFrame,
     require_columns(persons, PERSON_COLUMNS, pfile)
     require_columns(households, HOUSEHOLD_COLUMNS, hfile)
 
+    # the persons' IDs proven distinct (a sort of millions of numbers) and their category
+    # columns coded (Arrow's dictionary encoding), both without the GIL, on another thread
+    # while the households are checked; each answer (or error) is read where its check stood,
+    # so the first error reported is the same
+    pid = _id_strings(persons, "person_id")
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jiuzhu-check")
+    pid_distinct = pool.submit(distinct_text, pid)
+    type_codes = pool.submit(
+        _word_codes, persons, "disability_type", DISABILITY_TYPES, pfile, "disability type",
+        f"{', '.join(DISABILITY_TYPES)} or empty")
+    care_codes = pool.submit(
+        _word_codes, persons, "care_level", tekun_rules.CARE_LEVELS, pfile, "care level",
+        f"{', '.join(tekun_rules.CARE_LEVELS)}; empty = self_care")
+    pool.shutdown(wait=False)
     hid = _id_strings(households, "household_id")
     _check_ids(hid, hfile, "household_id", unique=True)
     region = _id_strings(households, "region_code")
@@ -250,8 +267,7 @@ def prepare_population(persons: pd.DataFrame, households: pd.DataFrame,
                                   default=0.0)
     assessment_date = _optional_dates(households, "assessment_date", hfile)
 
-    pid = _id_strings(persons, "person_id")
-    _check_ids(pid, pfile, "person_id", unique=True)
+    _check_ids(pid, pfile, "person_id", unique=True, distinct=pid_distinct)
     phid = _id_strings(persons, "household_id")
     _check_ids(phid, pfile, "household_id", unique=False)
     hh = _households_in_order(hid, phid)
@@ -278,11 +294,8 @@ def prepare_population(persons: pd.DataFrame, households: pd.DataFrame,
         i = _first(grade > 4)
         raise UserInputError(f"disability grade must be 0–4, got {grade[i]:g}", file=pfile,
                              row=i + 1, column="disability_grade")
-    type_code = _word_codes(persons, "disability_type", DISABILITY_TYPES, pfile,
-                            "disability type", f"{', '.join(DISABILITY_TYPES)} or empty")
-    care_code = np.maximum(_word_codes(
-        persons, "care_level", tekun_rules.CARE_LEVELS, pfile, "care level",
-        f"{', '.join(tekun_rules.CARE_LEVELS)}; empty = self_care"), 0)  # blank = self_care
+    type_code = type_codes.result()
+    care_code = np.maximum(care_codes.result(), 0)  # blank = self_care
     rigid = np.zeros(len(persons))
     for col in ("medical_expense_annual", "education_expense_annual", "rehab_expense_annual"):
         rigid += strict_numeric(persons, col, pfile, minimum=0)
@@ -691,8 +704,6 @@ def simulate_files(persons_path, households_path, out_dir, params, seed: int = 0
         # before the summary: Arrow formats each on other threads (it releases the GIL)
         # while the rest runs; written under partial names and renamed once the run has
         # succeeded, so a failed run leaves no half output
-        from concurrent.futures import ThreadPoolExecutor
-
         partial = {name: out / f"{name}.csv.partial" for name in ("persons_out",
                                                                   "households_out")}
         try:

@@ -90,9 +90,15 @@ def monthly_stats(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
     program = pd.Series(r["program"], dtype="str")
     sub = pd.Series(r["sub_type"], dtype="str")
     ids = pd.Series(r["person_id"], dtype="str")
-    # the roster's people as integer codes once (first appearance order), shared by counts
-    rid, people = pd.factorize(ids)
-    rid = rid.astype(np.int64, copy=False)
+    a = tables.alerts
+    aid = pd.Series(a["person_id"], dtype="str")
+    # the roster's people and the alerts' as integer codes once, in one factorize (first
+    # appearance order, roster first: a code below the roster's count is a roster person),
+    # shared by the counts and the alerts' lookup of their person's roster row
+    codes = pd.factorize(pd.concat([ids, aid], ignore_index=True))[0].astype(np.int64,
+                                                                           copy=False)
+    rid, alert_people = codes[:len(ids)], codes[len(ids):]
+    roster_people = int(rid.max()) + 1 if len(rid) else 0
     start_m = month_of_dates(r["start_date"].to_numpy(dtype="datetime64[D]"))
     visit_m = month_of_dates(r["last_visit_date"].to_numpy(dtype="datetime64[D]"))
     check_m = month_of_dates(r["last_check_date"].to_numpy(dtype="datetime64[D]"))
@@ -157,9 +163,6 @@ def monthly_stats(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
         ck_m.append(month_of_dates(h["check_date"].to_numpy(dtype="datetime64[D]"))[which])
     out[ITEMS[17]] = _count(np.concatenate(ck_ids), np.concatenate(ck_m), window)
     out[ITEMS[18]] = _count(rid, visit_m, window)
-    a = tables.alerts
-    aid = pd.Series(a["person_id"], dtype="str")
-    alert_people = _codes(aid)
     out[ITEMS[19]] = _count(alert_people, month_of_dates(
         a["verified_date"].to_numpy(dtype="datetime64[D]")), window)
     start = a["township_received_date"].to_numpy(dtype="datetime64[D]")
@@ -171,9 +174,9 @@ def monthly_stats(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
     # exceeds every code before it
     before = np.maximum.accumulate(np.concatenate([[-1], rid[:-1]])) if len(rid) else rid
     first_row = np.flatnonzero(rid > before)
-    person = people.get_indexer(aid) if len(people) else np.full(len(aid), -1)
-    row = first_row[person] if len(people) else person
-    row = np.where(person >= 0, row, -1)
+    person = np.where(alert_people < roster_people, alert_people, -1)
+    row = np.where(person >= 0, first_row[np.maximum(person, 0)], -1) if roster_people \
+        else person
     for item, p in ((ITEMS[29], "dibao"), (ITEMS[30], "tekun"), (ITEMS[31], "marginal")):
         of_p = np.zeros(len(aid), dtype=bool)
         of_p[row >= 0] = is_program(p)[row[row >= 0]]

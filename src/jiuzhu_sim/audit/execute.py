@@ -161,15 +161,29 @@ def shared_views(tables: AuditTables, ctx: AuditContext) -> None:
     """Build the views most checks read (person, region and household codes, payments and
     roster months with their matches, names, deaths) into ``ctx``'s cache: built once here,
     before the workers fork, each worker inherits them instead of building its own."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from jiuzhu_sim.audit.checks import base
 
-    base.payment_roster_row(tables, ctx)
-    base.paid_total_by_code(tables, ctx)
-    base.household_codes(tables, ctx)
-    base.first_roster_row_by_code(tables, ctx)
-    base.names_by_code(tables, ctx)
-    base.death_month_by_code(tables, ctx)
-    base.death_row_by_code(tables, ctx)
+    def roster_side() -> None:
+        # what the payments' views do not need first; a table the other thread is building
+        # is waited for (each table has its own lock, taken in the order the tables depend
+        # on each other: no cycle, no deadlock)
+        base.household_codes(tables, ctx)
+        base.region_codes(tables, ctx)
+        base.roster_months(tables, ctx)
+        base.first_roster_row_by_code(tables, ctx)
+        base.names_by_code(tables, ctx)
+        base.death_month_by_code(tables, ctx)
+        base.death_row_by_code(tables, ctx)
+
+    # on two threads (the hashing, sorting and copying in Arrow and numpy release the GIL);
+    # the thread has ended before the workers fork
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jiuzhu-views") as pool:
+        other = pool.submit(roster_side)
+        base.payment_roster_row(tables, ctx)
+        base.paid_total_by_code(tables, ctx)
+        other.result()
 
 
 class StartedChecks:

@@ -221,15 +221,25 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
         tables, rejected = loaded.tables, loaded.rejected
         rows_read, rows_rejected, paths = (loaded.rows_read, loaded.rows_rejected,
                                            loaded.paths)
-    summary = _summary(start, end, day, params, findings, stats, rows_read, rows_rejected,
-                       evidence, review, notes)
-    summary["engine"] = engine
-    summary["input"] = loaded.notes if tables is not None else run["input"]
-    result = AuditResult(findings, rejected, summary, stats, tables, timings, evidence,
-                         review)
-    if out_dir is not None:
-        write_outputs(result, Path(out_dir), params, day, paths, rectified=rectified,
-                      command=command, started=started, digests=digests)
+    # the workbook, the longest output to write, is started on its thread now, beside the
+    # summary and the CSVs
+    workbook = (start_workbook(Path(out_dir), findings, params, day,
+                               _window(start, end, day, params), rectified)
+                if out_dir is not None else None)
+    try:
+        summary = _summary(start, end, day, params, findings, stats, rows_read,
+                           rows_rejected, evidence, review, notes)
+        summary["engine"] = engine
+        summary["input"] = loaded.notes if tables is not None else run["input"]
+        result = AuditResult(findings, rejected, summary, stats, tables, timings, evidence,
+                             review)
+        if out_dir is not None:
+            write_outputs(result, Path(out_dir), params, day, paths, rectified=rectified,
+                          command=command, started=started, digests=digests,
+                          workbook=workbook)
+    finally:
+        if workbook is not None:
+            workbook.pool.shutdown(wait=True, cancel_futures=True)
     summary.setdefault("timings_seconds", timings)
     return result
 
@@ -314,6 +324,12 @@ def review_list(tables: AuditTables, params, start_month: int, end_month: int
                           start_month, end_month)
 
 
+def _window(start, end, day, params) -> dict[str, str]:
+    """summary.json's ``window`` (also the 说明 sheet's)."""
+    return {"start": start, "end": end, "params_date": day.isoformat(),
+            "region_code": str(params.region_code)}
+
+
 def _summary(start, end, day, params, findings, stats, rows_read, rows_rejected, evidence,
              review, notes=None) -> dict[str, Any]:
     from jiuzhu_sim.audit.findings import amount_at_risk_total
@@ -337,8 +353,7 @@ def _summary(start, end, day, params, findings, stats, rows_read, rows_rejected,
         pay_like = files[files.str.startswith("payments")]
         payments_file = str(pay_like.iloc[0]) if len(pay_like) else payments_file
     summary: dict[str, Any] = {
-        "window": {"start": start, "end": end, "params_date": day.isoformat(),
-                   "region_code": str(params.region_code)},
+        "window": _window(start, end, day, params),
         "rows_read": rows_read, "rows_rejected": rows_rejected,
         "rows_used": {k: rows_read[k] - rows_rejected[k] for k in rows_read},
         "findings_total": len(findings),
@@ -366,12 +381,44 @@ def _manifest_inputs(paths, rectified) -> list[Path]:
     return list(paths) + ([Path(rectified)] if rectified else [])
 
 
+@dataclass
+class StartedWorkbook:
+    """三项清单.xlsx being written on ``pool``'s thread (:func:`start_workbook`)."""
+
+    pool: ThreadPoolExecutor
+    job: Any  # Future of write_three_lists's counts
+    deadline: str
+
+
+def start_workbook(out: Path, findings: pd.DataFrame, params, day: dt.date, window: dict,
+                   rectified=None) -> StartedWorkbook:
+    """Start writing 三项清单.xlsx into ``out`` on a worker thread (its cell text joined by
+    Arrow and zlib's compression release the GIL, so the summary and the CSVs are made
+    beside it). ``rectified``: the previous rectification list, read here first."""
+    from jiuzhu_sim.audit.lists import read_rectified, write_three_lists
+
+    out.mkdir(parents=True, exist_ok=True)
+    previous = read_rectified(Path(rectified)) if rectified else None
+    deadline = (np.datetime64(day, "D") + np.timedelta64(
+        int(params["audit.rectification_days"]), "D")).astype(str)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jiuzhu-xlsx")
+    try:
+        job = pool.submit(write_three_lists, out / "三项清单.xlsx", findings, deadline,
+                          previous, window, params)
+    except BaseException:
+        pool.shutdown(wait=False)
+        raise
+    return StartedWorkbook(pool, job, deadline)
+
+
 def write_outputs(result: AuditResult, out: Path, params, day: dt.date, paths, *,
-                  rectified=None, command=None, started=None, digests=None) -> None:
+                  rectified=None, command=None, started=None, digests=None,
+                  workbook: StartedWorkbook | None = None) -> None:
     """findings.csv, findings_evidence.csv, rejected.csv, monthly_stats.csv,
     review_matches.csv, 三项清单.xlsx and summary.json (with the manifest). ``digests``:
-    the inputs' SHA-256 already being computed (``manifest.hash_in_background``)."""
-    from jiuzhu_sim.audit.lists import read_rectified, write_three_lists
+    the inputs' SHA-256 already being computed (``manifest.hash_in_background``);
+    ``workbook``: the workbook already started (:func:`start_workbook`), else started
+    here."""
     from jiuzhu_sim.io import write_csv
     from jiuzhu_sim.manifest import build_manifest, hash_in_background
 
@@ -379,16 +426,14 @@ def write_outputs(result: AuditResult, out: Path, params, day: dt.date, paths, *
     inputs = _manifest_inputs(paths, rectified)
     if digests is None:  # hashed on a worker thread while the outputs are written
         digests = hash_in_background(inputs)
-    out.mkdir(parents=True, exist_ok=True)
     summary, timings = result.summary, result.timings
-    previous = read_rectified(Path(rectified)) if rectified else None
-    deadline = (np.datetime64(day, "D") + np.timedelta64(
-        int(params["audit.rectification_days"]), "D")).astype(str)
-    # the workbook is built on a worker thread while the CSVs are written (both spend most
-    # of their time in Arrow and zlib, which release the GIL)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jiuzhu-xlsx") as pool:
-        workbook = pool.submit(write_three_lists, out / "三项清单.xlsx", result.findings,
-                               deadline, previous, summary["window"], params)
+    own = workbook is None
+    if own:
+        workbook = start_workbook(out, result.findings, params, day, summary["window"],
+                                  rectified)
+    # the CSVs are written while the workbook is built (both spend most of their time in
+    # Arrow and zlib, which release the GIL)
+    try:
         write_csv(result.findings, out / "findings.csv")
         write_csv(result.evidence, out / "findings_evidence.csv")
         write_csv(result.rejected, out / "rejected.csv")
@@ -399,8 +444,11 @@ def write_outputs(result: AuditResult, out: Path, params, day: dt.date, paths, *
             netted = result.tables.netted_payments.rename(columns={"_row": "row"})
             netted = netted.assign(period=month_label(netted["period"].to_numpy()))
             write_csv(netted, out / "netted_payments.csv")
-        summary["three_lists"] = workbook.result()
-    summary["three_lists"]["deadline"] = deadline
+        summary["three_lists"] = workbook.job.result()
+    finally:
+        if own:
+            workbook.pool.shutdown(wait=True, cancel_futures=True)
+    summary["three_lists"]["deadline"] = workbook.deadline
     timings["write"] = round(time.perf_counter() - t0, 3)
     summary["timings_seconds"] = timings
     summary["manifest"] = build_manifest(

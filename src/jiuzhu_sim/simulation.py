@@ -543,10 +543,18 @@ def simulate_population(pop: Population, params, seed: int = 0,
     households_out once it is final (before the summary). Neither frame is changed after."""
     from jiuzhu_sim.population.process import (
         draw_process_arrays,
-        household_uniforms,
+        household_hashes,
         process_key,
+        uniforms_from_hashes,
     )
 
+    hashes = None
+    if pop.enrolled_observed is None:
+        # the households' hashes for the process model's draw (numpy, without the GIL) on
+        # another thread while the rules run on this one
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jiuzhu-hash")
+        hashes = pool.submit(household_hashes, pop.household_id)
+        pool.shutdown(wait=False)
     arrays = entitlement_arrays(pop, params)
     # copy=False: the frames take the columns as built (pandas would copy each one and
     # consolidate the numbers into blocks: fresh memory, faulted in page by page)
@@ -561,7 +569,7 @@ def simulate_population(pop: Population, params, seed: int = 0,
         hc["measured_per_capita_income"] = hc["assessed_per_capita_income"]
     else:  # population/process.draw_process on the columns
         draw = draw_process_arrays(
-            household_uniforms(pop.household_id, process_key(np.random.default_rng(seed)), 4),
+            uniforms_from_hashes(hashes.result(), process_key(np.random.default_rng(seed)), 4),
             np.asarray(hc["assessed_per_capita_income"], dtype="float64"),
             np.asarray(hc["dibao_standard"], dtype="float64"),
             arrays["h_type"] == DIBAO_TYPES.index("single"),

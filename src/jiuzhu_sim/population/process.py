@@ -49,12 +49,121 @@ def _splitmix64(x: np.ndarray) -> np.ndarray:
 
 
 def household_hashes(household_id) -> np.ndarray:
-    """uint64 hash of each household ID (as text): the per-household part of every draw."""
-    # categorize=False: the same hashes (pandas' categorize only hashes each distinct value
-    # once), without factorizing a million distinct IDs first
-    return pd.util.hash_pandas_object(pd.Series(household_id).astype("str"), index=False,
-                                      hash_key=_HASH_KEY, categorize=False
-                                      ).to_numpy().astype(np.uint64)
+    """uint64 hash of each household ID (as text): the per-household part of every draw.
+
+    pandas' ``hash_pandas_object`` of the text (SipHash-2-4 of each cell's UTF-8 bytes
+    under ``_HASH_KEY``, then pandas' bit mix); IDs of one byte width (8 or more bytes, as
+    Arrow holds them after the CSV reader) are hashed by :func:`_siphash_fixed_width` in
+    numpy instead, the same numbers without a Python string per ID and without the GIL
+    (tests/test_process_hashes.py)."""
+    text = pd.Series(household_id).astype("str")
+    hashes = _fixed_width_hashes(text)
+    if hashes is None:
+        # categorize=False: the same hashes (pandas' categorize only hashes each distinct
+        # value once), without factorizing a million distinct IDs first
+        return pd.util.hash_pandas_object(text, index=False, hash_key=_HASH_KEY,
+                                          categorize=False).to_numpy().astype(np.uint64)
+    with np.errstate(over="ignore"):  # pandas' mix of the 64 bits (hashing._hash_ndarray)
+        hashes ^= hashes >> np.uint64(30)
+        hashes *= np.uint64(0xBF58476D1CE4E5B9)
+        hashes ^= hashes >> np.uint64(27)
+        hashes *= np.uint64(0x94D049BB133111EB)
+        hashes ^= hashes >> np.uint64(31)
+    return hashes
+
+
+def _fixed_width_hashes(text: pd.Series) -> np.ndarray | None:
+    """SipHash-2-4 (pandas' key) of every cell of an Arrow-backed text Series whose cells
+    all have one UTF-8 width of at least 8 bytes, read in place from Arrow's buffers; None
+    otherwise (other widths, a missing cell, not Arrow-backed)."""
+    import pyarrow as pa
+
+    from jiuzhu_sim.io import _arrow_text, text_buffers
+
+    arr = _arrow_text(text, combine=False)
+    if arr is None or arr.null_count or not len(arr):
+        return None
+    chunks = [c for c in (arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]) if len(c)]
+    width, parts = None, []
+    for chunk in chunks:
+        offsets, data = text_buffers(chunk)
+        width = int(offsets[1] - offsets[0]) if width is None else width
+        if width < 8 or offsets[-1] - offsets[0] != width * len(chunk) or (
+                np.diff(offsets) != width).any():
+            return None
+        parts.append((data, int(offsets[0]), len(chunk)))
+    key = _HASH_KEY.encode("utf-8")
+    return np.concatenate([_siphash_fixed_width(data, start, width, n, key)
+                           for data, start, n in parts])
+
+
+# SipHash-2-4's initial state constants ("somepseudorandomlygeneratedbytes")
+_SIP_INIT = (0x736F6D6570736575, 0x646F72616E646F6D, 0x6C7967656E657261, 0x7465646279746573)
+# rows hashed per pass (the state arrays stay in the CPU cache)
+_SIP_ROWS = 1 << 16
+
+
+def _rotate_left(v: np.ndarray, bits: int, scratch: np.ndarray) -> None:
+    np.left_shift(v, np.uint64(bits), out=scratch)
+    np.right_shift(v, np.uint64(64 - bits), out=v)
+    np.bitwise_or(v, scratch, out=v)
+
+
+def _sip_round(v0, v1, v2, v3, scratch) -> None:
+    np.add(v0, v1, out=v0)
+    _rotate_left(v1, 13, scratch)
+    np.bitwise_xor(v1, v0, out=v1)
+    _rotate_left(v0, 32, scratch)
+    np.add(v2, v3, out=v2)
+    _rotate_left(v3, 16, scratch)
+    np.bitwise_xor(v3, v2, out=v3)
+    np.add(v0, v3, out=v0)
+    _rotate_left(v3, 21, scratch)
+    np.bitwise_xor(v3, v0, out=v3)
+    np.add(v2, v1, out=v2)
+    _rotate_left(v1, 17, scratch)
+    np.bitwise_xor(v1, v2, out=v1)
+    _rotate_left(v2, 32, scratch)
+
+
+def _siphash_fixed_width(data: np.ndarray, start: int, width: int, n: int,
+                         key: bytes) -> np.ndarray:
+    """SipHash-2-4 with the 16-byte ``key`` of ``n`` messages of ``width`` (≥ 8) bytes each,
+    stored back to back in ``data`` from byte ``start``: the reference algorithm (8-byte
+    little-endian words, the last partial word with the length in its top byte), on all
+    messages at once."""
+    k0, k1 = int.from_bytes(key[:8], "little"), int.from_bytes(key[8:16], "little")
+    out = np.empty(n, dtype=np.uint64)
+    tail = width % 8
+    length_byte = np.uint64((width & 0xFF) << 56)
+    for low in range(0, n, _SIP_ROWS):
+        m = min(_SIP_ROWS, n - low)
+        base = start + low * width
+
+        def word(at: int, m=m, base=base) -> np.ndarray:  # from byte ``at`` of each, 8 bytes
+            return np.ndarray((m,), dtype="<u8", buffer=data, offset=base + at,
+                              strides=(width,))
+
+        v0, v1 = np.full(m, k0 ^ _SIP_INIT[0], np.uint64), np.full(m, k1 ^ _SIP_INIT[1], np.uint64)
+        v2, v3 = np.full(m, k0 ^ _SIP_INIT[2], np.uint64), np.full(m, k1 ^ _SIP_INIT[3], np.uint64)
+        scratch = np.empty(m, dtype=np.uint64)
+        # the full words, then the last: the bytes after them (read as the top of the
+        # message's last 8 bytes, shifted down) and the length
+        last = (word(width - 8) >> np.uint64(8 * (8 - tail)) if tail
+                else np.zeros(m, dtype=np.uint64)) | length_byte
+        for block in [*(word(8 * j) for j in range(width // 8)), last]:
+            np.bitwise_xor(v3, block, out=v3)
+            _sip_round(v0, v1, v2, v3, scratch)
+            _sip_round(v0, v1, v2, v3, scratch)
+            np.bitwise_xor(v0, block, out=v0)
+        np.bitwise_xor(v2, np.uint64(0xFF), out=v2)
+        for _ in range(4):
+            _sip_round(v0, v1, v2, v3, scratch)
+        hashes = out[low:low + m]
+        np.bitwise_xor(v0, v1, out=hashes)
+        hashes ^= v2
+        hashes ^= v3
+    return out
 
 
 def uniforms_from_hashes(hashes: np.ndarray, key: int, streams: int) -> np.ndarray:

@@ -299,97 +299,33 @@ def test_write_csv_arrow_in_many_slices_is_one_pass(tmp_path, monkeypatch, parts
         '0,0,"a""0"', '1,0.25,"r1"', '2,0.5,"r2"']
 
 
-# --- the file under write_csv_arrow: pieces copied in through a memory map -------------
+# --- write_csv_arrow: an empty table, a full disk --------------------------------------
 
 
-def _sliced_frame(n=1011):
-    return pd.DataFrame({"k": np.arange(n), "x": np.arange(n) * 0.25,
-                         "t": [f'a"{k}' if k % 5 == 0 else f"中文{k}" for k in range(n)]})
+def test_an_empty_table_is_the_header(tmp_path):
+    """No rows: the BOM and the header line, as Arrow's one pass writes them (Arrow quotes
+    the names)."""
+    from jiuzhu_sim.io import write_csv_arrow
+
+    frame = pd.DataFrame({"k": np.zeros(0, dtype=np.int64), "x": np.zeros(0),
+                          "t": pd.Series([], dtype="str")})
+    assert write_csv_arrow(frame, tmp_path / "f.csv").read_bytes() == _arrow_reference(frame)
+    assert (tmp_path / "f.csv").read_bytes() == '\ufeff"k","x","t"\n'.encode()
 
 
-@pytest.mark.parametrize("parts", [1, 2, 3])
-def test_mapped_writes_in_many_pieces_are_the_one_pass_bytes(tmp_path, monkeypatch, parts):
-    """Pieces of 7 rows (145 of them, most not starting on a page boundary), each reserved
-    and copied in through a mapping of its pages: the file ends at the last byte written
-    and holds the bytes of Arrow's own one pass, on one thread or several."""
-    import jiuzhu_sim.io as io
-
-    monkeypatch.setattr(io, "CSV_SLICE_ROWS", 7)
-    monkeypatch.setattr(io, "CSV_WRITE_BATCH_ROWS", 5)
-    frame = _sliced_frame()
-    path = tmp_path / "f.csv"
-    with io._FileAppender(path) as probe:
-        mapped = probe.mapped
-    io.write_csv_arrow(frame, path, parts=parts)
-    assert path.read_bytes() == _arrow_reference(frame)
-    if not hasattr(io.os, "posix_fallocate"):
-        pytest.skip("no posix_fallocate here: plain writes only (checked by the test above)")
-    assert mapped
-
-
-def test_mapped_write_of_an_empty_table_is_the_header(tmp_path):
-    """No rows: one piece, the BOM and the header line, as Arrow's one pass writes them."""
-    import jiuzhu_sim.io as io
-
-    frame = _sliced_frame(0)
-    assert io.write_csv_arrow(frame, tmp_path / "f.csv").read_bytes() == _arrow_reference(frame)
-    assert (tmp_path / "f.csv").read_bytes() == '\ufeff"k","x","t"\n'.encode()  # Arrow quotes names
-
-
-@pytest.mark.parametrize("how", ["cannot_reserve", "cannot_map", "no_fallocate"])
 @pytest.mark.parametrize("parts", [1, 2])
-def test_where_the_file_cannot_be_mapped_plain_writes_give_the_same_bytes(
-        tmp_path, monkeypatch, how, parts):
-    """A file system that cannot reserve (EOPNOTSUPP) or map (ENODEV), or a platform
-    without posix_fallocate (macOS, Windows): plain writes from the next piece on — after
-    pieces already mapped, for the map failing on the 40th — the same bytes."""
+def test_a_full_disk_is_an_error_naming_the_file(parts):
+    """/dev/full refuses every write with ENOSPC, as a full disk does: the OSError that
+    comes out of Arrow's writer (one pass, or slices on threads) names the file."""
     import errno
-    import mmap as mmap_module
+    import os
 
-    import jiuzhu_sim.io as io
+    from jiuzhu_sim.io import write_csv_arrow
 
-    monkeypatch.setattr(io, "CSV_SLICE_ROWS", 7)
-    monkeypatch.setattr(io, "CSV_WRITE_BATCH_ROWS", 5)
-    calls = []
-    if how == "cannot_reserve":
-        def refuse(fd, offset, length):
-            raise OSError(errno.EOPNOTSUPP, "Operation not supported")
-        monkeypatch.setattr(io.os, "posix_fallocate", refuse, raising=False)
-    elif how == "cannot_map":
-        real_mmap = mmap_module.mmap
-
-        def map_then_refuse(*args, **kwargs):
-            calls.append(1)
-            if len(calls) >= 40:
-                raise OSError(errno.ENODEV, "No such device")
-            return real_mmap(*args, **kwargs)
-        if not hasattr(io.os, "posix_fallocate"):
-            pytest.skip("no posix_fallocate here: nothing is mapped")
-        monkeypatch.setattr(io.mmap, "mmap", map_then_refuse)
-    else:
-        monkeypatch.delattr(io.os, "posix_fallocate", raising=False)
-    frame = _sliced_frame()
-    path = io.write_csv_arrow(frame, tmp_path / "f.csv", parts=parts)
-    assert path.read_bytes() == _arrow_reference(frame)
-    if how == "cannot_map":
-        assert len(calls) == 40  # mapped up to the refusal, not after it
-
-
-def test_no_room_for_a_piece_is_an_error_naming_the_file(tmp_path, monkeypatch):
-    """ENOSPC (or a quota) when a piece is reserved: an OSError with the file's path, not a
-    quietly short file."""
-    import errno
-
-    import jiuzhu_sim.io as io
-
-    if not hasattr(io.os, "posix_fallocate"):
-        pytest.skip("no posix_fallocate here")
-
-    def full(fd, offset, length):
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(io.os, "posix_fallocate", full)
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    frame = pd.DataFrame({"k": np.arange(300_000), "t": ["中文"] * 300_000})
     with pytest.raises(OSError) as caught:
-        io.write_csv_arrow(_sliced_frame(), tmp_path / "f.csv")
+        write_csv_arrow(frame, "/dev/full", parts=parts)
     assert caught.value.errno == errno.ENOSPC
-    assert caught.value.filename == str(tmp_path / "f.csv")
+    assert caught.value.filename == "/dev/full"

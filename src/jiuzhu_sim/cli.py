@@ -614,7 +614,8 @@ def main(argv: list[str] | None = None) -> int:
         # and where in one line; an error with no file named is a bug, shown in full
         if exc.filename is None:
             raise
-        sys.stderr.write(f"jiuzhu {args.command}: {exc.filename}: {exc.strerror}\n")
+        names = exc.filename if exc.filename2 is None else f"{exc.filename} → {exc.filename2}"
+        sys.stderr.write(f"jiuzhu {args.command}: {names}: {exc.strerror}\n")
         return EXIT_USER_ERROR
 
 

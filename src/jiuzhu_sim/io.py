@@ -9,11 +9,7 @@ rejected frame with file, row, column and reason, nothing is silently dropped).
 from __future__ import annotations
 
 import csv
-import errno
 import io as _io
-import mmap
-import os
-import stat
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -667,8 +663,8 @@ def write_csv_arrow(frame, path: Path | str, parts: int = 1) -> Path:
     ``frame``: a pandas DataFrame (text cells made formula-safe, :func:`formula_safe`) or an
     Arrow table, written as given (for tables whose text the caller generated). ``parts``:
     format on that many threads at once (the same bytes): slices of ``CSV_SLICE_ROWS`` rows,
-    written in order by the calling thread while the next ones are formatted."""
-    import pyarrow as pa
+    written in order by the calling thread while the next ones are formatted. A write the
+    machine refuses (a full disk) is an OSError naming ``path``."""
     import pyarrow.csv as pacsv
 
     path = Path(path)
@@ -679,7 +675,21 @@ def write_csv_arrow(frame, path: Path | str, parts: int = 1) -> Path:
         return pacsv.WriteOptions(quoting_style="needed", include_header=header,
                                   batch_size=CSV_WRITE_BATCH_ROWS)
 
-    with _FileAppender(path) as fh:
+    try:
+        _write_csv_table(table, path, parts, options)
+    except OSError as error:
+        if error.filename is not None:
+            raise
+        # the machine's refusal (a full disk, a quota) names the file being written
+        raise OSError(error.errno, error.strerror, str(path)) from error
+    return path
+
+
+def _write_csv_table(table, path: Path, parts: int, options) -> None:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    with open(path, "wb") as fh:
         fh.write(b"\xef\xbb\xbf")
         if parts > 1 and table.num_rows >= 2 * parts:
             # CSV rows are independent: slices are formatted on ``parts`` threads (Arrow
@@ -702,80 +712,8 @@ def write_csv_arrow(frame, path: Path | str, parts: int = 1) -> Path:
                     pending[i] = None
                     fh.write(buffer)
                     del buffer
-        elif fh.mapped:
-            # slices formatted in turn on this thread (the same bytes as one pass, the
-            # header with the first; an empty table is one slice), each copied in through
-            # the mapping
-            for start in range(0, max(table.num_rows, 1), CSV_SLICE_ROWS):
-                sink = pa.BufferOutputStream()
-                pacsv.write_csv(table.slice(start, CSV_SLICE_ROWS), sink, options(start == 0))
-                fh.write(sink.getvalue())
-                del sink
         else:
-            pacsv.write_csv(table, fh.stream(), options(True))
-    return path
-
-
-class _FileAppender:
-    """A new file written front to back, for :func:`write_csv_arrow`. On Linux each piece
-    is reserved with ``posix_fallocate`` and copied in through a memory map of its pages
-    (numpy's copy, without the GIL): ``write()`` of hundreds of MB into the page cache costs
-    the kernel several times as much (benchmarks/bench_simulate_csv.py, docs/performance.md).
-    The file ends exactly as written. Elsewhere — no ``posix_fallocate``, not a regular file,
-    a file system that cannot reserve — plain writes, the same bytes."""
-
-    # errors from posix_fallocate that mean "this file system cannot", not "no room"
-    _CANNOT = frozenset(getattr(errno, n) for n in ("EOPNOTSUPP", "ENOTSUP", "EINVAL",
-                                                    "ENOSYS", "ENODEV") if hasattr(errno, n))
-
-    def __init__(self, path: Path):
-        self.path = path
-        self._fh = open(path, "w+b")  # a mapping needs the file open for reading too
-        self._pos = 0
-        self.mapped = (hasattr(os, "posix_fallocate")
-                       and stat.S_ISREG(os.fstat(self._fh.fileno()).st_mode))
-
-    def __enter__(self) -> _FileAppender:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._fh.close()
-
-    def stream(self):
-        """The file itself, at the end of what was written (for a writer that wants one)."""
-        self._fh.seek(self._pos)
-        return self._fh
-
-    def write(self, data) -> int:
-        view = memoryview(data).cast("B")
-        size = view.nbytes
-        if size == 0:
-            return 0
-        if self.mapped:
-            fd = self._fh.fileno()
-            try:
-                os.posix_fallocate(fd, self._pos, size)
-            except OSError as error:
-                if error.errno not in self._CANNOT:
-                    raise OSError(error.errno, error.strerror, str(self.path)) from None
-                self.mapped = False
-            else:
-                start = self._pos - self._pos % mmap.ALLOCATIONGRANULARITY
-                try:
-                    window = mmap.mmap(fd, self._pos + size - start, offset=start)
-                except OSError:  # a file system that cannot map: the plain write below
-                    self.mapped = False
-                else:
-                    with window:
-                        target = np.frombuffer(window, dtype=np.uint8)
-                        target[self._pos - start:] = np.frombuffer(view, dtype=np.uint8)
-                        del target
-                    self._pos += size
-                    return size
-        self._fh.seek(self._pos)
-        self._fh.write(view)
-        self._pos += size
-        return size
+            pacsv.write_csv(table, fh, options(True))
 
 
 def _whole_doubles_as_int(table):

@@ -129,3 +129,18 @@ def test_cgh_bracket_is_the_whole_sort_on_many_households():
         whole = (metrics._money_to_bottom(y, w * m, w * t, share * (w * m).sum())
                  / (w * t).sum() / share)
         assert metrics.cgh_index(y, t, m, w, share) == pytest.approx(whole, rel=1e-12)
+
+
+def test_cgh_a_transfer_to_a_household_of_no_persons_reaches_no_one(monkeypatch):
+    """100 households at incomes 1..100, one person each but the poorest, which has none and
+    gets 100; the one at income 2 gets 100 too. 99 persons, the bottom 40% = 39.6: incomes 2
+    to 41 (0.6 of the last). The transfer to no one reaches no one: 100 of 200 →
+    100 / 200 / 0.4 = 1.25, with the bracket path on (from 1 household) or not."""
+    y = np.arange(1.0, 101.0)
+    m = np.ones(100)
+    m[0] = 0
+    t = np.zeros(100)
+    t[[0, 1]] = 100.0
+    assert metrics.cgh_index(y, t, m) == pytest.approx(1.25)
+    monkeypatch.setattr(metrics, "CGH_SELECT_FROM", 1)
+    assert metrics.cgh_index(y, t, m) == pytest.approx(1.25)

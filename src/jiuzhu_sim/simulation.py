@@ -242,60 +242,65 @@ def prepare_population(persons: pd.DataFrame, households: pd.DataFrame,
     care_codes = pool.submit(
         _word_codes, persons, "care_level", tekun_rules.CARE_LEVELS, pfile, "care level",
         f"{', '.join(tekun_rules.CARE_LEVELS)}; empty = self_care")
+    try:
+        hid = _id_strings(households, "household_id")
+        _check_ids(hid, hfile, "household_id", unique=True)
+        region = _id_strings(households, "region_code")
+        known = known_region_codes() if region_codes is None else region_codes
+        region_codes_, region_uniques = pd.factorize(region)
+        _, region_first = np.unique(region_codes_, return_index=True)
+        bad_region = ~region.iloc[region_first].isin(known).to_numpy()
+        if bad_region.any():
+            i = int(region_first[bad_region].min())
+            raise UserInputError(f"unknown region code {region.iloc[i]!r} (known: "
+                                 f"{', '.join(sorted(known))})", file=hfile, row=i + 1,
+                                 column="region_code")
+        urban = strict_bool(households, "urban", hfile)
+        assets = strict_numeric(households, "financial_assets", hfile, minimum=0)
+        vehicle = strict_bool(households, "non_essential_vehicle", hfile)
+        dwellings = strict_numeric(households, "dwellings", hfile, minimum=0, integer=True)
+        weight = strict_numeric(households, "weight", hfile, minimum=0, default=1.0)
+        enrolled = (strict_bool(households, "enrolled_dibao", hfile)
+                    if "enrolled_dibao" in households.columns else None)
+        previous = strict_numeric(households, "previous_dibao_benefit", hfile, minimum=0, default=0.0)
+        months_above = strict_numeric(households, "months_above_standard", hfile, minimum=0,
+                                      default=0.0)
+        assessment_date = _optional_dates(households, "assessment_date", hfile)
+
+        _check_ids(pid, pfile, "person_id", unique=True, distinct=pid_distinct)
+        phid = _id_strings(persons, "household_id")
+        _check_ids(phid, pfile, "household_id", unique=False)
+        hh = _households_in_order(hid, phid)
+        if hh is None:
+            # person → household row: factorize both ID columns together
+            codes, _ = pd.factorize(pd.concat([hid, phid], ignore_index=True))
+            code_to_row = np.full(int(codes.max()) + 1, -1, dtype=np.int64)
+            code_to_row[codes[:len(hid)]] = np.arange(len(hid))
+            hh = code_to_row[codes[len(hid):]]
+        if (hh < 0).any():
+            i = _first(hh < 0)
+            raise UserInputError(f"household {phid.iloc[i]!r} is not in {hfile}", file=pfile,
+                                 row=i + 1, column="household_id")
+        counts = np.bincount(hh, minlength=len(hid))
+        if (counts == 0).any():
+            i = _first(counts == 0)
+            raise UserInputError(f"household {hid.iloc[i]!r} has no members in {pfile}", file=hfile,
+                                 row=i + 1, column="household_id")
+
+        age = strict_numeric(persons, "age", pfile, minimum=0)
+        income = strict_numeric(persons, "monthly_income", pfile, minimum=0)
+        grade = strict_numeric(persons, "disability_grade", pfile, minimum=0, integer=True)
+        if (grade > 4).any():
+            i = _first(grade > 4)
+            raise UserInputError(f"disability grade must be 0–4, got {grade[i]:g}", file=pfile,
+                                 row=i + 1, column="disability_grade")
+        type_code = type_codes.result()
+        care_code = np.maximum(care_codes.result(), 0)  # blank = self_care
+    except BaseException:
+        # an earlier check failed: the work queued behind it is not started
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
     pool.shutdown(wait=False)
-    hid = _id_strings(households, "household_id")
-    _check_ids(hid, hfile, "household_id", unique=True)
-    region = _id_strings(households, "region_code")
-    known = known_region_codes() if region_codes is None else region_codes
-    region_codes_, region_uniques = pd.factorize(region)
-    _, region_first = np.unique(region_codes_, return_index=True)
-    bad_region = ~region.iloc[region_first].isin(known).to_numpy()
-    if bad_region.any():
-        i = int(region_first[bad_region].min())
-        raise UserInputError(f"unknown region code {region.iloc[i]!r} (known: "
-                             f"{', '.join(sorted(known))})", file=hfile, row=i + 1,
-                             column="region_code")
-    urban = strict_bool(households, "urban", hfile)
-    assets = strict_numeric(households, "financial_assets", hfile, minimum=0)
-    vehicle = strict_bool(households, "non_essential_vehicle", hfile)
-    dwellings = strict_numeric(households, "dwellings", hfile, minimum=0, integer=True)
-    weight = strict_numeric(households, "weight", hfile, minimum=0, default=1.0)
-    enrolled = (strict_bool(households, "enrolled_dibao", hfile)
-                if "enrolled_dibao" in households.columns else None)
-    previous = strict_numeric(households, "previous_dibao_benefit", hfile, minimum=0, default=0.0)
-    months_above = strict_numeric(households, "months_above_standard", hfile, minimum=0,
-                                  default=0.0)
-    assessment_date = _optional_dates(households, "assessment_date", hfile)
-
-    _check_ids(pid, pfile, "person_id", unique=True, distinct=pid_distinct)
-    phid = _id_strings(persons, "household_id")
-    _check_ids(phid, pfile, "household_id", unique=False)
-    hh = _households_in_order(hid, phid)
-    if hh is None:
-        # person → household row: factorize both ID columns together
-        codes, _ = pd.factorize(pd.concat([hid, phid], ignore_index=True))
-        code_to_row = np.full(int(codes.max()) + 1, -1, dtype=np.int64)
-        code_to_row[codes[:len(hid)]] = np.arange(len(hid))
-        hh = code_to_row[codes[len(hid):]]
-    if (hh < 0).any():
-        i = _first(hh < 0)
-        raise UserInputError(f"household {phid.iloc[i]!r} is not in {hfile}", file=pfile,
-                             row=i + 1, column="household_id")
-    counts = np.bincount(hh, minlength=len(hid))
-    if (counts == 0).any():
-        i = _first(counts == 0)
-        raise UserInputError(f"household {hid.iloc[i]!r} has no members in {pfile}", file=hfile,
-                             row=i + 1, column="household_id")
-
-    age = strict_numeric(persons, "age", pfile, minimum=0)
-    income = strict_numeric(persons, "monthly_income", pfile, minimum=0)
-    grade = strict_numeric(persons, "disability_grade", pfile, minimum=0, integer=True)
-    if (grade > 4).any():
-        i = _first(grade > 4)
-        raise UserInputError(f"disability grade must be 0–4, got {grade[i]:g}", file=pfile,
-                             row=i + 1, column="disability_grade")
-    type_code = type_codes.result()
-    care_code = np.maximum(care_codes.result(), 0)  # blank = self_care
     rigid = np.zeros(len(persons))
     for col in ("medical_expense_annual", "education_expense_annual", "rehab_expense_annual"):
         rigid += strict_numeric(persons, col, pfile, minimum=0)

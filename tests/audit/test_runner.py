@@ -158,3 +158,24 @@ def test_summary_counts_money_once_and_says_what_each_check_ran_on(tmp_path):
     assert run["under_assisted"]["inputs_absent"] == ["medical", "assistance"]
     findings = pd.read_csv(tmp_path / "out" / "findings.csv", dtype=str)
     assert list(findings.loc[findings["check"] == "exclusion_candidate", "person_id"]) == [B]
+
+
+def test_a_failure_after_the_checks_leaves_no_workbook(tmp_path, monkeypatch):
+    """The workbook starts on its thread as soon as the findings are final, before the
+    summary; if the summary then fails, the error comes out and neither the workbook nor
+    its partial file is left (as when the workbook was written last). A run that succeeds
+    leaves the workbook under its own name and no partial file."""
+    import jiuzhu_sim.audit.runner as runner
+
+    data = write_county(tmp_path / "in")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("summary failed")
+
+    monkeypatch.setattr(runner, "_summary", broken)
+    with pytest.raises(RuntimeError, match="summary failed"):
+        runner.run_audit(data, "2024-01", "2024-03", out_dir=tmp_path / "o", linkage=False)
+    assert not list((tmp_path / "o").glob("三项清单*"))
+    monkeypatch.undo()
+    runner.run_audit(data, "2024-01", "2024-03", out_dir=tmp_path / "o", linkage=False)
+    assert [p.name for p in (tmp_path / "o").glob("三项清单*")] == ["三项清单.xlsx"]

@@ -226,6 +226,7 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
     workbook = (start_workbook(Path(out_dir), findings, params, day,
                                _window(start, end, day, params), rectified)
                 if out_dir is not None else None)
+    written = False
     try:
         summary = _summary(start, end, day, params, findings, stats, rows_read,
                            rows_rejected, evidence, review, notes)
@@ -237,9 +238,13 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
             write_outputs(result, Path(out_dir), params, day, paths, rectified=rectified,
                           command=command, started=started, digests=digests,
                           workbook=workbook)
+        written = True
     finally:
         if workbook is not None:
-            workbook.pool.shutdown(wait=True, cancel_futures=True)
+            if written:
+                workbook.pool.shutdown(wait=True)
+            else:  # an error (or Ctrl-C) before the outputs were written: no workbook left
+                workbook.abandon()
     summary.setdefault("timings_seconds", timings)
     return result
 
@@ -388,6 +393,22 @@ class StartedWorkbook:
     pool: ThreadPoolExecutor
     job: Any  # Future of write_three_lists's counts
     deadline: str
+    path: Path  # written under ``path`` + ".partial", renamed by :meth:`finish`
+
+    @property
+    def partial(self) -> Path:
+        return self.path.with_name(self.path.name + ".partial")
+
+    def finish(self) -> dict:
+        """The workbook's counts once it is written, under its own name."""
+        counts = self.job.result()
+        self.partial.replace(self.path)
+        return counts
+
+    def abandon(self) -> None:
+        """Stop (an error elsewhere): wait for the thread, remove the half-made file."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.partial.unlink(missing_ok=True)
 
 
 def start_workbook(out: Path, findings: pd.DataFrame, params, day: dt.date, window: dict,
@@ -401,14 +422,15 @@ def start_workbook(out: Path, findings: pd.DataFrame, params, day: dt.date, wind
     previous = read_rectified(Path(rectified)) if rectified else None
     deadline = (np.datetime64(day, "D") + np.timedelta64(
         int(params["audit.rectification_days"]), "D")).astype(str)
+    path = out / "三项清单.xlsx"
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jiuzhu-xlsx")
     try:
-        job = pool.submit(write_three_lists, out / "三项清单.xlsx", findings, deadline,
-                          previous, window, params)
+        job = pool.submit(write_three_lists, path.with_name(path.name + ".partial"), findings,
+                          deadline, previous, window, params)
     except BaseException:
         pool.shutdown(wait=False)
         raise
-    return StartedWorkbook(pool, job, deadline)
+    return StartedWorkbook(pool, job, deadline, path)
 
 
 def write_outputs(result: AuditResult, out: Path, params, day: dt.date, paths, *,
@@ -444,7 +466,11 @@ def write_outputs(result: AuditResult, out: Path, params, day: dt.date, paths, *
             netted = result.tables.netted_payments.rename(columns={"_row": "row"})
             netted = netted.assign(period=month_label(netted["period"].to_numpy()))
             write_csv(netted, out / "netted_payments.csv")
-        summary["three_lists"] = workbook.job.result()
+        summary["three_lists"] = workbook.finish()
+    except BaseException:
+        if own:
+            workbook.abandon()
+        raise
     finally:
         if own:
             workbook.pool.shutdown(wait=True, cancel_futures=True)

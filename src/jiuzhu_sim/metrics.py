@@ -58,27 +58,29 @@ def leakage_rate(paid, eligible, weight=None) -> float | None:
     return safe_ratio((w * paid)[~eligible].sum(), (w * paid).sum())
 
 
-def fgt(per_capita_income, poverty_line, members, weight=None, alpha: int = 0) -> float | None:
-    """Foster–Greer–Thorbecke index, person-weighted (every member of a household has the
-    household's per-capita income): Σ w·m·[y<z]·((z−y)/z)^α / Σ w·m."""
+def _poverty_gaps(per_capita_income, poverty_line, members, weight):
+    """(person weights w·m, poor: y < z with z > 0, the normalised gap (z − y)/z of the
+    poor, 0 elsewhere) — the parts of :func:`fgt`."""
     y = np.asarray(per_capita_income, dtype="float64")
     z = np.asarray(poverty_line, dtype="float64")
     pw = _w(weight, len(y)) * np.asarray(members, dtype="float64")
     poor = (y < z) & (z > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         gap = np.where(poor, (z - y) / np.where(z > 0, z, 1.0), 0.0)
+    return pw, poor, gap
+
+
+def fgt(per_capita_income, poverty_line, members, weight=None, alpha: int = 0) -> float | None:
+    """Foster–Greer–Thorbecke index, person-weighted (every member of a household has the
+    household's per-capita income): Σ w·m·[y<z]·((z−y)/z)^α / Σ w·m."""
+    pw, poor, gap = _poverty_gaps(per_capita_income, poverty_line, members, weight)
     terms = np.where(poor, gap ** alpha if alpha else 1.0, 0.0)
     return safe_ratio(float((pw * terms).sum()), float(pw.sum()))
 
 
 def fgt_family(per_capita_income, poverty_line, members, weight=None) -> dict[str, float | None]:
     """:func:`fgt` for α = 0, 1, 2, the gaps computed once (the same figures)."""
-    y = np.asarray(per_capita_income, dtype="float64")
-    z = np.asarray(poverty_line, dtype="float64")
-    pw = _w(weight, len(y)) * np.asarray(members, dtype="float64")
-    poor = (y < z) & (z > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gap = np.where(poor, (z - y) / np.where(z > 0, z, 1.0), 0.0)
+    pw, poor, gap = _poverty_gaps(per_capita_income, poverty_line, members, weight)
     total = float(pw.sum())
     return {"fgt0": safe_ratio(float((pw * poor).sum()), total),
             "fgt1": safe_ratio(float((pw * gap).sum()), total),

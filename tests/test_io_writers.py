@@ -329,3 +329,34 @@ def test_a_full_disk_is_an_error_naming_the_file(parts):
         write_csv_arrow(frame, "/dev/full", parts=parts)
     assert caught.value.errno == errno.ENOSPC
     assert caught.value.filename == "/dev/full"
+
+
+def test_the_general_writer_on_a_full_disk_names_the_file_and_leaves_no_half(tmp_path,
+                                                                             monkeypatch):
+    """write_csv (the audit's outputs): the disk fills after the first piece — the error
+    names the file and the half-written file is gone; on /dev/full (a device, not a file)
+    the error names it and the device stays."""
+    import errno
+    import os
+
+    import jiuzhu_sim.io as io
+
+    frame = pd.DataFrame({"k": np.arange(10), "t": ["中文"] * 10})
+
+    def parts_then_full(safe):
+        def parts():
+            yield b"k,t\n0,x\n"
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return parts()
+
+    monkeypatch.setattr(io, "csv_parts", parts_then_full)
+    with pytest.raises(OSError) as caught:
+        io.write_csv(frame, tmp_path / "findings.csv")
+    assert (caught.value.errno, caught.value.filename) == (errno.ENOSPC,
+                                                           str(tmp_path / "findings.csv"))
+    assert not (tmp_path / "findings.csv").exists()
+    monkeypatch.undo()
+    if os.path.exists("/dev/full"):
+        with pytest.raises(OSError) as caught:
+            io.write_csv(frame, "/dev/full")
+        assert caught.value.filename == "/dev/full" and os.path.exists("/dev/full")

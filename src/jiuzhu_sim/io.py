@@ -402,14 +402,29 @@ def write_csv(frame: pd.DataFrame, path: Path | str) -> Path:
     path = Path(path)
     safe = formula_safe(frame)
     parts = csv_parts(safe)
-    if parts is None:
-        safe.to_csv(path, index=False, encoding="utf-8-sig")
-    else:
-        with open(path, "wb") as fh:
-            fh.write(b"\xef\xbb\xbf")
-            for part in parts:
-                fh.write(part)
+    try:
+        if parts is None:
+            safe.to_csv(path, index=False, encoding="utf-8-sig")
+        else:
+            with open(path, "wb") as fh:
+                fh.write(b"\xef\xbb\xbf")
+                for part in parts:
+                    fh.write(part)
+    except OSError as error:
+        raise refused_write(error, path) from error
     return path
+
+
+def refused_write(error: OSError, path: Path) -> OSError:
+    """``error`` naming ``path`` when the machine refused a write into it (a full disk, a
+    quota: the OSError of ``write()`` names no file), the half-written file removed — half a
+    table is worse than none. An error that names its file already (opening it) is returned
+    as it is."""
+    if error.filename is not None:
+        return error
+    if Path(path).is_file():  # a regular file (not a device such as /dev/full)
+        Path(path).unlink(missing_ok=True)
+    return OSError(error.errno, error.strerror, str(path))
 
 
 _CSV_QUOTED: list[bytes] = []
@@ -678,10 +693,7 @@ def write_csv_arrow(frame, path: Path | str, parts: int = 1) -> Path:
     try:
         _write_csv_table(table, path, parts, options)
     except OSError as error:
-        if error.filename is not None:
-            raise
-        # the machine's refusal (a full disk, a quota) names the file being written
-        raise OSError(error.errno, error.strerror, str(path)) from error
+        raise refused_write(error, path) from error
     return path
 
 

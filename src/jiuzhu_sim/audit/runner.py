@@ -400,8 +400,14 @@ class StartedWorkbook:
         return self.path.with_name(self.path.name + ".partial")
 
     def finish(self) -> dict:
-        """The workbook's counts once it is written, under its own name."""
-        counts = self.job.result()
+        """The workbook's counts once it is written, under its own name (a refused write —
+        a full disk — names the workbook)."""
+        from jiuzhu_sim.io import refused_write
+
+        try:
+            counts = self.job.result()
+        except OSError as error:
+            raise refused_write(error, self.partial) from error
         self.partial.replace(self.path)
         return counts
 

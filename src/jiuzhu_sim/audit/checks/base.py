@@ -299,15 +299,29 @@ def payment_view(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
             "month": p["period"].to_numpy(dtype=np.int64),
             "amount": p["amount"].to_numpy(dtype="float64"),
             "reg": reg,
-            "region": pd.Series(p["region_code"], dtype="str"),
+            "region": _one_chunk(p["region_code"]),
             "paid_date": p["paid_date"].to_numpy(dtype="datetime64[D]"),
-            "account": pd.Series(p["account_holder_id"], dtype="str"),
-            "payment_id": pd.Series(p["payment_id"], dtype="str"),
-            "person_id": pd.Series(p["person_id"], dtype="str"),
-            "program": pd.Series(p["program"], dtype="str"),
+            "account": _one_chunk(p["account_holder_id"]),
+            "payment_id": _one_chunk(p["payment_id"]),
+            "person_id": _one_chunk(p["person_id"]),
+            "program": _one_chunk(p["program"]),
             "source_row": p["_row"].to_numpy(dtype=np.int64),
         }, copy=False)  # its own arrays: no copy, no consolidation into blocks
     return _cached(ctx, tables, "payments", build)
+
+
+def _one_chunk(values) -> pd.Series:
+    """A text column as pandas ``str`` over one Arrow chunk: the checks pick rows from the
+    window payments' text many times (:func:`pick`), and Arrow's take on one chunk is about
+    2.5 times as fast as on the CSV reader's dozens (the same values)."""
+    import pyarrow as pa
+
+    text = pd.Series(values, dtype="str")
+    arr = getattr(text.array, "_pa_array", None)
+    if not isinstance(arr, pa.ChunkedArray) or arr.num_chunks < 2:
+        return text
+    return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([arr.combine_chunks()])),
+                     index=text.index, dtype=text.dtype)
 
 
 def roster_months(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:

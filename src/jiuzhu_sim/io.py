@@ -199,34 +199,47 @@ def distinct_text(series: pd.Series) -> bool | None:
     reader left them), mixed to one 64-bit number each, sorted; distinct numbers mean
     distinct IDs. ``None`` when that cannot decide (mixed widths, very short IDs, two equal
     numbers): the caller then checks the slow way."""
-    import pyarrow as pa
-
-    arr = _arrow_text(series, combine=False)
-    if arr is None or arr.null_count or len(arr) < 2:
+    fixed = fixed_width_text(series)
+    if fixed is None or sum(n for _, _, n in fixed[1]) < 2:
         return None
-    chunks = [c for c in (arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]) if len(c)]
-    width = None
+    width, pieces = fixed
     parts = []
-    for chunk in chunks:
-        offsets_type = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-        buffers = chunk.buffers()
-        offsets = np.frombuffer(buffers[1], offsets_type)[chunk.offset:
-                                                           chunk.offset + len(chunk) + 1]
-        width = int(offsets[1] - offsets[0]) if width is None else width
-        if width < 8 or (offsets[-1] - offsets[0]) != width * len(chunk) or (
-                np.diff(offsets) != width).any():
-            return None
-        mixed = np.zeros(len(chunk), dtype=np.uint64)
+    for data, first, n in pieces:
+        mixed = np.zeros(n, dtype=np.uint64)
         with np.errstate(over="ignore"):
             for start in [*range(0, width - 7, 8), width - 8]:
-                word = np.ndarray(shape=(len(chunk),), dtype="<u8", buffer=buffers[2],
-                                  offset=int(offsets[0]) + start, strides=(width,))
+                word = np.ndarray(shape=(n,), dtype="<u8", buffer=data, offset=first + start,
+                                  strides=(width,))
                 mixed = (mixed ^ word) * np.uint64(0x9E3779B97F4A7C15)
                 mixed ^= mixed >> np.uint64(29)
         parts.append(mixed)
     mixed = np.concatenate(parts)
     mixed.sort()
     return None if (mixed[1:] == mixed[:-1]).any() else True
+
+
+def fixed_width_text(series: pd.Series, min_width: int = 8
+                     ) -> tuple[int, list[tuple[np.ndarray, int, int]]] | None:
+    """(width, [(data bytes, first byte, cells)] per Arrow chunk) when every cell of an
+    Arrow-backed text Series has one UTF-8 width of at least ``min_width`` bytes, stored back
+    to back (cell i of a chunk is ``data[first + i·width : first + (i+1)·width]``); None
+    otherwise (other widths, a missing cell, no cells, not Arrow-backed). For reading IDs
+    as fixed-size words in place (:func:`distinct_text`, the process model's hashes)."""
+    import pyarrow as pa
+
+    arr = _arrow_text(series, combine=False)
+    if arr is None or arr.null_count or not len(arr):
+        return None
+    chunks = [c for c in (arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]) if len(c)]
+    width, pieces = None, []
+    for chunk in chunks:
+        offsets, data = text_buffers(chunk)
+        width = int(offsets[1] - offsets[0]) if width is None else width
+        if width < min_width or offsets[-1] - offsets[0] != width * len(chunk) or (
+                np.diff(offsets) != width).any():
+            return None
+        pieces.append((data, int(offsets[0]), len(chunk)))
+    return width, pieces
 
 
 def _as_id_string(series: pd.Series) -> pd.Series:

@@ -76,22 +76,12 @@ def _fixed_width_hashes(text: pd.Series) -> np.ndarray | None:
     """SipHash-2-4 (pandas' key) of every cell of an Arrow-backed text Series whose cells
     all have one UTF-8 width of at least 8 bytes, read in place from Arrow's buffers; None
     otherwise (other widths, a missing cell, not Arrow-backed)."""
-    import pyarrow as pa
+    from jiuzhu_sim.io import fixed_width_text
 
-    from jiuzhu_sim.io import _arrow_text, text_buffers
-
-    arr = _arrow_text(text, combine=False)
-    if arr is None or arr.null_count or not len(arr):
+    fixed = fixed_width_text(text)
+    if fixed is None:
         return None
-    chunks = [c for c in (arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]) if len(c)]
-    width, parts = None, []
-    for chunk in chunks:
-        offsets, data = text_buffers(chunk)
-        width = int(offsets[1] - offsets[0]) if width is None else width
-        if width < 8 or offsets[-1] - offsets[0] != width * len(chunk) or (
-                np.diff(offsets) != width).any():
-            return None
-        parts.append((data, int(offsets[0]), len(chunk)))
+    width, parts = fixed
     key = _HASH_KEY.encode("utf-8")
     return np.concatenate([_siphash_fixed_width(data, start, width, n, key)
                            for data, start, n in parts])

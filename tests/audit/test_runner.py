@@ -179,3 +179,66 @@ def test_a_failure_after_the_checks_leaves_no_workbook(tmp_path, monkeypatch):
     monkeypatch.undo()
     runner.run_audit(data, "2024-01", "2024-03", out_dir=tmp_path / "o", linkage=False)
     assert [p.name for p in (tmp_path / "o").glob("三项清单*")] == ["三项清单.xlsx"]
+
+
+def _workbook_parts(path):
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        return {name: z.read(name) for name in z.namelist()}
+
+
+def test_the_workbook_written_on_a_forked_process_is_the_same_file(tmp_path, monkeypatch):
+    """A large audit writes 三项清单.xlsx on a process forked after the checks (the summary
+    and CSVs are made beside it on another core). Forced here on a small county: every
+    part of the workbook equals the one written on a thread; a failure after the fork
+    kills the writer and leaves no workbook; a full disk in the writer names the
+    workbook's file and leaves nothing behind."""
+    import errno
+    from concurrent.futures import ProcessPoolExecutor
+
+    import jiuzhu_sim.audit.lists as lists
+    import jiuzhu_sim.audit.runner as runner
+
+    data = write_county(tmp_path / "in")
+    runner.run_audit(data, "2024-01", "2024-03", out_dir=tmp_path / "thread", linkage=False)
+    pools = []
+    real_start = runner.start_workbook
+
+    def recording(*args, **kwargs):
+        started = real_start(*args, **kwargs)
+        pools.append(started.pool)
+        return started
+
+    monkeypatch.setattr(runner, "WORKBOOK_PROCESS_ROWS", 0)
+    monkeypatch.setattr(runner, "check_processes", lambda rows=None: 2)
+    monkeypatch.setattr(runner, "start_workbook", recording)
+    runner.run_audit(data, "2024-01", "2024-03", out_dir=tmp_path / "fork", linkage=False)
+    assert isinstance(pools[-1], ProcessPoolExecutor)
+    assert (_workbook_parts(tmp_path / "fork" / "三项清单.xlsx")
+            == _workbook_parts(tmp_path / "thread" / "三项清单.xlsx"))
+    assert not list((tmp_path / "fork").glob("*.partial"))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("summary failed")
+
+    monkeypatch.setattr(runner, "_summary", broken)
+    with pytest.raises(RuntimeError, match="summary failed"):
+        runner.run_audit(data, "2024-01", "2024-03", out_dir=tmp_path / "o", linkage=False)
+    assert isinstance(pools[-1], ProcessPoolExecutor)
+    assert not list((tmp_path / "o").glob("三项清单*"))
+    monkeypatch.undo()
+
+    def full_disk(path, *args, **kwargs):  # inherited by the forked writer
+        path.write_bytes(b"PK")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(runner, "WORKBOOK_PROCESS_ROWS", 0)
+    monkeypatch.setattr(runner, "check_processes", lambda rows=None: 2)
+    monkeypatch.setattr(lists, "write_three_lists", full_disk)
+    with pytest.raises(OSError) as caught:
+        runner.run_audit(data, "2024-01", "2024-03", out_dir=tmp_path / "full",
+                         linkage=False)
+    assert caught.value.errno == errno.ENOSPC
+    assert caught.value.filename == str(tmp_path / "full" / "三项清单.xlsx.partial")
+    assert not list((tmp_path / "full").glob("三项清单*"))

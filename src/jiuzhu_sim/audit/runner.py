@@ -221,10 +221,11 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
         tables, rejected = loaded.tables, loaded.rejected
         rows_read, rows_rejected, paths = (loaded.rows_read, loaded.rows_rejected,
                                            loaded.paths)
-    # the workbook, the longest output to write, is started on its thread now, beside the
-    # summary and the CSVs
+    # the workbook, the longest output to write, is started now (on a forked process in
+    # the in-process engine), beside the summary and the CSVs
     workbook = (start_workbook(Path(out_dir), findings, params, day,
-                               _window(start, end, day, params), rectified)
+                               _window(start, end, day, params), rectified,
+                               fork=tables is not None)
                 if out_dir is not None else None)
     written = False
     try:
@@ -388,9 +389,10 @@ def _manifest_inputs(paths, rectified) -> list[Path]:
 
 @dataclass
 class StartedWorkbook:
-    """三项清单.xlsx being written on ``pool``'s thread (:func:`start_workbook`)."""
+    """三项清单.xlsx being written by ``pool`` (:func:`start_workbook`): a forked process,
+    else a thread of this one."""
 
-    pool: ThreadPoolExecutor
+    pool: Any  # ProcessPoolExecutor (forked) or ThreadPoolExecutor
     job: Any  # Future of write_three_lists's counts
     deadline: str
     path: Path  # written under ``path`` + ".partial", renamed by :meth:`finish`
@@ -412,16 +414,25 @@ class StartedWorkbook:
         return counts
 
     def abandon(self) -> None:
-        """Stop (an error elsewhere): wait for the thread, remove the half-made file."""
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        """Stop (an error elsewhere): stop the writer (a process is killed, a thread waited
+        for), remove the half-made file."""
+        stop_pool(self.pool, kill=True)
         self.partial.unlink(missing_ok=True)
 
 
+WORKBOOK_PROCESS_ROWS = 5_000
+"""Findings from which the workbook is written on a forked process (below, forking costs
+more than the few tenths of a second of GIL it frees)."""
+
+
 def start_workbook(out: Path, findings: pd.DataFrame, params, day: dt.date, window: dict,
-                   rectified=None) -> StartedWorkbook:
-    """Start writing 三项清单.xlsx into ``out`` on a worker thread (its cell text joined by
-    Arrow and zlib's compression release the GIL, so the summary and the CSVs are made
-    beside it). ``rectified``: the previous rectification list, read here first."""
+                   rectified=None, fork: bool = True) -> StartedWorkbook:
+    """Start writing 三项清单.xlsx into ``out`` beside the summary and the CSVs: on a
+    process forked from this one (it inherits the findings; only the counts come back),
+    so the two run on two cores rather than sharing this process's GIL; on a thread where
+    no process can be forked. ``rectified``: the previous rectification list, read here
+    first. ``fork=False``: a thread in any case (a process with a Dask client's threads is
+    not forked)."""
     from jiuzhu_sim.audit.lists import read_rectified, write_three_lists
 
     out.mkdir(parents=True, exist_ok=True)
@@ -429,10 +440,17 @@ def start_workbook(out: Path, findings: pd.DataFrame, params, day: dt.date, wind
     deadline = (np.datetime64(day, "D") + np.timedelta64(
         int(params["audit.rectification_days"]), "D")).astype(str)
     path = out / "三项清单.xlsx"
+    args = (path.with_name(path.name + ".partial"), findings, deadline, previous, window,
+            params)
+    forked = (forked_pool(1, write_three_lists, args, [()])
+              if fork and len(findings) >= WORKBOOK_PROCESS_ROWS and check_processes()
+              else None)
+    if forked is not None:
+        pool, (job,) = forked
+        return StartedWorkbook(pool, job, deadline, path)
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jiuzhu-xlsx")
     try:
-        job = pool.submit(write_three_lists, path.with_name(path.name + ".partial"), findings,
-                          deadline, previous, window, params)
+        job = pool.submit(write_three_lists, *args)
     except BaseException:
         pool.shutdown(wait=False)
         raise

@@ -1,6 +1,7 @@
 """One-card payment checks (POLICY.md §6) on hand-made frames; amounts worked by hand."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from audit_frames import A, B, C, G, make_ctx, make_tables, pay_row, roster_row
 
@@ -296,3 +297,23 @@ def test_per_person_month_sums_and_takes_the_first_text():
     assert list(g["region"]) == ["B", "C"]
     assert _per_person_month(pay(["A", "C", "B", "D"]), mask, np.array([1., 2., 3., 4.]))[
         "value"].tolist() == [4.0, 2.0]
+
+
+def test_pairs_in_compares_both_texts_exactly():
+    """account_mismatch's membership test (holder, household) ∈ roster (person, household)
+    and (person, holder) ∈ guardians: pairs of texts, compared as pairs — ("a|b", "c") is
+    not ("a", "b|c"), which joining the two texts with "|" would have confused; order
+    matters; a pair missing on the right is absent; no right-hand pairs: none found."""
+    from jiuzhu_sim.audit.checks.payments import _pairs_in
+
+    first = pd.Series(["a|b", "a", "x", "y", "a"], dtype="str")
+    second = np.array(["c", "b|c", "y", "x", "b"], dtype=object)
+    right_1 = [pd.Series(["a", "x"], dtype="str"), pd.Series(["a"], dtype="str")]
+    right_2 = [pd.Series(["b|c", "y"], dtype="str"), pd.Series(["b"], dtype="str")]
+    # ("a","b|c") and ("x","y") are in the first columns, ("a","b") in the second;
+    # ("a|b","c") and the reversed ("y","x") are not
+    assert _pairs_in(first, second, right_1, right_2).tolist() == [
+        False, True, True, False, True]
+    assert _pairs_in(first, second, [pd.Series([], dtype="str")],
+                     [pd.Series([], dtype="str")]).tolist() == [False] * 5
+    assert _pairs_in(first.iloc[:0], second[:0], right_1, right_2).tolist() == []

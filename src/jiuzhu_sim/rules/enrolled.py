@@ -156,6 +156,9 @@ def _column(x, n: int) -> pd.Series:
 
 
 def _as_float(x, n: int) -> np.ndarray:
+    arr = np.asarray(x) if isinstance(x, np.ndarray) else None
+    if arr is not None and arr.ndim == 1 and arr.dtype.kind in "fiu" and len(arr) == n:
+        return arr.astype("float64")  # already numbers: what to_numeric would give
     return pd.to_numeric(_column(x, n), errors="coerce").to_numpy(dtype="float64",
                                                                    na_value=np.nan)
 

@@ -68,14 +68,15 @@ def _judge_rows(ctx: AuditContext, program, coverage, care, sub_type, standards,
     """``judge_enrolled`` on these rows with their ``standards`` (:func:`_standards`)."""
     from jiuzhu_sim.rules.enrolled import judge_enrolled
 
-    sub = pd.Series(np.asarray(sub_type, dtype=object), dtype="str")
-    cov = pd.Series(np.asarray(coverage, dtype=object), dtype="str").replace({"": "household"})
+    sub = np.asarray(sub_type, dtype=object)
+    cov = np.asarray(coverage, dtype=object)
     n = len(sub)
     program = np.asarray(program, dtype=object).astype(str)
     out = judge_enrolled(
-        ctx.params, program=program, coverage_type=cov.to_numpy(dtype=object).astype(str),
+        ctx.params, program=program,
+        coverage_type=np.where(cov == "", "household", cov).astype(str),
         care_level=np.asarray(care, dtype=object).astype(str),
-        institutional=(sub == "institutional").to_numpy(),
+        institutional=sub == "institutional",
         per_capita_income=np.asarray(income, dtype="float64"),
         members=np.asarray(members, dtype="float64"),
         rigid_expenditure=np.asarray(rigid, dtype="float64"),
@@ -103,6 +104,30 @@ def _roster_attribute_codes(tables: AuditTables, ctx: AuditContext) -> np.ndarra
         return pd.DataFrame(parts).groupby(list(cols), sort=False).ngroup().to_numpy(
             dtype=np.int64)
     return _cached(ctx, tables, "roster_attribute_codes", build)
+
+
+def _judged_program(tables: AuditTables) -> np.ndarray:
+    """Whether each roster row's program is one the rules judge here (dibao, tekun): one
+    pass over the roster's text column."""
+    return pd.Series(tables.roster["program"], dtype="str").isin(
+        list(JUDGED_PROGRAMS)).to_numpy(dtype=bool)
+
+
+def _roster_inputs_by_code(tables: AuditTables, ctx: AuditContext) -> dict:
+    """:func:`_roster_inputs` indexed by attribute code (:func:`_roster_attribute_codes`):
+    the roster's texts read once per code — rows with one code have equal texts — and
+    repeated by code (a numpy take) instead of read row by row."""
+    from jiuzhu_sim.audit.checks.base import _cached
+
+    def build():
+        codes = _roster_attribute_codes(tables, ctx)
+        present, first = np.unique(codes, return_index=True)
+        out = {}
+        for k, v in _roster_inputs(tables, first).items():
+            out[k] = np.empty(int(present.max()) + 1 if len(present) else 0, dtype=object)
+            out[k][present] = v
+        return out
+    return _cached(ctx, tables, "roster_inputs_by_code", build)
 
 
 def _group_codes(columns: dict) -> np.ndarray:
@@ -138,9 +163,10 @@ def _distinct(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _judge(ctx: AuditContext, tables: AuditTables, rows: np.ndarray, hrow: np.ndarray,
-           days) -> pd.DataFrame:
+           days, columns: list[str]) -> pd.DataFrame:
     """The rules' verdict (:func:`_judge_rows`) on roster rows ``rows`` with the household
-    check ``hrow`` (−1: none) on dates ``days``, one output row per input row.
+    check ``hrow`` (−1: none) on dates ``days``, one output row per input row, of the
+    verdict's ``columns`` (only those are repeated row by row).
 
     The rules read only the roster row's program, coverage, care level, kind and region, the
     household check, and the standards in force on the date; so each distinct combination
@@ -150,21 +176,23 @@ def _judge(ctx: AuditContext, tables: AuditTables, rows: np.ndarray, hrow: np.nd
     hrow = np.asarray(hrow, dtype=np.int64)
     day = np.asarray(days, dtype="datetime64[D]")
     attr = _roster_attribute_codes(tables, ctx)[rows]
+    by_code = _roster_inputs_by_code(tables, ctx)
     # 1. the standards, once per distinct (attributes, date) — the attributes hold region
     #    and kind — and one code per distinct set of standard values
     ad_first, ad_code = _distinct(attr, day.astype(np.int64))
-    ri = _roster_inputs(tables, rows[ad_first])
+    ri = {k: v[attr[ad_first]] for k, v in by_code.items()}
     std = _standards(ctx, ri["sub_type"], ri["region"], day[ad_first])
     values = {f"{k}{j}": v[:, j] if v.ndim == 2 else v for k, v in std.items()
               for j in range(v.shape[1] if v.ndim == 2 else 1)}
     std_code = _group_codes(values) if len(ad_first) else np.zeros(0, dtype=np.int64)
     # 2. the verdict, once per distinct (attributes, household check, standards)
     first, code = _distinct(attr, hrow, std_code[ad_code])
-    ri, hi = _roster_inputs(tables, rows[first]), _household_inputs(tables, hrow[first])
+    ri = {k: v[attr[first]] for k, v in by_code.items()}
+    hi = _household_inputs(tables, hrow[first])
     std_first = {k: v[ad_code[first]] for k, v in std.items()}
     judged = _judge_rows(ctx, ri["program"], ri["coverage"], ri["care"], ri["sub_type"],
                          std_first, hi["income"], hi["members"], hi["rigid"])
-    return judged.take(code).reset_index(drop=True)
+    return judged[columns].take(code).reset_index(drop=True)
 
 
 def _latest_check_on_or_before(tables: AuditTables, ctx: AuditContext, hh: np.ndarray,
@@ -261,7 +289,7 @@ def check_ineligible_recipient(tables: AuditTables, ctx: AuditContext) -> pd.Dat
     rows = setops.unique(rm["row"].to_numpy()[rm["month"].to_numpy() == ctx.end_month])
     r = tables.roster
     program = r["program"].to_numpy(dtype=object)
-    rows = rows[setops.isin(program[rows], list(JUDGED_PROGRAMS))]
+    rows = rows[_judged_program(tables)[rows]]
     ctx.note(code, households_input="present" if len(h) else "absent",
              people_on_roster_at_end=int(len(rows)))
     if not len(h) or not len(rows):
@@ -282,7 +310,9 @@ def check_ineligible_recipient(tables: AuditTables, ctx: AuditContext) -> pd.Dat
     if not len(pairs):
         return F.empty_findings()
     prow, hrow = pairs["row"].to_numpy(), pairs["hrow"].to_numpy()
-    judged = _judge(ctx, tables, prow, hrow, check[hrow])
+    judged = _judge(ctx, tables, prow, hrow, check[hrow],
+                    ["known", "eligible", "missing", "assessed_per_capita_income", "reason",
+                     "marginal_threshold", "dibao_standard"])
     _note_unjudged(ctx, code, judged, "known")
     pairs = pairs.assign(date=check[hrow], known=judged["known"].to_numpy(dtype=bool),
                          bad=~judged["eligible"].to_numpy(dtype=bool),
@@ -386,7 +416,7 @@ def check_amount_not_per_standard(tables: AuditTables, ctx: AuditContext) -> pd.
 
     also_tekun = (rm["prog"].to_numpy() == 0) & tekun_months(tables, ctx)[
         _person_month(pid, month, ctx)]
-    keep = (setops.isin(program[row], list(JUDGED_PROGRAMS)) & (rm["amount"].to_numpy() > 0)
+    keep = (_judged_program(tables)[row] & (rm["amount"].to_numpy() > 0)
             & (month <= death_month_by_code(tables, ctx)[pid]) & ~also_tekun)
     keep &= ~_unmapped_roster_values(tables, ctx, code)[row]
     row, month, pid = row[keep], month[keep], pid[keep]
@@ -396,7 +426,9 @@ def check_amount_not_per_standard(tables: AuditTables, ctx: AuditContext) -> pd.
                          dtype="datetime64[D]")[month - ctx.start_month]
     roster_hh = household_codes(tables, ctx)[1]
     hrow = _latest_check_on_or_before(tables, ctx, roster_hh[row], month_end)
-    judged = _judge(ctx, tables, row, hrow, month_end)
+    judged = _judge(ctx, tables, row, hrow, month_end,
+                    ["known", "eligible", "amount_known", "missing", "expected_amount",
+                     "assessed_per_capita_income", "dibao_standard"])
     ok = (judged["known"].to_numpy(dtype=bool) & judged["eligible"].to_numpy(dtype=bool)
           & judged["amount_known"].to_numpy(dtype=bool))
     _note_unjudged(ctx, code, judged.assign(

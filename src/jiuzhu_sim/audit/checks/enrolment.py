@@ -51,13 +51,14 @@ def check_double_enrolment(tables: AuditTables, ctx: AuditContext) -> pd.DataFra
     # person-months with both programs; (person-month, program)s with two regions — the
     # distinct (key, program) and (key, program, region) combinations, counted
     kp = frame["key"].to_numpy(dtype=np.int64) * 2 + frame["prog"].to_numpy(dtype=np.int64)
-    # (sorted distinct values floor-divided stay sorted: counted by runs, no second sort)
-    k_of_kp, n_programs = setops.sorted_counts(setops.unique(kp) // 2)
-    both = k_of_kp[n_programs > 1]
+    # one sort: the distinct (key, program, region) floor-divided stay sorted, so the
+    # distinct (key, program) and then the distinct keys are counted by runs
     reg_f = frame["reg"].to_numpy(dtype=np.int64)
     reg_f = reg_f - (reg_f.min() if len(reg_f) else 0)
     span_reg = int(reg_f.max()) + 1 if len(reg_f) else 1
     kp_u, n_regions = setops.sorted_counts(setops.unique(kp * span_reg + reg_f) // span_reg)
+    k_of_kp, n_programs = setops.sorted_counts(kp_u // 2)
+    both = k_of_kp[n_programs > 1]
     two = kp_u[n_regions > 1]
     two_regions = pd.DataFrame({"key": two // 2, "prog": two % 2})
     if len(two_regions):  # two regions only when the approvals overlap by a day (a move

@@ -20,6 +20,7 @@ from jiuzhu_sim.audit.checks.base import (
     death_row_by_code,
     first_roster_row_by_code,
     input_file,
+    join_in_groups,
     names_by_code,
     payment_roster_row,
     payment_view,
@@ -185,7 +186,13 @@ def check_duplicate_region(tables: AuditTables, ctx: AuditContext) -> pd.DataFra
     g = multi.groupby(["pid", "month"], sort=True, as_index=False).agg(
         total=("amount", "sum"), top=("amount", "max"), region=("region", "first"),
         person_id=("person_id", "first"), program=("program", "first"),
-        label=("label", "；".join), n=("region", "size"))
+        n=("region", "size"))
+    # the regions' labels joined per person-month, in ``multi``'s order: its rows are
+    # sorted by (pid, month), so the groups are its runs, numbered as ``g``'s rows
+    pm = multi["pid"].to_numpy(dtype=np.int64), multi["month"].to_numpy(dtype=np.int64)
+    starts = np.r_[True, (pm[0][1:] != pm[0][:-1]) | (pm[1][1:] != pm[1][:-1])]
+    g["label"] = join_in_groups(multi["label"].to_numpy(dtype=object),
+                                np.cumsum(starts) - 1, len(g), "；")
     detail = (F.months_text(g["month"]) + " 同时由 " + F.ints_text(g["n"]) + " 个地区发放（"
               + F.text(g["label"]) + "），应核实户籍与居住地，保留一地、追回重复部分")
     found = F.build("duplicate_region", "high", person_id=g["person_id"],
@@ -442,6 +449,25 @@ def check_paid_not_on_roster(tables: AuditTables, ctx: AuditContext) -> pd.DataF
     return F.attach(ctx, found, _group_evidence(tables, ctx, pay, mask, g, "program"))
 
 
+def _pairs_in(first, second, firsts: list, seconds: list) -> np.ndarray:
+    """Whether each pair (``first[i]``, ``second[i]``) of texts is one of the pairs of the
+    columns ``firsts[k]`` and ``seconds[k]`` (equal texts, a missing value equal to a missing
+    value): each side's texts numbered in one hash pass, the pairs compared as integers."""
+    n = len(first)
+
+    def codes(values, columns):
+        parts = [pd.Series(np.asarray(values, dtype=object) if not isinstance(
+            values, pd.Series) else values, dtype="str").reset_index(drop=True)]
+        parts += [pd.Series(c, dtype="str").reset_index(drop=True) for c in columns]
+        return pd.factorize(pd.concat(parts, ignore_index=True), use_na_sentinel=False)[0]
+
+    a, b = codes(first, firsts), codes(second, seconds)
+    if not n or len(a) == n:
+        return np.zeros(n, dtype=bool)
+    key = a.astype(np.int64) * (int(b.max()) + 1) + b
+    return setops.isin(key[:n], key[n:])
+
+
 def check_account_mismatch(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
     """发放账户非本人: the account holder is neither the beneficiary, nor a registered
     guardian (guardians file), nor a member of the beneficiary's household — funds go to the
@@ -456,27 +482,23 @@ def check_account_mismatch(tables: AuditTables, ctx: AuditContext) -> pd.DataFra
     own = (account == pay["person_id"]).to_numpy() | (account == "").to_numpy()
     other = np.flatnonzero(~own)
     g = tables.guardians
-    pair = (pay["person_id"].iloc[other] + "|" + account.iloc[other]).reset_index(drop=True)
-    known = pd.Index(pd.unique(pd.Series(g["person_id"], dtype="str") + "|"
-                               + pd.Series(g["guardian_id"], dtype="str")))
+    holder = account.iloc[other]
+    guardian = _pairs_in(pay["person_id"].iloc[other], holder,
+                         [g["person_id"]], [g["guardian_id"]])
     r = tables.roster
     row = payment_roster_row(tables, ctx)[other]
     first = first_roster_row_by_code(tables, ctx)[pay["pid"].to_numpy()[other]]
     row = np.where(row >= 0, row, first)
     household = np.where(row >= 0, pick(r["household_id"],
         np.maximum(row, 0)), "")
-    members = [pd.Series(r["person_id"], dtype="str") + "|"
-               + pd.Series(r["household_id"], dtype="str")]
+    people, households = [r["person_id"]], [r["household_id"]]
     extra = getattr(tables, "household_members", None)
     if extra is not None and len(extra):
-        members.append(pd.Series(extra["person_id"], dtype="str") + "|"
-                       + pd.Series(extra["household_id"], dtype="str"))
-    member = pd.Index(pd.unique(pd.concat(members, ignore_index=True)))
-    holder_in_household = (member.get_indexer(
-        account.iloc[other].reset_index(drop=True) + "|"
-        + pd.Series(household, dtype="str")) >= 0) & (row >= 0)
+        people.append(extra["person_id"])
+        households.append(extra["household_id"])
+    holder_in_household = _pairs_in(holder, household, people, households) & (row >= 0)
     mask = np.zeros(len(pay), dtype=bool)
-    mask[other[(known.get_indexer(pair) < 0) & ~holder_in_household]] = True
+    mask[other[~guardian & ~holder_in_household]] = True
     if not mask.any():
         return F.empty_findings()
     g2 = _per_person_month(pay, mask)

@@ -242,3 +242,28 @@ def test_the_workbook_written_on_a_forked_process_is_the_same_file(tmp_path, mon
     assert caught.value.errno == errno.ENOSPC
     assert caught.value.filename == str(tmp_path / "full" / "三项清单.xlsx.partial")
     assert not list((tmp_path / "full").glob("三项清单*"))
+
+
+def test_a_failed_linkage_leaves_no_workbook(tmp_path, monkeypatch):
+    """With the linkage on, the workbook (findings only) starts as soon as the checks are
+    done, while the linkage still runs; if the linkage then fails, the error comes out and
+    no workbook or partial file is left."""
+    import jiuzhu_sim.audit.runner as runner
+
+    data = write_county(tmp_path / "in")
+    started = []
+    real_start = runner.start_workbook
+
+    def recording(*args, **kwargs):
+        started.append(True)
+        return real_start(*args, **kwargs)
+
+    def failed(*args, **kwargs):
+        assert started, "the workbook starts before the linkage's result is read"
+        raise RuntimeError("linkage failed")
+
+    monkeypatch.setattr(runner, "start_workbook", recording)
+    monkeypatch.setattr(runner, "_review_result", failed)
+    with pytest.raises(RuntimeError, match="linkage failed"):
+        runner.run_audit(data, "2024-01", "2024-03", out_dir=tmp_path / "o", linkage=True)
+    assert not list((tmp_path / "o").glob("三项清单*"))

@@ -120,7 +120,7 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
     if out_dir is not None:
         check_out_dir(Path(out_dir))
     engine: dict[str, Any] = {"engine": "in-process"}
-    digests = None
+    digests = workbook = None
     if any(v is not None for v in (workers, scheduler, partitions, rows_per_partition)):
         from jiuzhu_sim.audit import partitioned
 
@@ -198,6 +198,13 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
             notes = ctx.notes
             timings["checks_total"] = round(time.perf_counter() - t1, 3)
             stats = stats_job.result()
+            stats_pool.shutdown(wait=True)
+            stats_pool = None
+            if linkage_job is not None and out_dir is not None:
+                # the workbook reads only the findings: started now, while the linkage
+                # (the longer job) is still running
+                workbook = start_workbook(Path(out_dir), findings, params, day,
+                                          _window(start, end, day, params), rectified)
             review = None
             if linkage_job is not None:
                 review, timings["linkage"], ran_here = _review_result(
@@ -214,6 +221,8 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
                 stats_pool.shutdown(wait=True, cancel_futures=True)
             if checks is not None and not done:
                 checks.stop()
+            if workbook is not None and not done:
+                workbook.abandon()
             if linkage_forked:
                 stop_pool(pool, kill=not done)
             elif pool is not None:
@@ -222,11 +231,11 @@ def run_audit(data_dir, start: str, end: str, params=None, out_dir=None, rectifi
         rows_read, rows_rejected, paths = (loaded.rows_read, loaded.rows_rejected,
                                            loaded.paths)
     # the workbook, the longest output to write, is started now (on a forked process in
-    # the in-process engine), beside the summary and the CSVs
-    workbook = (start_workbook(Path(out_dir), findings, params, day,
-                               _window(start, end, day, params), rectified,
-                               fork=tables is not None)
-                if out_dir is not None else None)
+    # the in-process engine) unless it already was, beside the summary and the CSVs
+    if workbook is None and out_dir is not None:
+        workbook = start_workbook(Path(out_dir), findings, params, day,
+                                  _window(start, end, day, params), rectified,
+                                  fork=tables is not None)
     written = False
     try:
         summary = _summary(start, end, day, params, findings, stats, rows_read,
@@ -416,7 +425,13 @@ class StartedWorkbook:
     def abandon(self) -> None:
         """Stop (an error elsewhere): stop the writer (a process is killed, a thread waited
         for), remove the half-made file."""
-        stop_pool(self.pool, kill=True)
+        if isinstance(self.pool, ThreadPoolExecutor):
+            self.pool.shutdown(wait=True, cancel_futures=True)  # a thread cannot be killed
+        else:  # killed, and waited for: a dying writer must not recreate the file
+            processes = list((getattr(self.pool, "_processes", None) or {}).values())
+            stop_pool(self.pool, kill=True)
+            for process in processes:
+                process.join(timeout=10)
         self.partial.unlink(missing_ok=True)
 
 

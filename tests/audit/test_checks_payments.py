@@ -317,3 +317,26 @@ def test_pairs_in_compares_both_texts_exactly():
     assert _pairs_in(first, second, [pd.Series([], dtype="str")],
                      [pd.Series([], dtype="str")]).tolist() == [False] * 5
     assert _pairs_in(first.iloc[:0], second[:0], right_1, right_2).tolist() == []
+
+
+def test_payment_roster_row_prefers_the_payments_region_then_the_last_row():
+    """Each payment's roster row: active for its person, program and month, of the
+    payment's region when there is one (the last of them), else the last of any region.
+    Rows by position: 0 A/101, 1 A/102, 2 B/101, 3 B/101, 4 C tekun/101 (all dibao but 4,
+    active all window). Payments of 2024-01, worked by hand:
+    A from 101 → row 0 (the last row, 1, is of 102); A from 102 → 1; A from 103 (no row of
+    that region) → 1, the last; B from 101 → 3 (the later of two); C dibao (C is on the
+    roster for tekun only) → −1; G (on no roster row) → −1."""
+    from jiuzhu_sim.audit.checks.base import payment_roster_row
+
+    roster = [roster_row(A, region="350581101"), roster_row(A, region="350581102"),
+              roster_row(B, region="350581101"), roster_row(B, region="350581101"),
+              roster_row(C, program="tekun", region="350581101", care_level="self_care")]
+    pays = [pay_row(A, "2024-01", region="350581101"),
+            pay_row(A, "2024-01", region="350581102"),
+            pay_row(A, "2024-01", region="350581103"),
+            pay_row(B, "2024-01", region="350581101"),
+            pay_row(C, "2024-01", region="350581101"),
+            pay_row(G, "2024-01", region="350581101")]
+    t = make_tables(roster=roster, payments=pays)
+    assert payment_roster_row(t, make_ctx()).tolist() == [0, 1, 1, 3, -1, -1]

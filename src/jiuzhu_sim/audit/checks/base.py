@@ -406,13 +406,20 @@ def payment_roster_row(tables: AuditTables, ctx: AuditContext) -> np.ndarray:
         rows = rm["row"].to_numpy()
         rkey = pm_key(rm["pid"], rm["prog"], rm["month"], ctx)
         pkey = pm_key(pay["pid"], pay["prog"], pay["month"], ctx)
-        rreg = region_codes(tables, ctx)[1][rows]
-        same = _last_match(rkey * n_regions + rreg, rows,
-                           pkey * n_regions + pay["reg"].to_numpy())
-        miss = same < 0
-        if miss.any():
-            same[miss] = _last_match(rkey, rows, pkey[miss])
-        return same
+        roster_reg = region_codes(tables, ctx)[1]
+        preg = pay["reg"].to_numpy()
+        # the last row of the person, program and month (whatever its region): where its
+        # region is the payment's it is also the last row of that region, else the last
+        # row of the payment's region is looked for among those few payments' keys only,
+        # and the last row of any region stays where there is none
+        last = _last_match(rkey, rows, pkey)
+        other = np.flatnonzero((last >= 0) & (roster_reg[np.maximum(last, 0)] != preg))
+        if len(other):
+            wanted = setops.isin(rkey, pkey[other])
+            same = _last_match(rkey[wanted] * n_regions + roster_reg[rows[wanted]],
+                               rows[wanted], pkey[other] * n_regions + preg[other])
+            last[other] = np.where(same >= 0, same, last[other])
+        return last
     return _cached(ctx, tables, "payment_roster_row", build)
 
 

@@ -109,6 +109,14 @@ def text(values) -> pd.Series:
     return pd.Series(np.asarray(values, dtype=object), dtype="str").fillna("")
 
 
+def _str(values) -> pd.Series:
+    """Values as a ``str`` Series with a fresh 0..n-1 index, missing values kept: Arrow text
+    as it is (no Python string per cell and back), anything else through objects."""
+    if isinstance(values, pd.Series) and values.dtype == "str":
+        return pd.Series(values.array, dtype="str")
+    return pd.Series(np.asarray(values, dtype=object), dtype="str")
+
+
 def build(check: str, severity: str, *, person_id, name=None, region_code=None, program=None,
           period=None, amount=None, detail, extra_key=None) -> pd.DataFrame:
     """A findings frame (CONTRACT §6 columns). ``period`` is a month-index array (−1 or None
@@ -123,17 +131,14 @@ def build(check: str, severity: str, *, person_id, name=None, region_code=None, 
     frame = pd.DataFrame({
         "finding_id": "", "check": pd.Series([check] * n, dtype="str"),
         "severity": pd.Series([severity] * n, dtype="str"),
-        "person_id": pd.Series(np.asarray(person_id, dtype=object), dtype="str"),
-        "name": pd.Series(np.asarray(name if name is not None else [""] * n, dtype=object),
-                          dtype="str").fillna(""),
-        "region_code": pd.Series(np.asarray(region_code if region_code is not None
-                                            else [""] * n, dtype=object), dtype="str"),
-        "program": pd.Series(np.asarray(program if program is not None else [""] * n,
-                                        dtype=object), dtype="str"),
+        "person_id": _str(person_id),
+        "name": _str(name if name is not None else [""] * n).fillna(""),
+        "region_code": _str(region_code if region_code is not None else [""] * n),
+        "program": _str(program if program is not None else [""] * n),
         "period": period_text,
         "amount_at_risk": np.round(np.asarray(amount if amount is not None else np.zeros(n),
                                               dtype="float64"), 2),
-        "detail": pd.Series(np.asarray(detail, dtype=object), dtype="str"),
+        "detail": _str(detail),
     })
     if any(len(frame[c]) != n for c in frame.columns):  # pragma: no cover - programming error
         raise ValueError("findings columns differ in length")
@@ -179,7 +184,7 @@ def evidence(finding, file: str, row, fields: pd.Series, at_risk=None) -> pd.Dat
     finding = np.asarray(finding, dtype=np.int64)
     return pd.DataFrame({"finding": finding,
                          "file": file, "row": np.asarray(row, dtype=np.int64),
-                         "key_fields": text(fields).to_numpy(dtype=object),
+                         "key_fields": text(fields).array,
                          "at_risk": (np.zeros(len(finding)) if at_risk is None else
                                      np.round(np.asarray(at_risk, dtype="float64"), 2))})
 
@@ -196,7 +201,7 @@ def attach(ctx, found: pd.DataFrame, *parts: pd.DataFrame) -> pd.DataFrame:
             ctx.evidence.append(pd.DataFrame({
                 "finding_id": ids[part["finding"].to_numpy()], "file": part["file"].to_numpy(),
                 "row": part["row"].to_numpy(dtype=np.int64),
-                "key_fields": part["key_fields"].to_numpy(dtype=object),
+                "key_fields": text(part["key_fields"]).array,
                 "at_risk": part["at_risk"].to_numpy(dtype="float64") if "at_risk" in part
                 else np.zeros(len(part))}))
     return found

@@ -90,13 +90,13 @@ def payment_evidence(tables: AuditTables, pay: pd.DataFrame, rows: np.ndarray,
     sub = pay[["payment_id", "month", "amount", "source_row", *extra]].iloc[rows]
     if isinstance(at_risk, str):
         at_risk = sub["amount"].to_numpy(dtype="float64")
-    fields = {"payment_id": sub["payment_id"].to_numpy(dtype=object),
+    # text columns stay Arrow text (key_fields joins them as they are)
+    fields = {"payment_id": sub["payment_id"],
               "period": month_label(sub["month"].to_numpy()),
-              "amount": F.plain_amount(sub["amount"]).to_numpy(dtype=object)}
+              "amount": F.plain_amount(sub["amount"])}
     for col in extra:
-        values = sub[col].to_numpy()
-        fields[names[col]] = (F.dates_text(values).to_numpy(dtype=object)
-                              if col == "paid_date" else values)
+        fields[names[col]] = (F.dates_text(sub[col].to_numpy()) if col == "paid_date"
+                              else sub[col])
     return F.evidence(finding, input_file(tables, "payments"),
                       sub["source_row"].to_numpy(), F.key_fields(**fields), at_risk)
 
@@ -108,8 +108,7 @@ def roster_evidence(tables: AuditTables, rows: np.ndarray, finding: np.ndarray
     r = tables.roster
     rows = np.asarray(rows, dtype=np.int64)
     fields = F.key_fields(
-        person_id=pick(r["person_id"], rows),
-        program=pick(r["program"], rows),
+        person_id=r["person_id"].iloc[rows], program=r["program"].iloc[rows],
         monthly_amount=F.plain_amount(r["monthly_amount"].to_numpy(dtype="float64")[rows]),
         start_date=F.dates_text(r["start_date"].to_numpy(dtype="datetime64[D]")[rows]))
     return F.evidence(finding, input_file(tables, "roster"),

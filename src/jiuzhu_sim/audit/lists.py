@@ -31,10 +31,10 @@ SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低"}
 def responsible_unit(region_code: pd.Series) -> pd.Series:
     """责任单位 by region code: a 9+ digit (township) code → that township's civil affairs
     office; a six-digit county code → the county civil affairs bureau."""
-    code = pd.Series(region_code, dtype="str").fillna("")
-    township = code.str.len() > 6
-    return pd.Series(np.where(township, code + " 乡镇（街道）民政办",
-                              code + " 县（市、区）民政局"), dtype="str")
+    code = pd.Series(region_code, dtype="str").fillna("").reset_index(drop=True)
+    township = (code.str.len() > 6).to_numpy(dtype=bool)
+    # Arrow text throughout (no Python string per cell)
+    return (code + " 乡镇（街道）民政办").where(township, code + " 县（市、区）民政局")
 
 
 def problem_list(findings: pd.DataFrame) -> pd.DataFrame:
@@ -67,7 +67,7 @@ def rectification_list(findings: pd.DataFrame, deadline: str) -> pd.DataFrame:
         "program": f["program"].map(PROGRAM_NAMES).fillna(f["program"]),
         "period": f["period"], "amount_at_risk": f["amount_at_risk"], "detail": f["detail"],
         "action": f["check"].map({code: c.action_zh for code, c in BY_CODE.items()}),
-        "unit": responsible_unit(f["region_code"]).to_numpy(), "deadline": deadline,
+        "unit": responsible_unit(f["region_code"]).set_axis(f.index), "deadline": deadline,
         "status": "",
     })
     return out.rename(columns=RECTIFICATION_COLUMNS)

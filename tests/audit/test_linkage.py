@@ -587,3 +587,22 @@ def test_every_character_reads_the_same_without_pypinyin_phrases():
         runs.append(subprocess.run([sys.executable, "-c", probe], env=env, check=True,
                                    capture_output=True, text=True).stdout)
     assert runs[0] == runs[1] and int(runs[0].split()[0]) > 28_000
+
+
+def test_splink_column_parses_are_shared_and_the_same():
+    """_share_parsed_columns (each column name parsed once per process): idempotent, and
+    for plain, spaced, quoted and bracketed names the shared builder is one object per name
+    and equals splink's own parse, with the same SQL."""
+    from splink.internals.input_column import SqlglotColumnTreeBuilder as builder
+
+    linkage._share_parsed_columns()
+    linkage._share_parsed_columns()
+    shared = builder.from_raw_column_name_or_column_reference
+    assert shared._jiuzhu_shared
+    own = shared.__wrapped__
+    assert not getattr(own, "_jiuzhu_shared", False)  # wrapped once, not twice
+    for name in ("name_pinyin", "first name", '"sur NAME"', "coords['lat']", "arr[1]"):
+        got = shared(name, sqlglot_dialect="duckdb")
+        want = own(builder, name, "duckdb")
+        assert got is shared(name, sqlglot_dialect="duckdb")
+        assert got == want and got is not want and got.sql == want.sql

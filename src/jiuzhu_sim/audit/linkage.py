@@ -315,6 +315,44 @@ def _quiet_splink() -> Iterator[None]:
         logger.propagate = propagate
 
 
+def _share_parsed_columns() -> None:
+    """Make splink parse each column name once per process. Every new Linker parses every
+    column name of its settings and tables with sqlglot again (910 parses for the three
+    linkers of an audit, about 0.35 s); what the parse gives is a
+    ``SqlglotColumnTreeBuilder``, a frozen dataclass that splink only ever copies with
+    ``dataclasses.replace``, so equal inputs can share one. Same results (the linkage's
+    outputs are compared in tests/audit/test_linkage.py); a splink without that method is
+    left as it is."""
+    try:
+        from splink.internals.input_column import SqlglotColumnTreeBuilder as builder
+    except ImportError:  # pragma: no cover - another splink layout
+        return
+    parse = getattr(builder, "from_raw_column_name_or_column_reference", None)
+    if parse is None or getattr(parse, "_jiuzhu_shared", False):
+        return
+    import dataclasses
+    import functools
+
+    if not (dataclasses.is_dataclass(builder)
+            and builder.__dataclass_params__.frozen):  # pragma: no cover - changed splink
+        return
+    original = parse.__func__
+
+    @functools.lru_cache(maxsize=4096)
+    def parsed(cls, input_str, sqlglot_dialect):
+        return original(cls, input_str, sqlglot_dialect)
+
+    def shared(cls, input_str, sqlglot_dialect):
+        try:
+            return parsed(cls, input_str, sqlglot_dialect)
+        except TypeError:  # an unhashable argument: parsed as splink would
+            return original(cls, input_str, sqlglot_dialect)
+
+    shared._jiuzhu_shared = True
+    shared.__wrapped__ = original  # splink's own parse
+    builder.from_raw_column_name_or_column_reference = classmethod(shared)
+
+
 def _db_api(backend: str, con=None):
     """splink's database API: DuckDB on the run's store connection ``con`` (default), or
     Spark on the active SparkSession."""
@@ -688,6 +726,7 @@ def _splink_batch(con, params, purpose: str, pairs: str, prior: float, trainable
     review threshold, with the one ``prior``."""
     from splink import Linker, SettingsCreator
 
+    _share_parsed_columns()
     backend = str(params["linkage.backend"])
 
     def new_linker():

@@ -4,7 +4,6 @@ probabilistic path on the synthetic county's planted typos (audit/synth.py)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -563,30 +562,6 @@ def test_linkage_cases_leave_the_exact_checks_exact(tmp_path, params):
         found = set(map(tuple, f[cols].fillna("").astype(str).to_numpy()))
         hit = len(planted & found)
         assert hit / len(planted) >= 0.95 and hit / max(len(found), 1) >= 0.95, check
-
-
-def test_every_character_reads_the_same_without_pypinyin_phrases():
-    """The linkage's worker imports pypinyin without its phrase dictionary (it costs 0.15 s
-    and names are read one character at a time): every character of the CJK blocks (basic,
-    extension A, compatibility), the ASCII printable ones and the name dot read the same
-    with and without it, as _reading gives them."""
-    import subprocess
-    import sys
-
-    probe = ("import hashlib\n"
-             "from jiuzhu_sim.audit.linkage import _reading\n"
-             "points = [*range(0x20, 0x7f), 0xb7, 0x30fb, *range(0x3400, 0x4dc0),"
-             " *range(0x4e00, 0xa000), *range(0xf900, 0xfb00)]\n"
-             "text = '\\x00'.join(_reading(chr(p)) for p in points)\n"
-             "print(len(points), len(text), hashlib.sha256(text.encode()).hexdigest())\n")
-    runs = []
-    for flag in ("", "1"):
-        env = {k: v for k, v in os.environ.items() if k != "PYPINYIN_NO_PHRASES"}
-        if flag:
-            env["PYPINYIN_NO_PHRASES"] = flag
-        runs.append(subprocess.run([sys.executable, "-c", probe], env=env, check=True,
-                                   capture_output=True, text=True).stdout)
-    assert runs[0] == runs[1] and int(runs[0].split()[0]) > 28_000
 
 
 def test_splink_column_parses_are_shared_and_the_same():

@@ -91,12 +91,6 @@ def _worker_start(parent: int, function, args: tuple) -> None:
         os._exit(1)
 
 
-def in_worker() -> bool:
-    """Whether this process is a worker forked by :func:`forked_pool` (ours alone, ended
-    with the audit), not the caller's own process."""
-    return _INHERITED is not None
-
-
 def _call_inherited(*more):
     function, args = _INHERITED
     return function(*args, *more)

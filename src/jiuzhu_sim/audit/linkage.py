@@ -78,29 +78,11 @@ PAIR_MODES = ("all", "within", "across")
 # --- record preparation ----------------------------------------------------------------
 
 
-def _lazy_pinyin():
-    """pypinyin's ``lazy_pinyin``. In a worker process of the audit's own (the linkage's,
-    :func:`jiuzhu_sim.audit.execute.in_worker`) pypinyin is first imported without its
-    phrase dictionary (``PYPINYIN_NO_PHRASES``): names are read one character at a time,
-    where no phrase applies — every character reads the same with and without it
-    (tests/audit/test_linkage.py compares the CJK blocks) — and loading it took 0.15 s of
-    the linkage. In the caller's own process pypinyin is imported as it is: a library the
-    caller may use is not changed under them."""
-    import os
-    import sys
-
-    from jiuzhu_sim.audit.execute import in_worker
-
-    if "pypinyin" not in sys.modules and in_worker():
-        os.environ["PYPINYIN_NO_PHRASES"] = "1"
-    from pypinyin import lazy_pinyin
-
-    return lazy_pinyin
-
-
 def _reading(char: str) -> str:
     """Toneless pinyin of one character (a non-Chinese character: itself, lower case)."""
-    return "".join(_lazy_pinyin()(char)).lower().replace(" ", "")
+    from pypinyin import lazy_pinyin
+
+    return "".join(lazy_pinyin(char)).lower().replace(" ", "")
 
 
 def name_pinyin(names: pd.Series) -> pd.Series:

@@ -29,6 +29,7 @@ from _anchor import (  # noqa: E402
     ANCHOR_ENV,
     CACHE,
     REPO,
+    compile_sources,
     discard,
     jiuzhu_command,
     jiuzhu_env,
@@ -80,6 +81,7 @@ def main(argv: list[str] | None = None) -> None:
     knobs = ["--due-days", str(int(params["audit.payment_due_days_after_month"])),
              "--tolerance", str(float(params["audit.amount_tolerance"])),
              "--review-months", str(int(params["review.max_months_between_checks"]))]
+    compile_sources()
     print(f"machine: {machine()}")
     print(f"data: {data} ({sum(1 for _ in open(data / 'payments.csv', 'rb')) - 1:,} "
           "payment rows)")

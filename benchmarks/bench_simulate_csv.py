@@ -32,6 +32,7 @@ from _anchor import (  # noqa: E402
     ANCHOR_ENV,
     CACHE,
     REPO,
+    compile_sources,
     discard,
     jiuzhu_command,
     jiuzhu_env,
@@ -99,6 +100,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     python = ensure_venv(args.venv)
     data = args.data or CACHE / f"population-{args.households}"
+    compile_sources()
     print(f"machine: {machine()}")
     print(f"synth population --households {args.households:,} (CSV) → {data}")
     synth = []

@@ -1,3 +1,3 @@
-from jiuzhu_sim.cli import main
+from jiuzhu_sim.cli import console
 
-raise SystemExit(main())
+console()

@@ -619,5 +619,38 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USER_ERROR
 
 
+def console(argv: list[str] | None = None) -> None:
+    """The ``jiuzhu`` command (``[project.scripts]``, ``python -m jiuzhu_sim``): :func:`main`,
+    then the process ends with its exit status (:func:`_leave`)."""
+    _leave(main(argv))
+
+
+def _leave(status: int) -> None:
+    """End the process with ``status`` once the command is done, without the interpreter's
+    teardown: freeing every object one by one (the audit's and the simulation's gigabyte
+    of tables) took 0.1 s of an audit run, 0.3 s with the linkage; the kernel frees the
+    memory at exit at once. What a normal exit does that matters still happens: the
+    ``atexit`` handlers run (multiprocessing's, logging's, temporary files' finalizers,
+    coverage) and stdout and stderr are flushed. While a thread that is not a daemon still runs (a normal exit
+    would wait for it), or when flushing fails, it is a normal exit."""
+    import atexit
+    import os
+    import threading
+
+    if not isinstance(status, int) or isinstance(status, bool):
+        raise SystemExit(status)
+    waiting = [t for t in threading.enumerate()
+               if t is not threading.current_thread() and not t.daemon and t.is_alive()]
+    if waiting:
+        raise SystemExit(status)
+    try:
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed or broken stream: let the interpreter report
+        raise SystemExit(status) from None
+    os._exit(status)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    console()

@@ -48,6 +48,12 @@ def check_double_enrolment(tables: AuditTables, ctx: AuditContext) -> pd.DataFra
     key = _person_month(pid, month, ctx)
     frame = pd.DataFrame({"key": key, "prog": prog, "reg": reg, "row": rows}, copy=False)
     frame = frame[frame["prog"].to_numpy() <= 1]
+    # only a person-month with two roster entries can be doubled: the rest (most of the
+    # roster) is left out before the sort below
+    if len(frame):
+        key_f = frame["key"].to_numpy(dtype=np.int64)
+        key_f = key_f - key_f.min()
+        frame = frame[np.bincount(key_f)[key_f] > 1]
     # person-months with both programs; (person-month, program)s with two regions — the
     # distinct (key, program) and (key, program, region) combinations, counted
     kp = frame["key"].to_numpy(dtype=np.int64) * 2 + frame["prog"].to_numpy(dtype=np.int64)

@@ -200,6 +200,36 @@ def test_unknown_program_coverage_or_region_is_not_known(sim_params):
     assert not out.known[0] and out.missing[0] == "standard"
 
 
+def test_categorical_texts_are_judged_like_plain_ones(sim_params):
+    # the audit passes program, coverage and care as Categoricals (rules/enrolled.py
+    # _word_codes): cleaned per category (" Dibao " → dibao), a missing value as ''.
+    # dibao household 900 < 941 → eligible, 941 − 900 = 41; tekun self-care own income 940
+    # < 941 → 1224 + 196 = 1420; tekun with no care level (missing) → eligible, amount
+    # unknown, missing care_level; 'wubao' → not known, missing program; dibao single
+    # ('single') 1000 < 1411.5 → eligible, own income unknown → amount unknown
+    program = [" Dibao ", "tekun", "tekun", "wubao", "dibao"]
+    coverage = ["", "", "", "", "single"]
+    care = ["", "self_care", None, "", ""]
+    own = [NAN, 940, 0, NAN, NAN]
+    pc = [900, NAN, NAN, 0, 1000]
+    standards = regional_standards(sim_params, np.full(5, "350581"), "urban")
+    common = dict(institutional=np.zeros(5, dtype=bool), per_capita_income=np.array(pc),
+                  members=np.full(5, NAN), rigid_expenditure=np.full(5, NAN),
+                  own_income=np.array(own), standards=standards)
+    as_cat = judge_enrolled(sim_params, program=pd.Categorical(program),
+                            coverage_type=pd.Categorical(coverage),
+                            care_level=pd.Categorical(care, categories=["self_care", ""]),
+                            **common)
+    assert list(as_cat.eligible) == [True, True, True, False, True]
+    assert list(as_cat.known) == [True, True, True, False, True]
+    assert list(as_cat.missing) == ["", "", "care_level", "program", "own_income"]
+    assert as_cat.expected_amount[:2].tolist() == [41, 1420]
+    assert np.isnan(as_cat.expected_amount[2:]).all()
+    plain = judge_enrolled(sim_params, program=program, coverage_type=coverage,
+                           care_level=care, **common)
+    pd.testing.assert_frame_equal(as_cat, plain)
+
+
 def test_output_columns(sim_params):
     out = judge(sim_params, [{"program": "dibao", "per_capita_income": 0}])
     assert tuple(out.columns) == enrolled.OUTPUT_COLUMNS

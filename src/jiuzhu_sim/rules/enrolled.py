@@ -163,12 +163,36 @@ def _as_float(x, n: int) -> np.ndarray:
                                                                    na_value=np.nan)
 
 
-def _as_words(x, n: int) -> np.ndarray:
-    """Stripped lower-case words; each distinct value cleaned once (a roster has a handful
-    of programs, coverage types and care levels)."""
-    codes, uniques = pd.factorize(_column(x, n).fillna(""))
-    words = pd.Series(np.asarray(uniques, dtype=object)).astype(str).str.strip().str.lower()
-    return words.to_numpy(dtype=object)[codes] if n else np.zeros(0, dtype=object)
+def _length(x) -> int:
+    """The number of rows of an input (1 for a scalar)."""
+    if isinstance(x, pd.Categorical | np.ndarray) and np.ndim(x) == 1:
+        return len(x)
+    return len(np.atleast_1d(np.asarray(x, dtype=object)))
+
+
+def _as_bool(x, n: int) -> np.ndarray:
+    if isinstance(x, np.ndarray) and x.dtype == bool and x.ndim == 1 and len(x) == n:
+        return x
+    return _column(x, n).fillna(False).astype(bool).to_numpy()
+
+
+def _word_codes(x, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, words): the input as stripped lower-case words, ``words[codes]``; each
+    distinct value cleaned once (a roster has a handful of programs, coverage types and
+    care levels) and every test on the words made once per word. A
+    ``pandas.Categorical`` (the audit's rows, which repeat a few words) is cleaned category
+    by category: no Python string per row is made or hashed; a missing value is '' as on
+    the other path."""
+    if isinstance(x, pd.Categorical):
+        if len(x) != n:
+            raise ValueError(f"judge_enrolled: inputs have different lengths ({len(x)} != {n})")
+        words = np.append(np.asarray(x.categories, dtype=object), "")
+        codes = np.where(x.codes < 0, len(words) - 1, x.codes)  # missing → the last: ''
+    else:
+        codes, uniques = pd.factorize(_column(x, n).fillna(""))
+        words = np.asarray(uniques, dtype=object)
+    words = pd.Series(words, dtype=object).astype(str).str.strip().str.lower()
+    return np.asarray(codes, dtype=np.intp), words.to_numpy(dtype=object)
 
 
 def _join_missing(parts: list[tuple[np.ndarray, str]], n: int) -> np.ndarray:
@@ -177,10 +201,10 @@ def _join_missing(parts: list[tuple[np.ndarray, str]], n: int) -> np.ndarray:
     bits = np.zeros(n, dtype=np.int64)
     for i, (mask, _) in enumerate(parts):
         bits |= np.asarray(mask, dtype=bool).astype(np.int64) << i
-    patterns, inverse = np.unique(bits, return_inverse=True)
+    inverse, patterns = pd.factorize(bits)
     spelled = np.array([",".join(name for i, (_, name) in enumerate(parts) if p >> i & 1)
                         for p in patterns.tolist()], dtype=object)
-    return spelled[inverse.reshape(-1)] if n else np.zeros(0, dtype=object)
+    return spelled[inverse] if n else np.zeros(0, dtype=object)
 
 
 def judge_enrolled(params, *, program, coverage_type, care_level, institutional,
@@ -225,12 +249,12 @@ def judge_enrolled(params, *, program, coverage_type, care_level, institutional,
     institutional) + the care standard of the care level (``tekun.tekun_benefit``; needs the
     care level); marginal: ``marginal.monthly_benefit_share`` × standard.
     """
-    n = len(np.atleast_1d(np.asarray(program, dtype=object)))
-    prog = _as_words(program, n)
-    cov = _as_words(coverage_type, n)
-    cov = np.where(cov == "", "household", cov)
-    care = _as_words(care_level, n)
-    inst = _column(institutional, n).fillna(False).astype(bool).to_numpy()
+    n = _length(program)
+    prog, prog_words = _word_codes(program, n)
+    cov, cov_words = _word_codes(coverage_type, n)
+    cov_words = np.where(cov_words == "", "household", cov_words)
+    care, care_words = _word_codes(care_level, n)
+    inst = _as_bool(institutional, n)
     pc = _as_float(per_capita_income, n)
     rigid = _as_float(rigid_expenditure, n)
     rigid = np.where(np.isfinite(rigid), rigid, 0.0)
@@ -238,10 +262,11 @@ def judge_enrolled(params, *, program, coverage_type, care_level, institutional,
     standard = np.asarray(standards["dibao.standard"], dtype="float64")
     threshold = np.asarray(standards["marginal.threshold"], dtype="float64")
 
-    is_dibao, is_tekun, is_marginal = prog == "dibao", prog == "tekun", prog == "marginal"
-    household = is_dibao & (cov == "household")
-    expenditure = is_dibao & (cov == "expenditure")
-    single = is_dibao & (cov == "single")
+    is_dibao, is_tekun, is_marginal = ((prog_words == word)[prog]
+                                       for word in ("dibao", "tekun", "marginal"))
+    household = is_dibao & (cov_words == "household")[cov]
+    expenditure = is_dibao & (cov_words == "expenditure")[cov]
+    single = is_dibao & (cov_words == "single")[cov]
     bad_program = ~(is_dibao | is_tekun | is_marginal)
     bad_coverage = is_dibao & ~(household | expenditure | single)
     pc_known = np.isfinite(pc)
@@ -281,7 +306,7 @@ def judge_enrolled(params, *, program, coverage_type, care_level, institutional,
     dibao_raw = dibao_rules.apply_minimum_benefit(dibao_raw, np.ones(n),
                                                   float(params["dibao.minimum_benefit"]))
     dibao_amount = round_money(dibao_raw, dibao_rounding, "dibao.benefit_rounding")
-    care_index = pd.Index(tekun_rules.CARE_LEVELS).get_indexer(care)
+    care_index = pd.Index(tekun_rules.CARE_LEVELS).get_indexer(care_words)[care]
     care_known = care_index >= 0
     care_standard = np.asarray(standards["tekun.care_standard"], dtype="float64").reshape(n, -1)
     tekun_amount = tekun_rules.tekun_benefit(

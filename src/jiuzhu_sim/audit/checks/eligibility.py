@@ -63,20 +63,30 @@ def _standards(ctx: AuditContext, sub_type, region, days) -> dict[str, np.ndarra
         days=uk["day"].to_numpy(dtype=np.int64)).items()}
 
 
-def _judge_rows(ctx: AuditContext, program, coverage, care, sub_type, standards, income,
+def _judge_rows(ctx: AuditContext, by_code: dict, attr: np.ndarray, standards, income,
                 members, rigid) -> pd.DataFrame:
-    """``judge_enrolled`` on these rows with their ``standards`` (:func:`_standards`)."""
+    """``judge_enrolled`` on these rows — roster attribute code ``attr`` of each
+    (:func:`_roster_attribute_codes`; ``by_code``: :func:`_roster_inputs_by_code`) — with
+    their ``standards`` (:func:`_standards`). The texts go to the rules as Categoricals: a
+    few distinct words each, made once per attribute code, not once per row."""
     from jiuzhu_sim.rules.enrolled import judge_enrolled
 
-    sub = np.asarray(sub_type, dtype=object)
-    cov = np.asarray(coverage, dtype=object)
-    n = len(sub)
-    program = np.asarray(program, dtype=object).astype(str)
+    rows_code, present = pd.factorize(attr)
+
+    def words(name: str, blank: str | None = None) -> pd.Categorical:
+        # the text each row passes to the rules (str() of the cell, '' → ``blank``), as a
+        # Categorical of the few distinct texts
+        text = np.asarray(by_code[name][present], dtype=object).astype(str)
+        if blank is not None:
+            text = np.where(text == "", blank, text)
+        codes, uniques = pd.factorize(text)
+        return pd.Categorical.from_codes(codes[rows_code], uniques)
+
+    sub = np.asarray(by_code["sub_type"][present], dtype=object)[rows_code]
+    n = len(attr)
     out = judge_enrolled(
-        ctx.params, program=program,
-        coverage_type=np.where(cov == "", "household", cov).astype(str),
-        care_level=np.asarray(care, dtype=object).astype(str),
-        institutional=sub == "institutional",
+        ctx.params, program=words("program"), coverage_type=words("coverage", "household"),
+        care_level=words("care"), institutional=sub == "institutional",
         per_capita_income=np.asarray(income, dtype="float64"),
         members=np.asarray(members, dtype="float64"),
         rigid_expenditure=np.asarray(rigid, dtype="float64"),
@@ -187,11 +197,10 @@ def _judge(ctx: AuditContext, tables: AuditTables, rows: np.ndarray, hrow: np.nd
     std_code = _group_codes(values) if len(ad_first) else np.zeros(0, dtype=np.int64)
     # 2. the verdict, once per distinct (attributes, household check, standards)
     first, code = _distinct(attr, hrow, std_code[ad_code])
-    ri = {k: v[attr[first]] for k, v in by_code.items()}
     hi = _household_inputs(tables, hrow[first])
     std_first = {k: v[ad_code[first]] for k, v in std.items()}
-    judged = _judge_rows(ctx, ri["program"], ri["coverage"], ri["care"], ri["sub_type"],
-                         std_first, hi["income"], hi["members"], hi["rigid"])
+    judged = _judge_rows(ctx, by_code, attr[first], std_first, hi["income"], hi["members"],
+                         hi["rigid"])
     return judged[columns].take(code).reset_index(drop=True)
 
 

@@ -340,3 +340,31 @@ def test_payment_roster_row_prefers_the_payments_region_then_the_last_row():
             pay_row(G, "2024-01", region="350581101")]
     t = make_tables(roster=roster, payments=pays)
     assert payment_roster_row(t, make_ctx()).tolist() == [0, 1, 1, 3, -1, -1]
+
+
+@pytest.mark.parametrize("grid", [36, 0])  # the rows × months grid, and repeating rows
+def test_roster_months_lists_each_rows_active_months_in_order(monkeypatch, grid):
+    """Window 2024-01..2024-06. Rows by position, worked by hand: 0 A dibao 860 from
+    2023-11-15, open → Jan..Jun (6 months); 1 B tekun 1420 2024-02-10..2024-02-20 → Feb only;
+    2 C from 2024-07-01 → none; 3 A 2023-01-01..2023-12-31 → none; 4 B dibao 500
+    2024-05-31..2024-06-01 → May, Jun. Listed row by row, months in order."""
+    from jiuzhu_sim.audit.calendar import parse_month
+    from jiuzhu_sim.audit.checks import base
+
+    monkeypatch.setattr(base, "ROSTER_MONTHS_GRID", grid)
+    roster = [roster_row(A, start="2023-11-15", amount=860),
+              roster_row(B, program="tekun", start="2024-02-10", end="2024-02-20",
+                         amount=1420, care_level="self_care"),
+              roster_row(C, start="2024-07-01"),
+              roster_row(A, start="2023-01-01", end="2023-12-31"),
+              roster_row(B, start="2024-05-31", end="2024-06-01")]
+    t = make_tables(roster=roster)
+    rm = base.roster_months(t, make_ctx())
+    months = [parse_month(m) for m in MONTHS]
+    assert rm["row"].tolist() == [0] * 6 + [1, 4, 4]
+    assert rm["month"].tolist() == months + [months[1], months[4], months[5]]
+    assert rm["amount"].tolist() == [860.0] * 6 + [1420.0, 500.0, 500.0]
+    assert rm["prog"].tolist() == [0] * 6 + [1, 0, 0]  # dibao 0, tekun 1
+    pid = base.roster_person_codes(t, make_ctx())
+    assert rm["pid"].tolist() == [pid[0]] * 6 + [pid[1], pid[4], pid[4]]
+    assert pid[1] == pid[4] != pid[0]

@@ -169,9 +169,10 @@ def shared_views(tables: AuditTables, ctx: AuditContext) -> None:
         # what the payments' views do not need first; a table the other thread is building
         # is waited for (each table has its own lock, taken in the order the tables depend
         # on each other: no cycle, no deadlock)
-        base.household_codes(tables, ctx)
         base.region_codes(tables, ctx)
+        base._payment_columns(tables, ctx)
         base.roster_months(tables, ctx)
+        base.household_codes(tables, ctx)
         base.first_roster_row_by_code(tables, ctx)
         base.names_by_code(tables, ctx)
         base.death_month_by_code(tables, ctx)

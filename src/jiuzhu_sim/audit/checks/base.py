@@ -286,19 +286,37 @@ def payment_view(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
     """Payments inside the window with integer person code, program code, region code and
     month; ``source_row`` is the payment's data row in its file (as in rejected.csv)."""
     def build():
+        pid = _factorized(tables, ctx)[2]
+        reg = region_codes(tables, ctx)[2]
+        keep, columns = _payment_columns(tables, ctx)
+        if keep is not None:
+            pid, reg = pid[keep], reg[keep]
+        return pd.DataFrame({"pid": pid, **columns, "reg": reg}, copy=False)[
+            PAYMENT_VIEW_COLUMNS]  # its own arrays: no copy, no consolidation into blocks
+    return _cached(ctx, tables, "payments", build)
+
+
+PAYMENT_VIEW_COLUMNS = ["pid", "prog", "month", "amount", "reg", "region", "paid_date",
+                        "account", "payment_id", "person_id", "program", "source_row"]
+
+
+def _payment_columns(tables: AuditTables, ctx: AuditContext) -> tuple:
+    """(window mask or None when every payment is inside, the columns of
+    :func:`payment_view` that need no person or region code): built apart so that
+    :func:`execute.shared_views` can make them on its second thread while the first hashes
+    the person IDs."""
+    def build():
         p = tables.payments
         m = p["period"].to_numpy(dtype=np.int64)
         keep = (m >= ctx.start_month) & (m <= ctx.end_month)
-        pid = _factorized(tables, ctx)[2]
-        reg = region_codes(tables, ctx)[2]
-        if not keep.all():
-            p, pid, reg = p[keep].reset_index(drop=True), pid[keep], reg[keep]
-        return pd.DataFrame({
-            "pid": pid,
+        if keep.all():
+            keep = None
+        else:
+            p = p[keep].reset_index(drop=True)
+        return keep, {
             "prog": program_codes(p["program"]),
             "month": p["period"].to_numpy(dtype=np.int64),
             "amount": p["amount"].to_numpy(dtype="float64"),
-            "reg": reg,
             "region": _one_chunk(p["region_code"]),
             "paid_date": p["paid_date"].to_numpy(dtype="datetime64[D]"),
             "account": _one_chunk(p["account_holder_id"]),
@@ -306,8 +324,8 @@ def payment_view(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
             "person_id": _one_chunk(p["person_id"]),
             "program": _one_chunk(p["program"]),
             "source_row": p["_row"].to_numpy(dtype=np.int64),
-        }, copy=False)  # its own arrays: no copy, no consolidation into blocks
-    return _cached(ctx, tables, "payments", build)
+        }
+    return _cached(ctx, tables, "payment_columns", build)
 
 
 def _one_chunk(values) -> pd.Series:
@@ -324,6 +342,11 @@ def _one_chunk(values) -> pd.Series:
                      index=text.index, dtype=text.dtype)
 
 
+ROSTER_MONTHS_GRID = 36
+"""Windows of at most this many months build :func:`roster_months` from a rows × months
+grid (one pass); longer ones by repeating rows."""
+
+
 def roster_months(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
     """Roster rows × window months in which the row is active (np.repeat, vectorised).
 
@@ -337,13 +360,22 @@ def roster_months(tables: AuditTables, ctx: AuditContext) -> pd.DataFrame:
         first = np.maximum(start, ctx.start_month)
         last = np.minimum(end, ctx.end_month)
         count = np.maximum(last - first + 1, 0)
-        rows = np.repeat(np.arange(len(r)), count)
-        offsets = np.arange(len(rows)) - np.repeat(np.cumsum(count) - count, count)
-        pid = _factorized(tables, ctx)[1]
+        span = ctx.end_month - ctx.start_month + 1
+        if span <= ROSTER_MONTHS_GRID:
+            # row by row, months in order: the true cells of a rows × months grid
+            rows, offsets = np.nonzero(np.arange(span)[None, :] < count[:, None])
+        else:
+            rows = np.repeat(np.arange(len(r)), count)
+            offsets = np.arange(len(rows)) - np.repeat(np.cumsum(count) - count, count)
         prog = program_codes(r["program"])
-        return pd.DataFrame({"row": rows, "pid": pid[rows], "prog": prog[rows],
-                             "month": first[rows] + offsets,
-                             "amount": r["monthly_amount"].to_numpy(dtype="float64")[rows]},
+        # each row's values repeated count times (rows run in order): as taking them at
+        # ``rows``, without the random access
+        pid = _factorized(tables, ctx)[1]
+        return pd.DataFrame({"row": rows, "pid": np.repeat(pid, count),
+                             "prog": np.repeat(prog, count),
+                             "month": np.repeat(first, count) + offsets,
+                             "amount": np.repeat(r["monthly_amount"].to_numpy(
+                                 dtype="float64"), count)},
                             copy=False)
     return _cached(ctx, tables, "roster_months", build)
 
@@ -377,7 +409,8 @@ def _last_match(keys: np.ndarray, values: np.ndarray, queries: np.ndarray) -> np
         if high - low < LAST_MATCH_DENSE_SPAN * (len(keys) + len(queries)):
             # each key value's last position, in a table indexed by value (offsets in
             # int64: a narrower type would wrap)
-            keys64, queries64 = keys.astype(np.int64), queries.astype(np.int64)
+            keys64 = keys.astype(np.int64, copy=False)
+            queries64 = queries.astype(np.int64, copy=False)
             last = np.full(high - low + 1, -1, dtype=np.int32)
             np.maximum.at(last, keys64 - low, np.arange(len(keys), dtype=np.int32))
             inside = (queries64 >= low) & (queries64 <= high)

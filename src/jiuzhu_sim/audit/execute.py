@@ -177,6 +177,11 @@ def shared_views(tables: AuditTables, ctx: AuditContext) -> None:
         base.names_by_code(tables, ctx)
         base.death_month_by_code(tables, ctx)
         base.death_row_by_code(tables, ctx)
+        # what both eligibility checks read of the roster (and the rules they import):
+        # made once here, where this thread has time left, not in two workers
+        from jiuzhu_sim.audit.checks import eligibility
+
+        eligibility._roster_inputs_by_code(tables, ctx)
 
     # on two threads (the hashing, sorting and copying in Arrow and numpy release the GIL);
     # the thread has ended before the workers fork

@@ -975,9 +975,15 @@ def display_width(text: pd.Series) -> np.ndarray:
     import pyarrow.compute as pc
 
     text = pd.Series(text)
-    if not pd.api.types.is_string_dtype(text) or text.dtype == object:
-        text = text.astype(object).where(text.notna(), "").astype(str)
-    array = pa.array(text.astype("string[pyarrow]").fillna(""))
+    array = (_arrow_text(text, combine=False)
+             if isinstance(text.dtype, pd.StringDtype) and text.dtype.storage == "pyarrow"
+             else None)
+    if array is not None:  # Arrow's own text: read as it is, a missing value as ''
+        array = pc.fill_null(array, "")
+    else:
+        if not pd.api.types.is_string_dtype(text) or text.dtype == object:
+            text = text.astype(object).where(text.notna(), "").astype(str)
+        array = pa.array(text.astype("string[pyarrow]").fillna(""))
     chars = pc.utf8_length(array).to_numpy(zero_copy_only=False).astype("int64")
     octets = pc.binary_length(array).to_numpy(zero_copy_only=False).astype("int64")
     return chars + (octets - chars) // 2
@@ -995,7 +1001,9 @@ def _column_width(values: pd.Series, header: str, kind: str, max_width: int,
         shown = ["2000-01-01"]
     else:
         shown = values
-    widths = display_width(pd.Series(shown, dtype="object"))
+    if not (isinstance(shown, pd.Series) and isinstance(shown.dtype, pd.StringDtype)):
+        shown = pd.Series(shown, dtype="object")  # text as shown (str of each value)
+    widths = display_width(shown)
     widest = max([int(widths.max()) if len(widths) else 0]
                  + [int(w) for w in display_width(pd.Series(str(header).split("\n")))])
     return float(min(max(widest + 2, 6), max_width))

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 # stdout block-buffered, as it is into a pipe or file by default
 BUFFERED = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
 
@@ -66,3 +68,14 @@ def test_python_dash_m_runs_the_command(tmp_path):
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert "dibao.standard" in done.stdout
+
+
+@pytest.mark.parametrize("closed", ["1", "2"])
+def test_a_closed_stdout_or_stderr_is_still_exit_0(tmp_path, closed):
+    # started with the descriptor closed, Python's sys.stdout (or stderr) is None; print()
+    # then writes nothing, and the command still succeeds, as with a normal exit
+    done = subprocess.run(["sh", "-c", f'"$0" -m jiuzhu_sim params show 350581 --date '
+                           f'2023-01-01 {closed}>&-', sys.executable], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, env=BUFFERED)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr

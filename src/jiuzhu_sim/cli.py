@@ -631,7 +631,8 @@ def _leave(status: int) -> None:
     of tables) took 0.1 s of an audit run, 0.3 s with the linkage; the kernel frees the
     memory at exit at once. What a normal exit does that matters still happens: the
     ``atexit`` handlers run (multiprocessing's, logging's, temporary files' finalizers,
-    coverage) and stdout and stderr are flushed. While a thread that is not a daemon still runs (a normal exit
+    coverage) and stdout and stderr are flushed. A file left open in a global is not
+    flushed (jiuzhu closes what it writes before the command returns). While a thread that is not a daemon still runs (a normal exit
     would wait for it), or when flushing fails, it is a normal exit."""
     import atexit
     import os
@@ -645,9 +646,10 @@ def _leave(status: int) -> None:
         raise SystemExit(status)
     try:
         atexit._run_exitfuncs()
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except (OSError, ValueError):  # a closed or broken stream: let the interpreter report
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:  # None: started with that descriptor closed
+                stream.flush()
+    except (OSError, ValueError, AttributeError):  # a broken stream: the interpreter reports
         raise SystemExit(status) from None
     os._exit(status)
 

@@ -57,3 +57,32 @@ def test_province_benchmark_keeps_and_reuses_its_data(tmp_path):
     (tmp_path / "people_per_county.txt").write_text("45290")
     with pytest.raises(SystemExit):
         bench._reuse(tmp_path, 5_000_000)
+
+
+def test_output_comparison_arguments_and_verdicts(tmp_path):
+    bench = _load("compare_outputs")
+    args = bench.parse_args(["--base", "e07aa98"])
+    assert (args.base, args.people, args.households) == ("e07aa98", 20_000, 50_000)
+    with pytest.raises(SystemExit):  # the earlier commit is required
+        bench.parse_args([])
+    import json
+    import zipfile
+
+    base, new = tmp_path / "base", tmp_path / "new"
+    for folder, cell, seconds in ((base, "1", 3.2), (new, "1", 4.7)):
+        folder.mkdir()
+        (folder / "findings.csv").write_text(f"a\n{cell}\n")
+        (folder / "summary.json").write_text(json.dumps(
+            {"findings_total": 1, "timings_seconds": {"read": seconds}}))
+        with zipfile.ZipFile(folder / "l.xlsx", "w") as z:
+            z.writestr("xl/sheet1.xml", "<x/>")
+    # only the run's timings differ: all the same
+    assert all(line.startswith("same") for line in bench.same_outputs(base, new))
+    (new / "findings.csv").write_text("a\n2\n")  # one byte
+    with zipfile.ZipFile(new / "l.xlsx", "w") as z:
+        z.writestr("xl/sheet1.xml", "<y/>")
+    (new / "summary.json").write_text(json.dumps({"findings_total": 2}))
+    (new / "extra.csv").write_text("")
+    lines = bench.same_outputs(base, new)
+    assert [line.split(":")[0].split(" (")[0] for line in lines] == [
+        "DIFF extra.csv", "DIFF findings.csv", "DIFF l.xlsx", "DIFF summary.json"]

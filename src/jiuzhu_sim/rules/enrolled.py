@@ -171,6 +171,7 @@ def _length(x) -> int:
 
 
 def _as_bool(x, n: int) -> np.ndarray:
+    """An input as a bool array (missing = False); a bool array of ``n`` rows as it is."""
     if isinstance(x, np.ndarray) and x.dtype == bool and x.ndim == 1 and len(x) == n:
         return x
     return _column(x, n).fillna(False).astype(bool).to_numpy()
